@@ -1,0 +1,60 @@
+/** A small argv parser: no dependency, errors that say which option is wrong. */
+export interface ParsedArgs {
+  command: string;
+  positionals: string[];
+  flags: Set<string>;
+  options: Map<string, string>;
+  endpoints: string[];
+  interval?: number;
+}
+
+const FLAGS = new Set(['json', 'help', 'no-discovery']);
+const OPTIONS = new Set(['state-file', 'usage-file', 'log-file', 'endpoint', 'interval']);
+const COMMANDS = new Set(['watch', 'status', 'daemon', 'probe', 'events', 'help']);
+
+export function parseArgs(argv: string[]): ParsedArgs {
+  const result: ParsedArgs = { command: 'watch', positionals: [], flags: new Set(), options: new Map(), endpoints: [] };
+  let commandSeen = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-h') {
+      result.flags.add('help');
+      continue;
+    }
+    if (arg.startsWith('--')) {
+      const [name, inline] = splitOption(arg.slice(2));
+      if (FLAGS.has(name)) {
+        if (inline !== undefined) throw new Error(`--${name} takes no value`);
+        result.flags.add(name);
+        continue;
+      }
+      if (!OPTIONS.has(name)) throw new Error(`unknown option --${name}`);
+      const value = inline ?? argv[++i];
+      if (value === undefined || value.startsWith('--')) throw new Error(`--${name} needs a value`);
+      if (name === 'endpoint') result.endpoints.push(value);
+      else if (name === 'interval') {
+        const n = Number(value);
+        if (!Number.isFinite(n) || n < 100) throw new Error('--interval must be a number of milliseconds ≥ 100');
+        result.interval = n;
+      } else result.options.set(name, value);
+      continue;
+    }
+    if (!commandSeen && COMMANDS.has(arg)) {
+      result.command = arg;
+      commandSeen = true;
+      continue;
+    }
+    if (!commandSeen && result.positionals.length === 0 && !arg.includes('://')) {
+      result.command = arg; // reported as unknown by the caller
+      commandSeen = true;
+      continue;
+    }
+    result.positionals.push(arg);
+  }
+  return result;
+}
+
+function splitOption(text: string): [string, string | undefined] {
+  const eq = text.indexOf('=');
+  return eq < 0 ? [text, undefined] : [text.slice(0, eq), text.slice(eq + 1)];
+}

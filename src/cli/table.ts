@@ -1,0 +1,91 @@
+/** The `watch` screen: instances and their sessions as an indented, coloured table. */
+import type { MonitorSnapshot, SessionModel } from '../core/monitor/model';
+import { formatDuration, instanceLabel, sessionActivity, truncate } from '../core/monitor/format';
+
+export interface TableOptions {
+  now: number;
+  width: number;
+  color: boolean;
+}
+
+const codes = { reset: '\x1b[0m', dim: '\x1b[2m', bold: '\x1b[1m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', blue: '\x1b[34m' };
+
+export function renderTable(snapshot: MonitorSnapshot, options: TableOptions): string {
+  const paint = (code: keyof typeof codes, text: string) => (options.color ? codes[code] + text + codes.reset : text);
+  const lines: string[] = [];
+  const busy = snapshot.sessions.filter((s) => s.status !== 'idle').length;
+  const needs = snapshot.sessions.filter((s) => s.needsAttention).length;
+  const clock = new Date(options.now).toLocaleTimeString();
+  const summary = `OpenCode Monitor — ${snapshot.instances.length} instance(s), ${snapshot.sessions.length} session(s), ${busy} busy`;
+  lines.push(paint('bold', summary) + (needs ? '  ' + paint('red', `${needs} need${needs === 1 ? 's' : ''} you`) : '') + paint('dim', `  ${clock}`));
+  if (snapshot.usage && (snapshot.usage.fiveHour || snapshot.usage.error)) {
+    const u = snapshot.usage;
+    const part = u.error && !u.fiveHour ? `usage: ${u.error}` : `5h ${Math.trunc(u.fiveHour?.percent ?? 0)}%  7d ${Math.trunc(u.sevenDay?.percent ?? 0)}%${u.stale ? ' (stale)' : ''}`;
+    lines.push(paint('dim', part));
+  }
+  if (snapshot.instances.length === 0) {
+    lines.push(paint('dim', 'No OpenCode instance found. Start one with `opencode serve` or `opencode --port 0`.'));
+  }
+  const byParent = new Map<string | undefined, SessionModel[]>();
+  for (const s of snapshot.sessions) {
+    const key = s.parentId && snapshot.sessions.some((p) => p.id === s.parentId) ? s.parentId : undefined;
+    byParent.set(key, [...(byParent.get(key) ?? []), s]);
+  }
+  for (const instance of snapshot.instances) {
+    const icon =
+      instance.connection === 'connected' ? paint('green', '●') : instance.connection === 'limited' ? paint('yellow', '◐') : instance.connection === 'down' ? paint('red', '✕') : paint('dim', '◌');
+    const meta = [instance.pid ? `pid ${instance.pid}` : '', instance.tty ?? '', instance.version ? `v${instance.version}` : '', instance.connection]
+      .filter(Boolean)
+      .join('  ');
+    lines.push('');
+    lines.push(`${icon} ${paint('bold', instanceLabel(instance))}  ${paint('dim', meta)}${instance.error && instance.error !== instance.connection ? '  ' + paint('yellow', instance.error) : ''}`);
+    if (instance.hint && instance.connection !== 'connected') lines.push(paint('dim', `   ${instance.hint}`));
+    const roots = (byParent.get(undefined) ?? []).filter((s) => s.instanceId === instance.id);
+    const walk = (session: SessionModel, depth: number) => {
+      lines.push(sessionLine(session, depth, options, paint));
+      for (const p of session.permissions) lines.push(detail(depth, paint('red', `🔐 ${p.permission}: ${truncate(p.command ?? p.patterns.join(' '), options.width - 20)}`)));
+      for (const q of session.questions) lines.push(detail(depth, paint('red', `❓ ${truncate(q.questions[0]?.question ?? '', options.width - 20)}`)));
+      if (session.todos.total > 0 && session.status !== 'idle') {
+        const t = session.todos;
+        const label = t.currentLabel ? ` ${truncate(t.currentLabel, 50)}` : '';
+        lines.push(detail(depth, paint('blue', `☑ ${t.completed}/${t.total}${label}`)));
+      }
+      for (const child of byParent.get(session.id) ?? []) walk(child, depth + 1);
+    };
+    for (const root of roots) walk(root, 1);
+  }
+  return lines.map((l) => truncateVisible(l, options.width)).join('\n');
+}
+
+function sessionLine(session: SessionModel, depth: number, options: TableOptions, paint: (c: keyof typeof codes, t: string) => string): string {
+  const indent = '   '.repeat(depth);
+  const icon = session.needsAttention ? paint('red', '⚠') : session.status === 'busy' ? paint('blue', '●') : session.status === 'retry' ? paint('yellow', '↻') : paint('dim', '○');
+  const title = truncate(session.title || session.id, 40);
+  const activity = sessionActivity(session, options.now);
+  const age = session.status === 'idle' ? paint('dim', `  ${formatDuration(options.now - session.updatedAt)} ago`) : '';
+  return `${indent}${icon} ${title.padEnd(Math.min(40, title.length + 2))} ${session.needsAttention ? paint('red', activity) : activity}${age}`;
+}
+
+function detail(depth: number, text: string): string {
+  return '   '.repeat(depth + 1) + text;
+}
+
+/** Cuts a line to the terminal width, counting only visible characters (not colour codes). */
+function truncateVisible(line: string, width: number): string {
+  let visible = 0;
+  let out = '';
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === '\x1b') {
+      const end = line.indexOf('m', i);
+      if (end > i) {
+        out += line.slice(i, end + 1);
+        i = end;
+        continue;
+      }
+    }
+    if (visible >= width) break;
+    out += line[i];
+    visible++;
+  }
+  return out;
+}

@@ -1,0 +1,347 @@
+/**
+ * The discovery loop: scans processes every intervalMs (a self-rescheduling timeout: scans never
+ * overlap), confirms their ports with an HTTP probe, and tells listeners what was added, removed
+ * or changed — only when something did.
+ */
+import type { Logger } from '../log';
+import { nullLogger } from '../log';
+import { urlForListener } from './classify';
+import { DarwinProcessScanner } from './darwinScanner';
+import { LinuxProcessScanner } from './linuxScanner';
+import { DEFAULT_PROBE_TIMEOUT_MS, probeOpencode } from './portProbe';
+import type { ProbeFn, ProbeResult } from './portProbe';
+import type { OpencodeProcess, ProcessScanner } from './types';
+import { WindowsProcessScanner } from './windowsScanner';
+
+export interface DiscoveredInstance {
+  /** `pid:<pid>`: stable while the process lives. */
+  id: string;
+  process: OpencodeProcess;
+  /** `http://127.0.0.1:<port>` of the port that answered like OpenCode (also when it wants a password). */
+  url?: string;
+  version?: string;
+  /** The server answered 401 Basic: no password, or a wrong one, was given. */
+  authRequired?: boolean;
+}
+
+export interface DiscoveryChange {
+  added: DiscoveredInstance[];
+  removed: DiscoveredInstance[];
+  changed: DiscoveredInstance[];
+  all: DiscoveredInstance[];
+}
+
+export interface DiscoveryResult {
+  instances: DiscoveredInstance[];
+  /** Present when this scan changed something. */
+  change?: DiscoveryChange;
+  /** Set when the process listing failed; `instances` are then those of the last good scan. */
+  error?: string;
+  scannedAt: number;
+  durationMs: number;
+}
+
+export interface DiscoveryClock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface DiscoveryOptions {
+  /** Default: the scanner of process.platform. */
+  scanner?: ProcessScanner;
+  /** Pause between the end of one scan and the start of the next (default 1000). */
+  intervalMs?: number;
+  logger?: Logger;
+  probe?: ProbeFn;
+  probeTimeoutMs?: number;
+  /** The password to try on a process's port (OPENCODE_SERVER_PASSWORD of that server). */
+  password?: string | ((process: OpencodeProcess) => string | undefined);
+  clock?: DiscoveryClock;
+}
+
+export interface Disposable {
+  dispose(): void;
+}
+
+export type DiscoveryListener = (change: DiscoveryChange) => void;
+
+export const DEFAULT_INTERVAL_MS = 1_000;
+
+/** Consecutive no-answer probes retried on the very next scan (OpenCode ignores its first ~0.5 s). */
+const NO_ANSWER_FREE_RETRIES = 3;
+const NO_ANSWER_MAX_DELAY_MS = 15_000;
+const NOT_OPENCODE_FIRST_DELAY_MS = 5_000;
+const NOT_OPENCODE_MAX_DELAY_MS = 60_000;
+
+type ProbeEntry =
+  | { state: 'confirmed'; url: string; version?: string; authRequired: boolean; password?: string }
+  | { state: 'failed'; reason: 'not_opencode' | 'no_answer'; failures: number; nextAt: number };
+
+const realClock: DiscoveryClock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** The scanner for a platform; unsupported platforms get one that finds nothing. */
+export function createProcessScanner(platform: NodeJS.Platform = process.platform, logger: Logger = nullLogger): ProcessScanner {
+  switch (platform) {
+    case 'linux':
+      return new LinuxProcessScanner({ logger });
+    case 'darwin':
+      return new DarwinProcessScanner({ logger });
+    case 'win32':
+      return new WindowsProcessScanner({ logger });
+    default: {
+      logger.info(`discovery: no process scanner for ${platform}; configure server URLs instead`);
+      return { scan: () => Promise.resolve([]) };
+    }
+  }
+}
+
+export class Discovery {
+  private readonly scanner: ProcessScanner;
+  private readonly intervalMs: number;
+  private readonly logger: Logger;
+  private readonly probe: ProbeFn;
+  private readonly probeTimeoutMs: number;
+  private readonly password: DiscoveryOptions['password'];
+  private readonly clock: DiscoveryClock;
+  private readonly listeners = new Set<DiscoveryListener>();
+  private readonly probes = new Map<string, ProbeEntry>();
+  private readonly abort = new AbortController();
+  private current = new Map<string, { key: string; json: string; instance: DiscoveredInstance }>();
+  private timer: unknown;
+  private started = false;
+  private disposed = false;
+  private inflight: Promise<DiscoveryResult> | undefined;
+  private rerun: Promise<DiscoveryResult> | undefined;
+  private lastError: string | undefined;
+
+  constructor(options: DiscoveryOptions = {}) {
+    this.logger = options.logger ?? nullLogger;
+    this.scanner = options.scanner ?? createProcessScanner(process.platform, this.logger);
+    this.intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
+    this.probe = options.probe ?? probeOpencode;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+    this.password = options.password;
+    this.clock = options.clock ?? realClock;
+  }
+
+  /** The instances of the last completed scan, by pid. */
+  get instances(): DiscoveredInstance[] {
+    return [...this.current.values()].map((e) => e.instance);
+  }
+
+  /** Starts the loop: a scan now, then one intervalMs after each scan ends. */
+  start(): void {
+    if (this.started || this.disposed) return;
+    this.started = true;
+    this.schedule(0);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.abort.abort();
+    this.listeners.clear();
+  }
+
+  onChange(listener: DiscoveryListener): Disposable {
+    this.listeners.add(listener);
+    return { dispose: () => void this.listeners.delete(listener) };
+  }
+
+  /**
+   * Scans now. A call during a scan gets the scan after it (what the caller wants to see may have
+   * happened after the running one started), shared by all callers meanwhile.
+   */
+  scanNow(): Promise<DiscoveryResult> {
+    if (this.disposed) return Promise.resolve(this.snapshot(this.clock.now(), 0));
+    if (this.inflight) {
+      this.rerun ??= this.inflight.then(() => {
+        this.rerun = undefined;
+        return this.scanNow();
+      });
+      return this.rerun;
+    }
+    const run = this.runScan().finally(() => {
+      if (this.inflight === run) this.inflight = undefined;
+    });
+    this.inflight = run;
+    return run;
+  }
+
+  /** Forgets probe results (all, or one pid's): the next scan asks again. */
+  invalidateProbes(pid?: number): void {
+    if (pid === undefined) this.probes.clear();
+    else for (const key of [...this.probes.keys()]) if (key.startsWith(`${pid}:`)) this.probes.delete(key);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.disposed) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      // Join a manual scan that is running rather than queueing another.
+      const scan = this.inflight ?? this.scanNow();
+      void scan.then(
+        () => this.schedule(this.intervalMs),
+        () => this.schedule(this.intervalMs),
+      );
+    }, delayMs);
+  }
+
+  private async runScan(): Promise<DiscoveryResult> {
+    const started = this.clock.now();
+    let processes: OpencodeProcess[];
+    try {
+      processes = await this.scanner.scan();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (message !== this.lastError) this.logger.warn(`discovery: process scan failed: ${message}`);
+      this.lastError = message;
+      return { ...this.snapshot(started, this.clock.now() - started), error: message };
+    }
+    if (this.lastError !== undefined) this.logger.info('discovery: process scan works again');
+    this.lastError = undefined;
+    try {
+      const instances = await this.resolve(processes);
+      if (this.disposed) return this.snapshot(started, this.clock.now() - started);
+      const change = this.apply(instances);
+      const result = this.snapshot(started, this.clock.now() - started);
+      if (change) {
+        result.change = change;
+        this.emit(change);
+      }
+      return result;
+    } catch (error) {
+      // A bug here must not stop the loop.
+      this.logger.error(`discovery: ${error instanceof Error ? error.message : String(error)}`);
+      return { ...this.snapshot(started, this.clock.now() - started), error: String(error) };
+    }
+  }
+
+  /** Probes the ports that need it (in parallel) and builds the instances. */
+  private async resolve(processes: OpencodeProcess[]): Promise<DiscoveredInstance[]> {
+    const now = this.clock.now();
+    const live = new Set<string>();
+    const jobs: Array<Promise<void>> = [];
+    for (const p of processes) {
+      const password = typeof this.password === 'function' ? this.password(p) : this.password;
+      for (const url of portUrls(p)) {
+        const key = probeKey(p, url.port);
+        live.add(key);
+        const entry = this.probes.get(key);
+        const due =
+          entry === undefined ||
+          (entry.state === 'failed' && now >= entry.nextAt) ||
+          (entry.state === 'confirmed' && entry.authRequired && (password ?? '') !== (entry.password ?? ''));
+        if (due) jobs.push(this.probeOne(key, p.pid, url.url, password, entry));
+      }
+    }
+    for (const key of [...this.probes.keys()]) if (!live.has(key)) this.probes.delete(key);
+    await Promise.all(jobs);
+
+    return processes.map((p) => {
+      const instance: DiscoveredInstance = { id: `pid:${p.pid}`, process: p };
+      const confirmed = portUrls(p)
+        .map((u) => this.probes.get(probeKey(p, u.port)))
+        .filter((e): e is Extract<ProbeEntry, { state: 'confirmed' }> => e?.state === 'confirmed')
+        // A port that lets us in beats one that wants a password.
+        .sort((a, b) => Number(a.authRequired) - Number(b.authRequired));
+      const best = confirmed[0];
+      if (best) {
+        instance.url = best.url;
+        if (best.version !== undefined) instance.version = best.version;
+        if (best.authRequired) instance.authRequired = true;
+      }
+      return instance;
+    });
+  }
+
+  private async probeOne(key: string, pid: number, url: string, password: string | undefined, previous: ProbeEntry | undefined): Promise<void> {
+    let result: ProbeResult;
+    try {
+      result = await this.probe(url, { timeoutMs: this.probeTimeoutMs, password, signal: this.abort.signal });
+    } catch (error) {
+      result = { ok: false, reason: 'no_answer', detail: error instanceof Error ? error.message : String(error) };
+    }
+    if (this.disposed) return;
+    const now = this.clock.now();
+    if (result.ok) {
+      this.probes.set(key, { state: 'confirmed', url, version: result.version, authRequired: false, password });
+      this.logger.debug(`discovery: pid ${pid} serves OpenCode ${result.version} at ${url}`);
+    } else if (result.reason === 'auth_required') {
+      this.probes.set(key, { state: 'confirmed', url, authRequired: true, password });
+      this.logger.debug(`discovery: pid ${pid} serves OpenCode at ${url}: ${result.detail}`);
+    } else {
+      const failures = previous?.state === 'failed' && previous.reason === result.reason ? previous.failures + 1 : 1;
+      const delay =
+        result.reason === 'no_answer'
+          ? failures <= NO_ANSWER_FREE_RETRIES
+            ? 0
+            : Math.min(NO_ANSWER_MAX_DELAY_MS, 1_000 * 2 ** (failures - NO_ANSWER_FREE_RETRIES))
+          : Math.min(NOT_OPENCODE_MAX_DELAY_MS, NOT_OPENCODE_FIRST_DELAY_MS * 2 ** (failures - 1));
+      this.probes.set(key, { state: 'failed', reason: result.reason, failures, nextAt: now + delay });
+      this.logger.debug(`discovery: pid ${pid} ${url}: ${result.reason} (${result.detail}), next try in ${delay} ms`);
+    }
+  }
+
+  /** Swaps in the new instances; returns what changed, or undefined. */
+  private apply(instances: DiscoveredInstance[]): DiscoveryChange | undefined {
+    const next = new Map<string, { key: string; json: string; instance: DiscoveredInstance }>();
+    for (const instance of instances) {
+      next.set(instance.id, { key: `${instance.process.pid}:${instance.process.startTime ?? ''}`, json: JSON.stringify(instance), instance });
+    }
+    const added: DiscoveredInstance[] = [];
+    const removed: DiscoveredInstance[] = [];
+    const changed: DiscoveredInstance[] = [];
+    for (const [id, old] of this.current) {
+      const now = next.get(id);
+      // Same pid, other start time: the pid was reused by a new process.
+      if (!now || now.key !== old.key) removed.push(old.instance);
+    }
+    for (const [id, now] of next) {
+      const old = this.current.get(id);
+      if (!old || old.key !== now.key) added.push(now.instance);
+      else if (old.json !== now.json) changed.push(now.instance);
+    }
+    this.current = next;
+    if (added.length + removed.length + changed.length === 0) return undefined;
+    for (const i of added) {
+      const p = i.process;
+      this.logger.info(`discovery: OpenCode ${p.kind} pid ${p.pid}${p.cwd ? ` in ${p.cwd}` : ''}${i.url ? ` at ${i.url}` : ''}`);
+    }
+    for (const i of removed) this.logger.info(`discovery: OpenCode pid ${i.process.pid} is gone`);
+    for (const i of changed) this.logger.debug(`discovery: OpenCode pid ${i.process.pid} changed${i.url ? ` (${i.url})` : ''}`);
+    return { added, removed, changed, all: instances };
+  }
+
+  private emit(change: DiscoveryChange): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.logger.error(`discovery: a change listener failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+
+  private snapshot(scannedAt: number, durationMs: number): DiscoveryResult {
+    return { instances: this.instances, scannedAt, durationMs };
+  }
+}
+
+function probeKey(p: OpencodeProcess, port: number): string {
+  return `${p.pid}:${p.startTime ?? ''}:${port}`;
+}
+
+/** One URL per listening port (IPv4 first, as listeners are sorted). */
+function portUrls(p: OpencodeProcess): Array<{ port: number; url: string }> {
+  const byPort = new Map<number, string>();
+  for (const l of p.listeners) if (!byPort.has(l.port)) byPort.set(l.port, urlForListener(l));
+  return [...byPort].map(([port, url]) => ({ port, url }));
+}

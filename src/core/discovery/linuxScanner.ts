@@ -1,0 +1,435 @@
+/**
+ * Linux: reads /proc directly (no ps/ss/lsof), cheap enough for a 1 s loop. Every pid costs one
+ * small read (`comm`); only OpenCode processes get more (stat, cwd, and what never changes for a
+ * (pid, start time) — argv, uid, environment — from a cache). LISTEN sockets come from one read of
+ * /proc/net/tcp{,6} per scan, and a process's fds are walked only when that LISTEN set changed.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import type { Logger } from '../log';
+import { nullLogger } from '../log';
+import {
+  DEFAULT_PORT_WAIT_MS,
+  DEFAULT_TABLE_REFRESH_MS,
+  classifyArgs,
+  isOpencodeProcessName,
+  keepCandidates,
+  listenRefreshDue,
+  pickEnv,
+  toOpencodeProcess,
+} from './classify';
+import type { ArgvRole, Candidate, EnvSubset } from './classify';
+import type { ListenAddress, OpencodeProcess, ProcessScanner } from './types';
+
+// ── Pure parsers ─────────────────────────────────────────────────────────────
+
+export interface ProcStat {
+  pid: number;
+  comm: string;
+  state: string;
+  ppid: number;
+  pgrp: number;
+  session: number;
+  ttyNr: number;
+  /** Clock ticks after boot (field 22). */
+  startTicks: number;
+}
+
+/** Parses /proc/PID/stat; comm may hold spaces and parentheses, so it ends at the LAST `)`. */
+export function parseProcStat(text: string): ProcStat | undefined {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  const pid = Number(text.slice(0, open).trim());
+  const f = text.slice(close + 1).trim().split(/\s+/);
+  // f[0] is field 3 (state); field N is f[N - 3].
+  const num = (field: number): number => Number(f[field - 3]);
+  const stat: ProcStat = {
+    pid,
+    comm: text.slice(open + 1, close),
+    state: f[0] ?? '',
+    ppid: num(4),
+    pgrp: num(5),
+    session: num(6),
+    ttyNr: num(7),
+    startTicks: num(22),
+  };
+  if (!Number.isInteger(pid) || !Number.isFinite(stat.ppid) || !Number.isFinite(stat.startTicks)) return undefined;
+  return stat;
+}
+
+/** tty_nr (a dev_t) → `pts/N`, `ttyN`, `ttySN`; undefined when there is none or it is unknown. */
+export function decodeTtyNr(ttyNr: number): string | undefined {
+  if (!Number.isInteger(ttyNr) || ttyNr <= 0) return undefined;
+  const major = (ttyNr >>> 8) & 0xfff;
+  const minor = (ttyNr & 0xff) | ((ttyNr >>> 12) & 0xfff00);
+  if (major >= 136 && major <= 143) return `pts/${(major - 136) * 256 + minor}`;
+  if (major === 4) return minor < 64 ? `tty${minor}` : `ttyS${minor - 64}`;
+  if (major === 5 && minor === 1) return 'console';
+  return undefined;
+}
+
+/** NUL-separated KEY=VALUE, keeping only the keys discovery needs. */
+export function parseEnviron(raw: string): EnvSubset {
+  const entries: Array<[string, string]> = [];
+  for (const kv of raw.split('\0')) {
+    const i = kv.indexOf('=');
+    if (i > 0) entries.push([kv.slice(0, i), kv.slice(i + 1)]);
+  }
+  return pickEnv(entries);
+}
+
+export function parseCmdline(raw: string): string[] {
+  const parts = raw.split('\0');
+  if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+export interface TcpRow {
+  address: string;
+  port: number;
+  /** Hex state: `0A` = LISTEN. */
+  state: string;
+  uid: number;
+  inode: number;
+}
+
+/**
+ * Rows of /proc/net/tcp or tcp6. Addresses are hex 32-bit words in host byte order (so
+ * `0100007F` is 127.0.0.1 on little-endian machines); ports are big-endian hex.
+ */
+export function parseProcNetTcp(text: string, littleEndian = os.endianness() === 'LE'): TcpRow[] {
+  const rows: TcpRow[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || !/^\d+:$/.test(f[0] ?? '')) continue;
+    const local = f[1] ?? '';
+    const colon = local.indexOf(':');
+    if (colon < 0) continue;
+    const address = decodeHexAddress(local.slice(0, colon), littleEndian);
+    const port = parseInt(local.slice(colon + 1), 16);
+    const inode = Number(f[9]);
+    if (address === undefined || !Number.isFinite(port) || !Number.isFinite(inode)) continue;
+    rows.push({ address, port, state: (f[3] ?? '').toUpperCase(), uid: Number(f[7]), inode });
+  }
+  return rows;
+}
+
+export function decodeHexAddress(hex: string, littleEndian = os.endianness() === 'LE'): string | undefined {
+  if (!/^[0-9a-fA-F]+$/.test(hex) || (hex.length !== 8 && hex.length !== 32)) return undefined;
+  const bytes: number[] = [];
+  for (let w = 0; w < hex.length; w += 8) {
+    const word = parseInt(hex.slice(w, w + 8), 16);
+    const be = [(word >>> 24) & 0xff, (word >>> 16) & 0xff, (word >>> 8) & 0xff, word & 0xff];
+    bytes.push(...(littleEndian ? be.reverse() : be));
+  }
+  if (bytes.length === 4) return bytes.join('.');
+  return formatIpv6(bytes);
+}
+
+function formatIpv6(bytes: number[]): string {
+  const isMapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  if (isMapped) return `::ffff:${bytes.slice(12).join('.')}`;
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
+  // RFC 5952: compress the longest run (≥ 2) of zero groups.
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hexOf = (g: number[]): string => g.map((x) => x.toString(16)).join(':');
+  if (bestLen < 2) return hexOf(groups);
+  return `${hexOf(groups.slice(0, bestStart))}::${hexOf(groups.slice(bestStart + bestLen))}`;
+}
+
+/** LISTEN sockets by inode, from the tcp and tcp6 tables. */
+export function listenSockets(tables: readonly string[], littleEndian?: boolean): Map<number, ListenAddress> {
+  const map = new Map<number, ListenAddress>();
+  for (const table of tables) {
+    for (const row of parseProcNetTcp(table, littleEndian)) {
+      if (row.state === '0A' && row.inode > 0) map.set(row.inode, { address: row.address, port: row.port });
+    }
+  }
+  return map;
+}
+
+/** `socket:[12345]` → 12345. */
+export function socketInode(link: string): number | undefined {
+  const m = /^socket:\[(\d+)\]$/.exec(link);
+  return m ? Number(m[1]) : undefined;
+}
+
+// ── Scanner ──────────────────────────────────────────────────────────────────
+
+export interface LinuxScannerOptions {
+  /** Root of the proc filesystem (tests point it at a fixture tree). */
+  procRoot?: string;
+  /** Only this uid's processes are reported (default: ours). */
+  uid?: number;
+  /** Byte order of /proc/net/tcp addresses (default: this machine's). */
+  littleEndian?: boolean;
+  /** USER_HZ, the unit of stat's start time (100 on every mainstream Linux). */
+  clockTicksPerSecond?: number;
+  /** Longest time a new LISTEN socket of a long-running process may go unseen. */
+  tableRefreshMs?: number;
+  /** While a server that should listen has no port yet, the tables are read every scan for this long. */
+  portWaitMs?: number;
+  now?: () => number;
+  logger?: Logger;
+}
+
+/** What never changes for one (pid, start time, comm). */
+interface StaticInfo {
+  startTicks: number;
+  comm: string;
+  uid: number;
+  args: string[];
+  role: ArgvRole;
+  env?: EnvSubset;
+  firstSeen: number;
+}
+
+interface Listener extends ListenAddress {
+  /** fd number, to re-check cheaply that the socket is still open. */
+  fd: string;
+  link: string;
+}
+
+interface PortInfo {
+  startTicks: number;
+  listeners: Listener[];
+}
+
+type LinuxCandidate = Candidate & { startTicks: number; firstSeen: number };
+
+export class LinuxProcessScanner implements ProcessScanner {
+  private readonly root: string;
+  private readonly uid: number;
+  private readonly littleEndian: boolean | undefined;
+  private readonly hz: number;
+  private readonly tableRefreshMs: number;
+  private readonly portWaitMs: number;
+  private readonly now: () => number;
+  private readonly logger: Logger;
+  private readonly statics = new Map<number, StaticInfo>();
+  private readonly portCache = new Map<number, PortInfo>();
+  private readonly buffer = Buffer.alloc(4096);
+  private lastTableRead = Number.NEGATIVE_INFINITY;
+  private bootTimeMs: number | undefined;
+  /** How often the TCP tables were read (tests and measurements). */
+  tableReads = 0;
+
+  constructor(options: LinuxScannerOptions = {}) {
+    this.root = options.procRoot ?? '/proc';
+    this.uid = options.uid ?? process.getuid?.() ?? -1;
+    this.littleEndian = options.littleEndian;
+    this.hz = options.clockTicksPerSecond ?? 100;
+    this.tableRefreshMs = options.tableRefreshMs ?? DEFAULT_TABLE_REFRESH_MS;
+    this.portWaitMs = options.portWaitMs ?? DEFAULT_PORT_WAIT_MS;
+    this.now = options.now ?? Date.now;
+    this.logger = options.logger ?? nullLogger;
+  }
+
+  scan(): Promise<OpencodeProcess[]> {
+    try {
+      return Promise.resolve(this.scanSync());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Synchronous on purpose: a few hundred tiny /proc reads cost far less than as many thread-pool round trips. */
+  scanSync(): OpencodeProcess[] {
+    const names = fs.readdirSync(this.root);
+    const candidates: LinuxCandidate[] = [];
+    const alive = new Set<number>();
+    for (const name of names) {
+      const c0 = name.charCodeAt(0);
+      if (c0 < 48 || c0 > 57) continue;
+      const pid = Number(name);
+      if (!Number.isInteger(pid)) continue;
+      const comm = this.readSmall(`${this.root}/${name}/comm`);
+      if (comm === undefined || !isOpencodeProcessName(comm.trimEnd())) continue;
+      alive.add(pid);
+      const candidate = this.inspect(pid, comm.trimEnd());
+      if (candidate) candidates.push(candidate);
+    }
+    for (const pid of this.statics.keys()) if (!alive.has(pid)) this.statics.delete(pid);
+    for (const pid of this.portCache.keys()) if (!alive.has(pid)) this.portCache.delete(pid);
+    const kept = keepCandidates(candidates);
+    this.attachListeners(kept.filter((c) => c.role.role === 'instance'));
+    return kept.map((c) => toOpencodeProcess(c));
+  }
+
+  private inspect(pid: number, comm: string): LinuxCandidate | undefined {
+    const statText = this.readSmall(`${this.root}/${pid}/stat`);
+    const stat = statText === undefined ? undefined : parseProcStat(statText);
+    if (!stat || stat.state === 'Z' || stat.state === 'X') return undefined;
+    let info = this.statics.get(pid);
+    if (!info || info.startTicks !== stat.startTicks || info.comm !== comm) {
+      info = this.readStatic(pid, stat.startTicks, comm);
+      if (!info) return undefined;
+      this.statics.set(pid, info);
+    }
+    if (info.uid !== this.uid || info.args.length === 0) return undefined;
+    const candidate: LinuxCandidate = {
+      pid,
+      ppid: stat.ppid,
+      args: info.args,
+      role: info.role,
+      listeners: [],
+      startTicks: stat.startTicks,
+      firstSeen: info.firstSeen,
+    };
+    const tty = decodeTtyNr(stat.ttyNr);
+    if (tty) candidate.tty = tty;
+    // Not cached: the TUI may chdir into its project right after start.
+    const cwd = this.readLink(`${this.root}/${pid}/cwd`);
+    if (cwd) candidate.cwd = cwd;
+    if (info.env) candidate.env = info.env;
+    const boot = this.bootTime();
+    if (boot !== undefined) candidate.startTime = boot + Math.round((stat.startTicks * 1000) / this.hz);
+    return candidate;
+  }
+
+  private readStatic(pid: number, startTicks: number, comm: string): StaticInfo | undefined {
+    let uid: number;
+    try {
+      uid = fs.statSync(`${this.root}/${pid}`).uid;
+    } catch {
+      return undefined;
+    }
+    const info: StaticInfo = { startTicks, comm, uid, args: [], role: { role: 'other' }, firstSeen: this.now() };
+    // Other users' processes are never reported: do not read more of them.
+    if (uid !== this.uid) return info;
+    const cmdline = this.readFile(`${this.root}/${pid}/cmdline`);
+    if (cmdline === undefined) return undefined;
+    info.args = parseCmdline(cmdline);
+    info.role = classifyArgs(info.args);
+    const environ = this.readFile(`${this.root}/${pid}/environ`);
+    if (environ !== undefined) info.env = parseEnviron(environ);
+    return info;
+  }
+
+  /**
+   * Reading /proc/net/tcp walks the kernel's whole connection hash (~5 ms per table here, even
+   * almost empty), so it happens only when listenRefreshDue says so. In between, a known listener
+   * is confirmed by one readlink of its fd.
+   */
+  private attachListeners(candidates: LinuxCandidate[]): void {
+    if (candidates.length === 0) return;
+    const now = this.now();
+    const due = listenRefreshDue(
+      now,
+      this.lastTableRead,
+      candidates.map((c) => {
+        const cached = this.portCache.get(c.pid);
+        const known = cached !== undefined && cached.startTicks === c.startTicks;
+        return { known, args: c.args, listenerCount: known ? cached.listeners.length : 0, firstSeen: c.firstSeen };
+      }),
+      { refreshMs: this.tableRefreshMs, portWaitMs: this.portWaitMs },
+    );
+    if (due) {
+      this.lastTableRead = now;
+      this.tableReads++;
+      const tables: string[] = [];
+      for (const file of ['tcp', 'tcp6']) {
+        const text = this.readFile(`${this.root}/net/${file}`);
+        if (text !== undefined) tables.push(text);
+      }
+      const sockets = listenSockets(tables, this.littleEndian);
+      for (const c of candidates) {
+        const listeners = this.socketsOf(c.pid, sockets);
+        if (listeners === undefined) continue;
+        this.portCache.set(c.pid, { startTicks: c.startTicks, listeners });
+        c.listeners = listeners.map(({ address, port }) => ({ address, port }));
+      }
+      return;
+    }
+    for (const c of candidates) {
+      const cached = this.portCache.get(c.pid);
+      if (!cached) continue;
+      const still = cached.listeners.filter((l) => this.readLink(`${this.root}/${c.pid}/fd/${l.fd}`) === l.link);
+      if (still.length !== cached.listeners.length) cached.listeners = still;
+      c.listeners = still.map(({ address, port }) => ({ address, port }));
+    }
+  }
+
+  /** LISTEN sockets among the pid's fds; undefined when its fds cannot be read (gone, EACCES). */
+  private socketsOf(pid: number, sockets: Map<number, ListenAddress>): Listener[] | undefined {
+    const dir = `${this.root}/${pid}/fd`;
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(dir);
+    } catch {
+      return undefined;
+    }
+    const found: Listener[] = [];
+    if (sockets.size === 0) return found;
+    for (const fd of fds) {
+      const link = this.readLink(`${dir}/${fd}`);
+      const inode = link === undefined ? undefined : socketInode(link);
+      const socket = inode === undefined ? undefined : sockets.get(inode);
+      if (socket && link !== undefined) found.push({ ...socket, fd, link });
+    }
+    return found;
+  }
+
+  private bootTime(): number | undefined {
+    if (this.bootTimeMs === undefined) {
+      // Read once: btime may move by a second between reads, and startTime must stay stable.
+      const m = /^btime\s+(\d+)/m.exec(this.readFile(`${this.root}/stat`) ?? '');
+      if (m) this.bootTimeMs = Number(m[1]) * 1000;
+    }
+    return this.bootTimeMs;
+  }
+
+  /** One read into a shared buffer: no fstat, no allocation (comm and stat are < 1 KiB). */
+  private readSmall(file: string): string | undefined {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      const n = fs.readSync(fd, this.buffer, 0, this.buffer.length, 0);
+      return this.buffer.toString('utf8', 0, n);
+    } catch {
+      return undefined;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private readFile(file: string): string | undefined {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ESRCH' && code !== 'EACCES' && code !== 'EPERM') {
+        this.logger.debug(`discovery: cannot read ${file}: ${code ?? String(error)}`);
+      }
+      return undefined;
+    }
+  }
+
+  private readLink(file: string): string | undefined {
+    try {
+      return fs.readlinkSync(file);
+    } catch {
+      return undefined;
+    }
+  }
+}

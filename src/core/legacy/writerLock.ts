@@ -1,0 +1,482 @@
+/**
+ * Elects one legacy-file writer per machine among VS Code windows and the CLI daemon.
+ *
+ * The lock is a small JSON file. It is only ever created whole and exclusively (hard link of a
+ * complete temp file, EEXIST if taken), and its heartbeat is refreshed by rename. A contender
+ * takes over when the holder's PID is gone or its heartbeat is older than `staleMs`; removing a
+ * stale lock goes through rename-then-verify, so two contenders removing it at once cannot
+ * delete each other's fresh lock. The holder stops claiming the lock as soon as its own last
+ * heartbeat is older than `staleMs` (e.g. after a long pause), which is exactly when others may
+ * take it: two processes never believe they hold it at the same moment.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Logger } from '../log';
+import type { Disposable } from '../util/events';
+import { Emitter } from '../util/events';
+import { errorCode } from './atomicWrite';
+
+export const DEFAULT_LOCK_PATH = '/tmp/opencode-monitor-writer.lock';
+
+export interface LockRecord {
+  pid: number;
+  hostname: string;
+  /** Who holds it, for humans: e.g. "VS Code window", "opencode-monitor daemon". */
+  owner: string;
+  /** Last refresh (ms since epoch). */
+  heartbeat: number;
+  /** Unique per WriterLock instance: tells a lock apart from a newer one of the same PID. */
+  token: string;
+  acquiredAt: number;
+}
+
+export interface WriterLockOptions {
+  path?: string;
+  ownerLabel: string;
+  heartbeatMs?: number;
+  staleMs?: number;
+  logger: Logger;
+  /** Watch the lock's folder to take over as soon as a holder releases (polling is the fallback). */
+  watch?: boolean;
+  now?: () => number;
+  isProcessAlive?: (pid: number) => boolean;
+}
+
+/** What is at the lock path: the raw text (compared byte for byte) and the record if valid. */
+export interface LockFileContent {
+  raw: string;
+  record?: LockRecord;
+  mtimeMs: number;
+}
+
+const LOCK_MODE = 0o644; // readable by all: another user's monitor can tell who writes
+const LEFTOVER_AGE_MS = 60_000;
+const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+export class WriterLock {
+  readonly path: string;
+  private readonly ownerLabel: string;
+  private readonly heartbeatMs: number;
+  private readonly staleMs: number;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly isAlive: (pid: number) => boolean;
+  private readonly watchFolder: boolean;
+  /** How long after its last heartbeat the holder still claims the lock (< staleMs). */
+  private readonly claimMs: number;
+  private readonly hostname = os.hostname();
+  private readonly token = `${process.pid}-${randomBytes(8).toString('hex')}`;
+  private readonly changes = new Emitter<boolean>();
+  private readonly reported = new Set<string>();
+  private holder = false;
+  private lastBeatAt = 0;
+  private acquiredAt = 0;
+  private started = false;
+  private disposed = false;
+  private timer: NodeJS.Timeout | undefined;
+  private soon: NodeJS.Timeout | undefined;
+  private watcher: fs.FSWatcher | undefined;
+  private seenHolder: string | undefined;
+
+  constructor(options: WriterLockOptions) {
+    this.path = path.resolve(options.path ?? DEFAULT_LOCK_PATH);
+    this.ownerLabel = options.ownerLabel;
+    this.heartbeatMs = options.heartbeatMs ?? 1000;
+    this.staleMs = options.staleMs ?? 3000;
+    if (!(this.staleMs > this.heartbeatMs)) throw new Error(`staleMs (${this.staleMs}) must exceed heartbeatMs (${this.heartbeatMs})`);
+    this.logger = options.logger;
+    this.now = options.now ?? Date.now;
+    this.isAlive = options.isProcessAlive ?? processAlive;
+    this.watchFolder = options.watch ?? true;
+    this.claimMs = this.staleMs - Math.min(500, (this.staleMs - this.heartbeatMs) / 2);
+  }
+
+  /** Tries at once (so isHolder() is meaningful on return), then every heartbeat. */
+  start(): void {
+    if (this.started || this.disposed) return;
+    this.started = true;
+    try {
+      fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: 0o700 });
+    } catch (error) {
+      this.report('create the folder of', error);
+    }
+    this.startWatcher();
+    this.tick();
+  }
+
+  /**
+   * False once the last heartbeat is older than the claim deadline (a margin before staleMs),
+   * i.e. before anyone else may take over: a paused holder never writes after resuming.
+   */
+  isHolder(): boolean {
+    return this.holder && !this.disposed && this.now() - this.lastBeatAt <= this.claimMs;
+  }
+
+  onChange(listener: (holder: boolean) => void): Disposable {
+    return this.changes.event(listener);
+  }
+
+  /** Who holds the lock right now, if anyone (for status displays). */
+  current(): LockRecord | undefined {
+    return readWriterLock(this.path);
+  }
+
+  /** Releases the lock if held, so another contender takes over at once. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.soon) clearTimeout(this.soon);
+    this.timer = this.soon = undefined;
+    this.watcher?.close();
+    this.watcher = undefined;
+    if (this.holder) {
+      try {
+        this.release();
+      } catch (error) {
+        this.report('release', error);
+      }
+      this.setHolder(false, 'released');
+    }
+    this.changes.dispose();
+  }
+
+  // ── loop ──────────────────────────────────────────────────────────────────
+
+  private tick(): void {
+    this.timer = undefined;
+    if (this.disposed) return;
+    this.step();
+    if (!this.disposed) this.timer = setTimeout(() => this.tick(), this.heartbeatMs);
+  }
+
+  private step(): void {
+    try {
+      if (this.holder) this.beat();
+      else this.tryAcquire();
+      if (this.reported.size > 0) {
+        this.reported.clear();
+        this.logger.info(`writer lock ${this.path}: working again`);
+      }
+    } catch (error) {
+      this.report(this.holder ? 'refresh' : 'acquire', error);
+      if (this.holder && this.now() - this.lastBeatAt > this.claimMs) this.setHolder(false, 'heartbeat failing');
+    }
+  }
+
+  private scheduleSoon(): void {
+    if (this.soon || this.disposed || this.holder) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      if (!this.disposed && !this.holder) this.step();
+    }, 5);
+  }
+
+  private startWatcher(): void {
+    if (!this.watchFolder) return;
+    const base = path.basename(this.path);
+    try {
+      this.watcher = fs.watch(path.dirname(this.path), (_event, filename) => {
+        if (filename === null || filename === base) this.scheduleSoon();
+      });
+      this.watcher.on('error', (error) => {
+        this.logger.debug(`writer lock: cannot watch ${path.dirname(this.path)} (${String(error)}); polling only`);
+        this.watcher?.close();
+        this.watcher = undefined;
+      });
+    } catch (error) {
+      this.logger.debug(`writer lock: cannot watch ${path.dirname(this.path)} (${String(error)}); polling only`);
+    }
+  }
+
+  // ── lock operations (synchronous: each is a few syscalls on a tiny file) ──
+
+  private tryAcquire(): void {
+    let tookOverFrom: string | undefined;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const now = this.now();
+      if (createExclusive(this.path, this.serialize(now), this.token)) {
+        this.becomeHolder(now, tookOverFrom);
+        return;
+      }
+      const cur = readLockFile(this.path);
+      if (!cur) continue; // released between our two calls
+      const stale = this.staleReason(cur);
+      if (!stale) {
+        // Even our own token (put back by a contender after we stepped down) is left to go stale:
+        // claiming it without the exclusive path could overwrite someone's fresh takeover.
+        this.noteHolder(cur.record);
+        return;
+      }
+      const outcome = replaceStaleLock(this.path, cur.raw, this.token, (c) => this.staleReason(c) !== undefined);
+      if (outcome === 'restored') return; // what we judged stale had been replaced by a live lock
+      tookOverFrom = cur.record?.token === this.token ? undefined : `${describe(cur.record)}: ${stale}`;
+    }
+  }
+
+  private beat(): void {
+    if (this.now() - this.lastBeatAt > this.claimMs) {
+      // Late (process paused, machine asleep): a contender may be taking over right now, so a
+      // plain rename could overwrite its fresh lock. Re-acquire through the exclusive path.
+      this.setHolder(false, 'heartbeat late (paused or asleep?)');
+      this.tryAcquire();
+      return;
+    }
+    const cur = readLockFile(this.path);
+    if (cur?.record?.token !== this.token) {
+      // Missing: a contender may be putting it back after a mistaken move, or someone deleted it.
+      const now = this.now();
+      if (!cur && createExclusive(this.path, this.serialize(now), this.token)) {
+        this.lastBeatAt = now;
+        return;
+      }
+      const again = cur ?? readLockFile(this.path);
+      if (again?.record?.token === this.token) return;
+      this.setHolder(false, again ? `taken over by ${describe(again.record)}` : 'lock file removed');
+      return;
+    }
+    const now = this.now();
+    const temp = `${this.path}.${this.token}.beat`;
+    removeQuietly(temp);
+    fs.writeFileSync(temp, this.serialize(now), { mode: LOCK_MODE, flag: 'wx' });
+    fs.renameSync(temp, this.path);
+    this.lastBeatAt = now;
+  }
+
+  private release(): void {
+    const grave = `${this.path}.${this.token}.release`;
+    try {
+      fs.renameSync(this.path, grave);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return;
+      throw error;
+    }
+    try {
+      const moved = readLockFile(grave);
+      // Not ours after all (taken over while we were paused): put it back.
+      if (moved && moved.record?.token !== this.token) createExclusive(this.path, moved.raw, this.token);
+    } finally {
+      removeQuietly(grave);
+    }
+  }
+
+  private becomeHolder(now: number, tookOverFrom: string | undefined): void {
+    this.lastBeatAt = now;
+    this.acquiredAt = now;
+    this.seenHolder = undefined;
+    removeLeftovers(this.path, now);
+    this.setHolder(true, tookOverFrom ? `took over from ${tookOverFrom}` : 'acquired');
+  }
+
+  private staleReason(cur: LockFileContent): string | undefined {
+    const now = this.now();
+    const r = cur.record;
+    if (!r) {
+      // Unparsable (foreign, or created without link support and not written yet): trust its age.
+      const age = now - cur.mtimeMs;
+      return age > this.staleMs ? `unreadable lock not updated for ${Math.round(age)} ms` : undefined;
+    }
+    // PIDs mean something only on this machine.
+    if (r.hostname === this.hostname && r.pid !== process.pid && !this.isAlive(r.pid)) return `pid ${r.pid} is gone`;
+    const age = now - r.heartbeat;
+    if (age > this.staleMs) return `no heartbeat for ${Math.round(age)} ms`;
+    if (age < -this.staleMs) return 'heartbeat in the future (clock changed)';
+    return undefined;
+  }
+
+  private setHolder(holder: boolean, reason: string): void {
+    if (this.holder === holder) return;
+    this.holder = holder;
+    if (holder) this.logger.info(`writer lock ${this.path}: holder (${reason})`);
+    else if (reason === 'released') this.logger.info(`writer lock ${this.path}: released`);
+    else this.logger.warn(`writer lock ${this.path}: no longer holder (${reason})`);
+    this.changes.fire(holder, (error) => this.logger.error(`writer lock listener failed: ${String(error)}`));
+  }
+
+  private noteHolder(record: LockRecord | undefined): void {
+    const key = record?.token ?? 'unknown';
+    if (key === this.seenHolder) return;
+    this.seenHolder = key;
+    this.logger.info(`writer lock ${this.path}: held by ${describe(record)}`);
+  }
+
+  private report(what: string, error: unknown): void {
+    const key = `${what}:${errorCode(error) ?? 'unknown'}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    const hint = errorCode(error) === 'EACCES' || errorCode(error) === 'EPERM' ? ' (held or created by another user?)' : '';
+    this.logger.warn(`writer lock ${this.path}: cannot ${what}: ${error instanceof Error ? error.message : String(error)}${hint}`);
+  }
+
+  private serialize(now = this.now()): string {
+    const record: LockRecord = {
+      pid: process.pid,
+      hostname: this.hostname,
+      owner: this.ownerLabel,
+      heartbeat: now,
+      token: this.token,
+      acquiredAt: this.acquiredAt || now,
+    };
+    return JSON.stringify(record) + '\n';
+  }
+}
+
+/** The current lock record, or undefined when there is none or it cannot be read. */
+export function readWriterLock(file: string = DEFAULT_LOCK_PATH): LockRecord | undefined {
+  try {
+    return readLockFile(file)?.record;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads content and mtime from one open file, so both describe the same inode. */
+export function readLockFile(file: string): LockFileContent | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    const raw = fs.readFileSync(fd, 'utf8');
+    const record = parseRecord(raw);
+    return record ? { raw, record, mtimeMs: st.mtimeMs } : { raw, mtimeMs: st.mtimeMs };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Creates `file` with `content` only if it does not exist, never visible half-written: hard-link
+ * a complete temp file (falls back to an O_EXCL create where hard links are unsupported).
+ */
+export function createExclusive(file: string, content: string, token: string): boolean {
+  const temp = `${file}.${token}.${randomBytes(4).toString('hex')}.new`;
+  fs.writeFileSync(temp, content, { mode: LOCK_MODE, flag: 'wx' });
+  try {
+    fs.linkSync(temp, file);
+    return true;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'EEXIST') return false;
+    if (!code || !LINK_UNSUPPORTED.has(code)) throw error;
+  } finally {
+    removeQuietly(temp);
+  }
+  try {
+    fs.writeFileSync(file, content, { mode: LOCK_MODE, flag: 'wx' });
+    return true;
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/**
+ * Removes a lock judged stale without ever removing a different, live one: move it aside under
+ * a name only we use, then check that what we moved is what we judged (or is stale too). If a
+ * live lock had replaced it meanwhile (another contender was faster), put that one back.
+ * - `removed`: the stale lock is gone; try to create ours.
+ * - `gone`: someone else removed it first; try to create ours.
+ * - `restored`: a live lock is (back) in place; we are not the holder.
+ */
+export function replaceStaleLock(
+  file: string,
+  judgedRaw: string,
+  token: string,
+  isStale: (content: LockFileContent) => boolean,
+): 'removed' | 'gone' | 'restored' {
+  const grave = `${file}.${token}.stale`;
+  try {
+    fs.renameSync(file, grave);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return 'gone';
+    throw error;
+  }
+  try {
+    let moved: LockFileContent | undefined;
+    try {
+      moved = readLockFile(grave);
+    } catch {
+      moved = undefined;
+    }
+    if (!moved || moved.raw === judgedRaw || isStale(moved)) return 'removed';
+    // If this fails with EEXIST a third contender created one meanwhile; the holder of the lock we
+    // moved sees a foreign token on its next heartbeat and steps down, so one holder remains.
+    createExclusive(file, moved.raw, token);
+    return 'restored';
+  } finally {
+    removeQuietly(grave);
+  }
+}
+
+function parseRecord(raw: string): LockRecord | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (!v || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.pid !== 'number' || !Number.isInteger(o.pid) || o.pid <= 0) return undefined;
+  if (typeof o.heartbeat !== 'number' || !Number.isFinite(o.heartbeat)) return undefined;
+  if (typeof o.token !== 'string') return undefined;
+  return {
+    pid: o.pid,
+    hostname: typeof o.hostname === 'string' ? o.hostname : '',
+    owner: typeof o.owner === 'string' ? o.owner : '',
+    heartbeat: o.heartbeat,
+    token: o.token,
+    acquiredAt: typeof o.acquiredAt === 'number' ? o.acquiredAt : o.heartbeat,
+  };
+}
+
+function describe(record: LockRecord | undefined): string {
+  if (!record) return 'an unreadable lock';
+  return `pid ${record.pid}${record.owner ? ` (${record.owner})` : ''}`;
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errorCode(error) === 'EPERM'; // exists, owned by another user
+  }
+}
+
+function removeQuietly(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    // already gone
+  }
+}
+
+/** Temp files of killed contenders (`<lock>.<token>.*`), once clearly abandoned. */
+function removeLeftovers(lockPath: string, now: number): void {
+  const dir = path.dirname(lockPath);
+  const prefix = path.basename(lockPath) + '.';
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/\.(new|stale|beat|release)$/.test(name)) continue;
+    const full = path.join(dir, name);
+    try {
+      const st = fs.lstatSync(full);
+      if (st.isFile() && now - st.mtimeMs > LEFTOVER_AGE_MS) fs.unlinkSync(full);
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
+}

@@ -1,0 +1,32 @@
+/** Builds the monitor with the machine's discovery: shared by the extension, the CLI and the daemon. */
+import { Discovery } from '../discovery/discovery';
+import type { Logger } from '../log';
+import type { EndpointConfig, LimitedSessionSource } from './monitor';
+import { Monitor } from './monitor';
+
+export interface CreateMonitorOptions {
+  logger: Logger;
+  endpoints?: EndpointConfig[];
+  /** Password tried on local servers that ask for one (OPENCODE_SERVER_PASSWORD). */
+  localPassword?: string;
+  discoveryIntervalMs?: number;
+  heuristicThresholdMs?: number;
+  limitedSessions?: LimitedSessionSource;
+  /** Set false to watch configured endpoints only. */
+  discoverLocal?: boolean;
+}
+
+export function createMonitor(options: CreateMonitorOptions): Monitor {
+  const discovery =
+    options.discoverLocal === false
+      ? undefined
+      : new Discovery({ logger: options.logger, intervalMs: options.discoveryIntervalMs, password: options.localPassword });
+  return new Monitor({
+    logger: options.logger,
+    source: discovery,
+    endpoints: options.endpoints,
+    limitedSessions: options.limitedSessions,
+    passwordFor: () => options.localPassword,
+    heuristicThresholdMs: options.heuristicThresholdMs,
+  });
+}

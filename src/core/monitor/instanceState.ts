@@ -1,0 +1,492 @@
+/**
+ * The live state of one OpenCode server, kept current by its events and replaced wholesale by
+ * each reconciliation fetch. Every method returns the ids of the sessions it changed, so that
+ * consumers refresh only those.
+ */
+import type { OpencodeEvent } from '../opencode/events';
+import type {
+  WireMessage,
+  WirePart,
+  WirePermissionRequest,
+  WireQuestionRequest,
+  WireSession,
+  WireSessionStatus,
+  WireStatusMap,
+  WireTodo,
+} from '../opencode/schemas';
+import type { PermissionModel, QuestionModel, RunningTool, SessionModel, TodoSummary } from './model';
+import { emptyTokens } from './model';
+import { toolArg } from './toolArg';
+
+export interface SessionDetails {
+  messages?: WireMessage[];
+  todos?: WireTodo[];
+}
+
+/** One reconciliation fetch of a server: the lists, plus details of the sessions worth it. */
+export interface ReconcileData {
+  /** The full session list; `undefined` in a light round (status, permissions, questions only). */
+  sessions?: WireSession[];
+  status: WireStatusMap;
+  /** `undefined` when the server has no permission API (then the heuristic applies). */
+  permissions?: WirePermissionRequest[];
+  questions?: WireQuestionRequest[];
+  details: Map<string, SessionDetails>;
+}
+
+interface LiveSession {
+  info?: WireSession;
+  status?: WireSessionStatus;
+  tools: Map<string, RunningTool>;
+  todos?: WireTodo[];
+  permissions: Map<string, PermissionModel>;
+  questions: Map<string, QuestionModel>;
+  lastError?: string;
+  /** Last time this server reported work of this session (it runs it, so it owns it). */
+  activeAt?: number;
+}
+
+export interface ModelOptions {
+  /** Servers without a permission API: a non-`task` tool running this long probably waits for a permission. */
+  heuristicThresholdMs: number;
+  /** Whether the server lists permissions (if not, the heuristic applies). */
+  hasPermissionApi: boolean;
+}
+
+export class InstanceState {
+  private readonly sessions = new Map<string, LiveSession>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  get sessionIds(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  has(sessionId: string): boolean {
+    return this.sessions.has(sessionId);
+  }
+
+  /** This server runs (or ran most recently) the session: its live state is authoritative. */
+  activeAt(sessionId: string): number | undefined {
+    const s = this.sessions.get(sessionId);
+    if (!s) return undefined;
+    if (s.status || s.permissions.size || s.questions.size || s.tools.size) return this.now();
+    return s.activeAt;
+  }
+
+  /** Replaces everything with a fresh fetch; returns the sessions whose model changed. */
+  reconcile(data: ReconcileData): Set<string> {
+    const before = this.fingerprints();
+    const now = this.now();
+    const next = new Map<string, LiveSession>();
+    const ensure = (id: string): LiveSession => {
+      let s = next.get(id);
+      if (!s) {
+        const old = this.sessions.get(id);
+        s = { tools: new Map(), permissions: new Map(), questions: new Map(), activeAt: old?.activeAt, lastError: old?.lastError };
+        next.set(id, s);
+      }
+      return s;
+    };
+    if (data.sessions) for (const info of data.sessions) ensure(info.id).info = info;
+    else for (const [id, old] of this.sessions) if (old.info) ensure(id).info = old.info;
+    for (const [id, status] of Object.entries(data.status)) {
+      if (status.type === 'idle') continue;
+      const s = ensure(id);
+      s.status = status;
+      s.activeAt = now;
+    }
+    for (const [id, details] of data.details) {
+      const s = ensure(id);
+      if (details.todos) s.todos = details.todos;
+      if (details.messages && s.status) {
+        for (const part of lastAssistantParts(details.messages)) {
+          const tool = runningTool(part);
+          if (tool) s.tools.set(part.id, tool);
+        }
+      }
+    }
+    // Todos and tools of sessions not fetched this time stay as they were.
+    for (const [id, s] of next) {
+      const old = this.sessions.get(id);
+      if (!old) continue;
+      if (!data.details.get(id)?.todos && old.todos) s.todos = old.todos;
+      if (s.status && !data.details.get(id)?.messages) for (const [k, v] of old.tools) s.tools.set(k, v);
+    }
+    if (data.permissions) {
+      for (const request of data.permissions) {
+        const s = ensure(request.sessionID);
+        const known = this.sessions.get(request.sessionID)?.permissions.get(request.id);
+        s.permissions.set(request.id, toPermission(request, known?.askedAt ?? toolStart(s, request.tool?.callID) ?? now));
+        s.activeAt = now;
+      }
+    }
+    if (data.questions) {
+      for (const request of data.questions) {
+        const s = ensure(request.sessionID);
+        const known = this.sessions.get(request.sessionID)?.questions.get(request.id);
+        s.questions.set(request.id, toQuestion(request, known?.askedAt ?? toolStart(s, request.tool?.callID) ?? now));
+        s.activeAt = now;
+      }
+    }
+    this.sessions.clear();
+    for (const [id, s] of next) this.sessions.set(id, s);
+    return diff(before, this.fingerprints());
+  }
+
+  /** Session ids this server runs according to a status map but that we know nothing of. */
+  unknownIn(status: WireStatusMap): string[] {
+    return Object.keys(status).filter((id) => !this.sessions.get(id)?.info);
+  }
+
+  /** Busy/retry sessions whose running tools were never fetched nor reported. */
+  statusDiffers(id: string, status: WireSessionStatus | undefined): boolean {
+    const mine = this.sessions.get(id)?.status;
+    const theirs = status && status.type !== 'idle' ? status.type : undefined;
+    return (mine?.type ?? undefined) !== theirs;
+  }
+
+  /** The session infos known to this server, newest first. */
+  infos(): WireSession[] {
+    const out: WireSession[] = [];
+    for (const s of this.sessions.values()) if (s.info) out.push(s.info);
+    return out.sort((a, b) => b.time.updated - a.time.updated);
+  }
+
+  /** Applies one event; returns the sessions whose model changed (empty: nothing to show). */
+  apply(event: OpencodeEvent): Set<string> {
+    const changed = new Set<string>();
+    const touch = (id: string | undefined, mutate: (s: LiveSession) => boolean | void) => {
+      if (!id) return;
+      let s = this.sessions.get(id);
+      const created = !s;
+      if (!s) s = { tools: new Map(), permissions: new Map(), questions: new Map() };
+      const result = mutate(s);
+      if (created || result !== false) {
+        this.sessions.set(id, s);
+        if (result !== false) changed.add(id);
+      }
+    };
+    const now = this.now();
+    switch (event.type) {
+      case 'session.created':
+      case 'session.updated': {
+        const info = event.properties.info;
+        touch(info.id, (s) => {
+          const same = s.info !== undefined && sessionInfoKey(s.info) === sessionInfoKey(info);
+          s.info = info;
+          return !same;
+        });
+        break;
+      }
+      case 'session.deleted':
+        if (this.sessions.delete(event.properties.info.id)) changed.add(event.properties.info.id);
+        break;
+      case 'session.status': {
+        const { sessionID, status } = event.properties;
+        touch(sessionID, (s) => {
+          s.activeAt = now;
+          if (status.type === 'idle') return goIdle(s);
+          const same = s.status !== undefined && statusKey(s.status) === statusKey(status);
+          s.status = status;
+          if (status.type === 'busy' && s.lastError) {
+            s.lastError = undefined;
+            return true;
+          }
+          return !same;
+        });
+        break;
+      }
+      case 'session.idle':
+        touch(event.properties.sessionID, (s) => {
+          s.activeAt = now;
+          return goIdle(s);
+        });
+        break;
+      case 'session.error': {
+        const { sessionID, error } = event.properties;
+        touch(sessionID, (s) => {
+          s.activeAt = now;
+          s.lastError = describeError(error?.name, error?.data);
+        });
+        break;
+      }
+      case 'message.updated': {
+        const info = event.properties.info;
+        if (info.error && info.role === 'assistant') {
+          touch(info.sessionID, (s) => {
+            const text = describeError(info.error?.name, info.error?.data);
+            if (s.lastError === text) return false;
+            s.lastError = text;
+            return true;
+          });
+        }
+        break;
+      }
+      case 'message.part.updated': {
+        const part = event.properties.part;
+        if (part.type !== 'tool') break;
+        touch(part.sessionID, (s) => {
+          s.activeAt = now;
+          const tool = runningTool(part);
+          const old = s.tools.get(part.id);
+          if (tool) {
+            if (old && old.arg === tool.arg && old.childSessionId === tool.childSessionId && old.startedAt === tool.startedAt) return false;
+            s.tools.set(part.id, tool);
+            return true;
+          }
+          return s.tools.delete(part.id);
+        });
+        break;
+      }
+      case 'message.part.removed':
+        touch(event.properties.sessionID, (s) => s.tools.delete(event.properties.partID));
+        break;
+      case 'todo.updated':
+        touch(event.properties.sessionID, (s) => {
+          const same = s.todos !== undefined && JSON.stringify(s.todos) === JSON.stringify(event.properties.todos);
+          s.todos = event.properties.todos;
+          return !same;
+        });
+        break;
+      case 'permission.asked': {
+        const request = event.properties;
+        touch(request.sessionID, (s) => {
+          s.activeAt = now;
+          s.permissions.set(request.id, toPermission(request, s.permissions.get(request.id)?.askedAt ?? now));
+        });
+        break;
+      }
+      case 'permission.replied':
+        touch(event.properties.sessionID, (s) => s.permissions.delete(event.properties.requestID));
+        break;
+      case 'question.asked': {
+        const request = event.properties;
+        touch(request.sessionID, (s) => {
+          s.activeAt = now;
+          s.questions.set(request.id, toQuestion(request, s.questions.get(request.id)?.askedAt ?? now));
+        });
+        break;
+      }
+      case 'question.replied':
+      case 'question.rejected':
+        touch(event.properties.sessionID, (s) => s.questions.delete(event.properties.requestID));
+        break;
+      default:
+        break;
+    }
+    return changed;
+  }
+
+  /** Drops everything (the server went away). Returns the sessions that were there. */
+  clear(): Set<string> {
+    const ids = new Set(this.sessions.keys());
+    this.sessions.clear();
+    return ids;
+  }
+
+  /** The normalized model of one session, or undefined when its info is not known yet. */
+  toModel(sessionId: string, instanceId: string, options: ModelOptions): SessionModel | undefined {
+    const s = this.sessions.get(sessionId);
+    if (!s?.info) return undefined;
+    const now = this.now();
+    const info = s.info;
+    const status = s.status?.type === 'busy' ? 'busy' : s.status?.type === 'retry' ? 'retry' : s.status ? 'busy' : 'idle';
+    const runningTools = [...s.tools.values()].sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
+    const permissions = [...s.permissions.values()].sort((a, b) => a.askedAt - b.askedAt);
+    const questions = [...s.questions.values()].sort((a, b) => a.askedAt - b.askedAt);
+    let attentionReason: SessionModel['attentionReason'];
+    let waitingSince: number | undefined;
+    if (permissions.length > 0) {
+      attentionReason = 'permission';
+      waitingSince = permissions[0]!.askedAt;
+    }
+    if (questions.length > 0) {
+      attentionReason ??= 'question';
+      waitingSince = Math.min(waitingSince ?? Infinity, questions[0]!.askedAt);
+    }
+    if (!attentionReason && !options.hasPermissionApi && status !== 'idle') {
+      const stuck = runningTools.find((t) => t.name !== 'task' && t.startedAt !== undefined && now - t.startedAt >= options.heuristicThresholdMs);
+      if (stuck) {
+        attentionReason = 'heuristic';
+        waitingSince = stuck.startedAt;
+      }
+    }
+    const retry =
+      s.status?.type === 'retry'
+        ? {
+            attempt: numberField(s.status, 'attempt') ?? 0,
+            message: stringField(s.status, 'message') ?? '',
+            next: numberField(s.status, 'next'),
+          }
+        : undefined;
+    return {
+      id: info.id,
+      instanceId,
+      title: info.title,
+      directory: info.directory,
+      parentId: info.parentID,
+      status,
+      retry,
+      runningTools: status === 'idle' ? [] : runningTools,
+      todos: summarizeTodos(s.todos ?? []),
+      permissions,
+      questions,
+      needsAttention: attentionReason !== undefined,
+      attentionReason,
+      waitingSince,
+      lastError: s.lastError,
+      cost: info.cost ?? 0,
+      tokens: info.tokens
+        ? {
+            input: info.tokens.input,
+            output: info.tokens.output,
+            reasoning: info.tokens.reasoning,
+            cacheRead: info.tokens.cache.read,
+            cacheWrite: info.tokens.cache.write,
+          }
+        : emptyTokens(),
+      agentName: info.agent,
+      modelId: info.model ? `${info.model.providerID}/${info.model.id}` : undefined,
+      createdAt: info.time.created,
+      updatedAt: info.time.updated,
+      source: 'live',
+    };
+  }
+
+  /** Sessions whose live data would show something beyond their info. */
+  isActive(sessionId: string): boolean {
+    const s = this.sessions.get(sessionId);
+    return !!s && (!!s.status || s.permissions.size > 0 || s.questions.size > 0);
+  }
+
+  private fingerprints(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const [id, s] of this.sessions) {
+      out.set(
+        id,
+        JSON.stringify([
+          s.info ? sessionInfoKey(s.info) : null,
+          s.status ? statusKey(s.status) : null,
+          [...s.tools.entries()],
+          s.todos ?? null,
+          [...s.permissions.keys()],
+          [...s.questions.keys()],
+          s.lastError ?? null,
+        ]),
+      );
+    }
+    return out;
+  }
+}
+
+export function summarizeTodos(todos: WireTodo[]): TodoSummary {
+  const items = todos.map((t) => ({ content: t.content, status: t.status, ...(t.priority ? { priority: t.priority } : {}) }));
+  const pending = todos.filter((t) => t.status === 'pending');
+  const inProgress = todos.filter((t) => t.status === 'in_progress');
+  return {
+    pending: pending.length,
+    inProgress: inProgress.length,
+    completed: todos.filter((t) => t.status === 'completed').length,
+    total: todos.length,
+    currentLabel: inProgress[0]?.content,
+    nextLabel: pending[0]?.content,
+    items,
+  };
+}
+
+function goIdle(s: LiveSession): boolean {
+  const changed = s.status !== undefined || s.tools.size > 0;
+  s.status = undefined;
+  s.tools.clear();
+  return changed;
+}
+
+/** Tool parts of the latest assistant message: where running tools live. */
+function lastAssistantParts(messages: WireMessage[]): WirePart[] {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.info.role === 'assistant') return m.parts.filter((p) => p.type === 'tool');
+  }
+  return [];
+}
+
+function runningTool(part: WirePart): RunningTool | undefined {
+  const state = part.state;
+  if (part.type !== 'tool' || !state || (state.status !== 'running' && state.status !== 'pending')) return undefined;
+  const name = part.tool ?? 'tool';
+  const child = state.metadata?.sessionId;
+  return {
+    callID: part.callID ?? part.id,
+    name,
+    arg: toolArg(name, state.input, state.title),
+    ...(state.time?.start !== undefined ? { startedAt: state.time.start } : {}),
+    ...(typeof child === 'string' ? { childSessionId: child } : {}),
+  };
+}
+
+function toolStart(s: LiveSession, callID: string | undefined): number | undefined {
+  if (!callID) return undefined;
+  for (const tool of s.tools.values()) if (tool.callID === callID) return tool.startedAt;
+  return undefined;
+}
+
+function toPermission(request: WirePermissionRequest, askedAt: number): PermissionModel {
+  const command = request.metadata.command;
+  return {
+    id: request.id,
+    sessionId: request.sessionID,
+    permission: request.permission,
+    patterns: request.patterns,
+    ...(typeof command === 'string' ? { command } : {}),
+    always: request.always,
+    ...(request.tool?.callID ? { callID: request.tool.callID } : {}),
+    askedAt,
+  };
+}
+
+function toQuestion(request: WireQuestionRequest, askedAt: number): QuestionModel {
+  return {
+    id: request.id,
+    sessionId: request.sessionID,
+    questions: request.questions.map((q) => ({
+      question: q.question,
+      ...(q.header ? { header: q.header } : {}),
+      options: q.options.map((o) => ({ label: o.label, ...(o.description ? { description: o.description } : {}) })),
+      ...(q.multiple !== undefined ? { multiple: q.multiple } : {}),
+      ...(q.custom !== undefined ? { custom: q.custom } : {}),
+    })),
+    askedAt,
+  };
+}
+
+function sessionInfoKey(info: WireSession): string {
+  return JSON.stringify([info.title, info.directory, info.parentID, info.cost, info.tokens, info.time.updated, info.agent, info.model]);
+}
+
+function statusKey(status: WireSessionStatus): string {
+  return JSON.stringify(status);
+}
+
+function describeError(name: string | undefined, data: unknown): string {
+  if (name === 'MessageAbortedError') return 'aborted';
+  const message = typeof data === 'object' && data !== null && 'message' in data ? String((data as { message: unknown }).message) : '';
+  return [name ?? 'error', message].filter(Boolean).join(': ').slice(0, 300);
+}
+
+function numberField(value: object, key: string): number | undefined {
+  const v = (value as Record<string, unknown>)[key];
+  return typeof v === 'number' ? v : undefined;
+}
+
+function stringField(value: object, key: string): string | undefined {
+  const v = (value as Record<string, unknown>)[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function diff(before: Map<string, string>, after: Map<string, string>): Set<string> {
+  const changed = new Set<string>();
+  for (const [id, key] of after) if (before.get(id) !== key) changed.add(id);
+  for (const id of before.keys()) if (!after.has(id)) changed.add(id);
+  return changed;
+}

@@ -1,0 +1,272 @@
+/**
+ * Keeps one server's live state: its event stream for real time, a full fetch on every
+ * (re)connect, and a light reconciliation round (status, permissions, questions) every 30 s
+ * as a safety net for anything the stream missed.
+ */
+import type { Logger } from '../log';
+import type { Capabilities } from '../opencode/client';
+import { OpencodeClient } from '../opencode/client';
+import { OpencodeError } from '../opencode/errors';
+import type { OpencodeEvent } from '../opencode/events';
+import type { EventStream, EventStreamStatus } from '../opencode/eventStream';
+import type { WireSession, WireStatusMap } from '../opencode/schemas';
+import { Limiter } from '../util/limiter';
+import type { ReconcileData, SessionDetails } from './instanceState';
+import { InstanceState } from './instanceState';
+import type { ConnectionState } from './model';
+
+export interface WatcherOptions {
+  url: string;
+  password?: string;
+  logger: Logger;
+  /** Called with the ids of the sessions that changed, or `instance` for connection/meta changes. */
+  onChange: (change: { sessions: Set<string>; instance: boolean }) => void;
+  reconcileIntervalMs?: number;
+  requestTimeoutMs?: number;
+  /** Parallel requests to this one server. */
+  concurrency?: number;
+  /** How many recent idle sessions get their todos fetched on a full round. */
+  recentDetailSessions?: number;
+  /** Event-stream backoff, mostly for tests. */
+  backoff?: { initialMs?: number; maxMs?: number };
+  now?: () => number;
+}
+
+export interface WatcherStats {
+  fullRounds: number;
+  lightRounds: number;
+  events: number;
+  lastRoundMs: number;
+}
+
+const MESSAGE_LIMIT = 3;
+
+export class InstanceWatcher {
+  readonly state: InstanceState;
+  readonly client: OpencodeClient;
+  readonly stats: WatcherStats = { fullRounds: 0, lightRounds: 0, events: 0, lastRoundMs: 0 };
+  connection: ConnectionState = 'connecting';
+  error: string | undefined;
+  version: string | undefined;
+  capabilities: Capabilities | undefined;
+  private stream: EventStream | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private inflight: Promise<void> | undefined;
+  private rerun: 'full' | 'light' | undefined;
+  private replay: OpencodeEvent[] | undefined;
+  private disposed = false;
+  private readonly limiter: Limiter;
+  private readonly reconcileIntervalMs: number;
+  private markReady!: () => void;
+  /** Settles after the first full round, or once the first connection attempt failed. */
+  readonly ready: Promise<void> = new Promise((resolve) => (this.markReady = resolve));
+
+  constructor(private readonly options: WatcherOptions) {
+    this.state = new InstanceState(options.now);
+    this.client = new OpencodeClient(
+      { url: options.url, password: options.password },
+      { logger: options.logger, timeoutMs: options.requestTimeoutMs, connections: options.concurrency ?? 6 },
+    );
+    this.limiter = new Limiter(options.concurrency ?? 6);
+    this.reconcileIntervalMs = options.reconcileIntervalMs ?? 30_000;
+  }
+
+  get instance(): string {
+    return this.client.instance;
+  }
+
+  start(): this {
+    this.stream = this.client.events({
+      onEvent: (event) => this.onEvent(event),
+      onStatus: (status) => this.onStreamStatus(status),
+      backoff: this.options.backoff,
+    });
+    this.schedule();
+    return this;
+  }
+
+  /** Full fetch now (joins one in flight, then runs once more). */
+  refresh(): Promise<void> {
+    return this.reconcile('full');
+  }
+
+  /** Discovery saw the server answer: skip any backoff wait. */
+  nudge(): void {
+    this.stream?.reconnectNow();
+  }
+
+  setPassword(password: string | undefined): void {
+    this.client.setPassword(password);
+    this.stream?.restart();
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.stream?.dispose();
+    await this.inflight?.catch(() => undefined);
+    await this.client.close();
+  }
+
+  private onEvent(event: OpencodeEvent): void {
+    this.stats.events++;
+    if (event.type === 'server.connected') {
+      // Every (re)connection may have missed events: fetch everything once.
+      void this.reconcile('full');
+      return;
+    }
+    if (event.type === 'server.heartbeat' || event.type === 'message.part.delta') return;
+    this.replay?.push(event);
+    const changed = this.state.apply(event);
+    if (changed.size > 0) this.options.onChange({ sessions: changed, instance: false });
+  }
+
+  private onStreamStatus(status: EventStreamStatus): void {
+    let next: ConnectionState = this.connection;
+    let error = this.error;
+    if (status.state === 'open') {
+      next = 'connected';
+      error = undefined;
+    } else if (status.state === 'waiting') {
+      next = status.error?.kind === 'auth_required' || status.attempt >= 2 ? 'down' : 'connecting';
+      error = describe(status.error);
+      this.markReady();
+    }
+    this.setConnection(next, error);
+  }
+
+  private setConnection(connection: ConnectionState, error: string | undefined): void {
+    if (connection === this.connection && error === this.error) return;
+    this.connection = connection;
+    this.error = error;
+    this.options.onChange({ sessions: new Set(), instance: true });
+  }
+
+  private schedule(): void {
+    if (this.disposed) return;
+    this.timer = setTimeout(() => {
+      void this.reconcile('light').finally(() => this.schedule());
+    }, this.reconcileIntervalMs);
+  }
+
+  /** Single flight with a trailing rerun: no round is lost, none overlaps. */
+  private reconcile(kind: 'full' | 'light'): Promise<void> {
+    if (this.disposed) return Promise.resolve();
+    if (this.inflight) {
+      this.rerun = this.rerun === 'full' || kind === 'full' ? 'full' : 'light';
+      return this.inflight;
+    }
+    this.inflight = this.round(kind).finally(() => {
+      this.inflight = undefined;
+      const again = this.rerun;
+      this.rerun = undefined;
+      if (again && !this.disposed) void this.reconcile(again);
+    });
+    return this.inflight;
+  }
+
+  private async round(kind: 'full' | 'light'): Promise<void> {
+    const started = Date.now();
+    this.replay = [];
+    try {
+      const data = kind === 'full' || !this.capabilities ? await this.fetchFull() : await this.fetchLight();
+      if (this.disposed) return;
+      const changed = this.state.reconcile(data);
+      // Events that arrived while we fetched are at least as new as the fetch: apply them again.
+      for (const event of this.replay) for (const id of this.state.apply(event)) changed.add(id);
+      if (kind === 'full' || !this.capabilities) this.stats.fullRounds++;
+      else this.stats.lightRounds++;
+      this.stats.lastRoundMs = Date.now() - started;
+      if (changed.size > 0) this.options.onChange({ sessions: changed, instance: false });
+      if (this.connection !== 'connected' && this.stream?.status.state === 'open') this.setConnection('connected', undefined);
+    } catch (error) {
+      if (this.disposed) return;
+      const text = describe(error);
+      this.options.logger.debug(`reconcile ${kind} of ${this.instance} failed: ${text}`);
+      if (error instanceof OpencodeError && error.kind === 'auth_required') this.setConnection('down', text);
+      else if (this.stream?.status.state !== 'open') this.setConnection(this.connection === 'connected' ? 'connecting' : this.connection, text);
+    } finally {
+      this.replay = undefined;
+      this.markReady();
+    }
+  }
+
+  private async fetchFull(): Promise<ReconcileData> {
+    const get = <T>(task: () => Promise<T>) => this.limiter.run(task);
+    const capabilities = await get(() => this.client.capabilities());
+    const metaChanged = this.version !== capabilities.version || JSON.stringify(this.capabilities) !== JSON.stringify(capabilities);
+    this.capabilities = capabilities;
+    this.version = capabilities.version;
+    if (metaChanged) this.options.onChange({ sessions: new Set(), instance: true });
+    const [sessions, status, permissions, questions] = await Promise.all([
+      get(() => this.client.sessions()),
+      get(() => this.client.sessionStatus()),
+      capabilities.permissions ? get(() => this.client.permissions()) : Promise.resolve(undefined),
+      capabilities.questions ? get(() => this.client.questions()) : Promise.resolve(undefined),
+    ]);
+    const wanted = new Set<string>(Object.keys(status).filter((id) => status[id]?.type !== 'idle'));
+    for (const p of permissions ?? []) wanted.add(p.sessionID);
+    for (const q of questions ?? []) wanted.add(q.sessionID);
+    // Recent idle sessions still show their todo list.
+    const recent = [...sessions].sort((a, b) => b.time.updated - a.time.updated).slice(0, this.options.recentDetailSessions ?? 5);
+    const details = await this.fetchDetails(status, wanted, recent);
+    return { sessions, status, permissions, questions, details };
+  }
+
+  private async fetchLight(): Promise<ReconcileData> {
+    const get = <T>(task: () => Promise<T>) => this.limiter.run(task);
+    const caps = this.capabilities!;
+    const [status, permissions, questions] = await Promise.all([
+      get(() => this.client.sessionStatus()),
+      caps.permissions ? get(() => this.client.permissions()) : Promise.resolve(undefined),
+      caps.questions ? get(() => this.client.questions()) : Promise.resolve(undefined),
+    ]);
+    // Anything we did not know of, or whose state we got wrong, gets the full treatment.
+    const unknown = this.state.unknownIn(status);
+    let sessions: WireSession[] | undefined;
+    if (unknown.length > 0) sessions = await get(() => this.client.sessions());
+    const stale = new Set<string>(unknown);
+    for (const id of new Set([...Object.keys(status), ...this.state.sessionIds])) {
+      if (this.state.statusDiffers(id, status[id])) stale.add(id);
+    }
+    const details = await this.fetchDetails(status, stale, []);
+    return { sessions, status, permissions, questions, details };
+  }
+
+  private async fetchDetails(status: WireStatusMap, active: Set<string>, recent: WireSession[]): Promise<Map<string, SessionDetails>> {
+    const details = new Map<string, SessionDetails>();
+    const tasks: Promise<void>[] = [];
+    const fetchFor = (id: string, withMessages: boolean) => {
+      tasks.push(
+        (async () => {
+          const [todos, messages] = await Promise.all([
+            this.limiter.run(() => this.client.todos(id)).catch(() => undefined),
+            withMessages ? this.limiter.run(() => this.client.messages(id, { limit: MESSAGE_LIMIT })).catch(() => undefined) : undefined,
+          ]);
+          details.set(id, { ...(todos ? { todos } : {}), ...(messages ? { messages } : {}) });
+        })(),
+      );
+    };
+    for (const id of active) fetchFor(id, status[id] !== undefined && status[id]?.type !== 'idle');
+    for (const session of recent) if (!active.has(session.id)) fetchFor(session.id, false);
+    await Promise.all(tasks);
+    return details;
+  }
+}
+
+function describe(error: unknown): string | undefined {
+  if (error === undefined) return undefined;
+  if (error instanceof OpencodeError) {
+    switch (error.kind) {
+      case 'auth_required':
+        return error.message.includes('rejected') ? 'password rejected' : 'password required';
+      case 'timeout':
+        return 'not answering (timeout)';
+      case 'network':
+        return `unreachable: ${error.message.split(': ').slice(1).join(': ')}`;
+      default:
+        return error.message;
+    }
+  }
+  return error instanceof Error ? error.message : String(error);
+}

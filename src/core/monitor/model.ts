@@ -1,0 +1,203 @@
+/**
+ * The monitor's own model: what every consumer (tree, status bar, CLI, legacy files) reads.
+ * It is normalized from whatever the sources saw (live server, shared DB, …) and never holds
+ * wire types, secrets or credentials.
+ */
+
+/** Which coding agent a source watches. Sources know it; the model only carries it. */
+export type AgentKind = 'opencode';
+
+/** How an instance was found and what it is. */
+export type InstanceKind =
+  | 'serve' // `opencode serve`
+  | 'web' // `opencode web`
+  | 'tui' // the terminal UI (with or without a port)
+  | 'endpoint' // a configured URL (remote, container, tunnel)
+  | 'unknown';
+
+export type ConnectionState =
+  | 'connected' // live: event stream open, data fresh
+  | 'connecting' // found, not (yet) answering or stream reconnecting
+  | 'limited' // no port: sessions from the shared DB only
+  | 'down'; // not answering / auth failed / process gone
+
+export interface InstanceCapabilities {
+  v1: boolean;
+  v2: boolean;
+  permissions: boolean;
+  questions: boolean;
+}
+
+export interface InstanceModel {
+  /** Stable across rescans: `pid:<pid>` for a local process, `url:<base url>` for an endpoint. */
+  id: string;
+  agent: AgentKind;
+  kind: InstanceKind;
+  pid?: number;
+  ppid?: number;
+  port?: number;
+  /** Base URL without credentials. */
+  url?: string;
+  /** Controlling terminal without `/dev/` (e.g. `pts/3`, `ttys003`). */
+  tty?: string;
+  cwd?: string;
+  /** Folder of OpenCode's data (its `opencode.db`). */
+  dataDir?: string;
+  version?: string;
+  connection: ConnectionState;
+  /** Human-readable reason when `down` or `limited`, e.g. "password required". */
+  error?: string;
+  /** Why this instance cannot be watched live, and what to do about it. */
+  hint?: string;
+  capabilities?: InstanceCapabilities;
+  /** Ids of the sessions this instance owns (runs right now or last ran). */
+  sessionIds: string[];
+  /** When the monitor first saw it (ms since epoch). */
+  firstSeen: number;
+}
+
+export type SessionStatus = 'busy' | 'idle' | 'retry';
+
+export interface RetryInfo {
+  attempt: number;
+  message: string;
+  /** When OpenCode tries again (ms since epoch). */
+  next?: number;
+}
+
+export interface RunningTool {
+  callID: string;
+  name: string;
+  /** A short human argument: the command, the file, the pattern, the sub-agent's task. */
+  arg: string;
+  startedAt?: number;
+  /** For `task`: the child session it runs. */
+  childSessionId?: string;
+}
+
+export interface TodoItem {
+  content: string;
+  status: string;
+  priority?: string;
+}
+
+export interface TodoSummary {
+  pending: number;
+  inProgress: number;
+  completed: number;
+  total: number;
+  currentLabel?: string;
+  nextLabel?: string;
+  items: TodoItem[];
+}
+
+export interface PermissionModel {
+  id: string;
+  sessionId: string;
+  /** The permission asked for, e.g. `bash`, `edit`, `webfetch`. */
+  permission: string;
+  patterns: string[];
+  /** What it wants to run, when it is a command. */
+  command?: string;
+  /** Patterns an "always" reply would allow from now on. */
+  always: string[];
+  callID?: string;
+  askedAt: number;
+}
+
+export interface QuestionModel {
+  id: string;
+  sessionId: string;
+  questions: Array<{
+    question: string;
+    header?: string;
+    options: Array<{ label: string; description?: string }>;
+    multiple?: boolean;
+    custom?: boolean;
+  }>;
+  askedAt: number;
+}
+
+export interface TokenCounts {
+  input: number;
+  output: number;
+  reasoning: number;
+  cacheRead: number;
+  cacheWrite: number;
+}
+
+export type AttentionReason = 'permission' | 'question' | 'heuristic';
+
+export interface SessionModel {
+  id: string;
+  /** The instance whose live data this is (the owner when known). */
+  instanceId: string;
+  title: string;
+  directory: string;
+  parentId?: string;
+  status: SessionStatus;
+  retry?: RetryInfo;
+  runningTools: RunningTool[];
+  todos: TodoSummary;
+  permissions: PermissionModel[];
+  questions: QuestionModel[];
+  needsAttention: boolean;
+  attentionReason?: AttentionReason;
+  /** Since when it has been waiting for the user (ms since epoch). */
+  waitingSince?: number;
+  /** Last error reported for the session (model error, abort), cleared when it works again. */
+  lastError?: string;
+  cost: number;
+  tokens: TokenCounts;
+  agentName?: string;
+  modelId?: string;
+  createdAt: number;
+  updatedAt: number;
+  /** `live` from a server that runs it, `db` inferred from the shared DB (port-less TUI). */
+  source: 'live' | 'db';
+}
+
+export interface UsageWindow {
+  /** 0–100, as reported (may have decimals). */
+  percent: number;
+  /** ISO-8601 time the window resets, when known. */
+  resetsAt?: string;
+}
+
+/**
+ * Error codes follow the legacy usage file: `auth_not_found` (no credential source at all),
+ * `token_not_found`, `token_expired` (also 401), `api_error` (network, 5xx, malformed), plus
+ * `missing_scope` (403) and `rate_limited` (429) which the legacy file reports as `api_error`.
+ */
+export type UsageErrorCode = 'auth_not_found' | 'token_not_found' | 'token_expired' | 'api_error' | 'missing_scope' | 'rate_limited';
+
+export interface UsageModel {
+  fiveHour?: UsageWindow;
+  sevenDay?: UsageWindow;
+  /** Per-model weekly windows when the API reports them, keyed by model family (`opus`, `sonnet`). */
+  modelWeeks?: Record<string, UsageWindow>;
+  /** Where the credential came from, e.g. `claude-code`, `opencode-auth`. Never the token. */
+  source?: string;
+  /** When the shown values were fetched (ms since epoch). */
+  fetchedAt?: number;
+  /** The values are from an earlier fetch: the latest one failed. */
+  stale: boolean;
+  error?: UsageErrorCode;
+  errorMessage?: string;
+}
+
+export interface MonitorSnapshot {
+  instances: InstanceModel[];
+  sessions: SessionModel[];
+  usage?: UsageModel;
+  /** ms since epoch of the last change. */
+  updatedAt: number;
+}
+
+export function emptyTodos(): TodoSummary {
+  return { pending: 0, inProgress: 0, completed: 0, total: 0, items: [] };
+}
+
+export function emptyTokens(): TokenCounts {
+  return { input: 0, output: 0, reasoning: 0, cacheRead: 0, cacheWrite: 0 };
+}

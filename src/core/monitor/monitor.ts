@@ -1,0 +1,482 @@
+/**
+ * The monitor service: instances from discovery and configured endpoints → one watcher per
+ * server → one normalized snapshot → coalesced change events. Consumers (tree, status bar, CLI,
+ * legacy files) read `snapshot()` and listen to `onDidChange`.
+ */
+import type { Logger } from '../log';
+import { OpencodeError } from '../opencode/errors';
+import { redactUrl } from '../opencode/http';
+import type { PermissionReply } from '../opencode/schemas';
+import type { Disposable } from '../util/events';
+import { Emitter } from '../util/events';
+import { ChangeCoalescer } from './changeCoalescer';
+import { InstanceWatcher } from './instanceWatcher';
+import type { InstanceKind, InstanceModel, MonitorSnapshot, SessionModel, UsageModel } from './model';
+
+/** A process found on this machine, as discovery reports it. */
+export interface DiscoveredProcess {
+  id: string;
+  process: {
+    pid: number;
+    ppid: number;
+    tty?: string;
+    cwd?: string;
+    kind: 'serve' | 'web' | 'tui' | 'unknown';
+    ports: number[];
+    dataDir?: string;
+  };
+  /** Base URL of its confirmed OpenCode port. */
+  url?: string;
+  version?: string;
+  authRequired?: boolean;
+}
+
+/** Where instances come from; discovery implements it. */
+export interface InstanceSource {
+  onChange(listener: (change: { all: DiscoveredProcess[] }) => void): Disposable;
+  start(): void;
+  dispose(): void | Promise<void>;
+  scanNow(): Promise<unknown>;
+}
+
+export interface EndpointConfig {
+  url: string;
+  password?: string;
+  label?: string;
+}
+
+/** Sessions of a port-less instance, read from OpenCode's shared DB. */
+export interface LimitedSessionSource {
+  sessionsFor(instance: InstanceModel): SessionModel[];
+  /** Why it cannot read (e.g. no `node:sqlite`), shown on limited instances. */
+  readonly unavailableReason?: string;
+  onChange(listener: () => void): Disposable;
+}
+
+export interface MonitorOptions {
+  logger: Logger;
+  source?: InstanceSource;
+  endpoints?: EndpointConfig[];
+  limitedSessions?: LimitedSessionSource;
+  /** Password for discovered local servers that ask for one (e.g. OPENCODE_SERVER_PASSWORD). */
+  passwordFor?: (url: string) => string | undefined;
+  heuristicThresholdMs?: number;
+  reconcileIntervalMs?: number;
+  requestTimeoutMs?: number;
+  /** Change events are at most this far apart under a constant stream of events. */
+  coalesceMs?: number;
+  /** Idle root sessions shown per instance, newest first. */
+  idleSessionsPerInstance?: number;
+  /** Idle sessions not updated for this long are not shown. */
+  idleMaxAgeMs?: number;
+  streamBackoff?: { initialMs?: number; maxMs?: number };
+  now?: () => number;
+}
+
+export interface MonitorChange {
+  instances: string[];
+  sessions: string[];
+  usage: boolean;
+}
+
+interface Entry {
+  id: string;
+  kind: InstanceKind;
+  firstSeen: number;
+  process?: DiscoveredProcess['process'];
+  endpoint?: EndpointConfig;
+  url?: string;
+  version?: string;
+  authRequired?: boolean;
+  watcher?: InstanceWatcher;
+}
+
+const LIMITED_HINT = 'Start OpenCode with `--port 0` (or `opencode serve`) for live monitoring.';
+
+export class Monitor {
+  private readonly entries = new Map<string, Entry>();
+  private endpoints: EndpointConfig[];
+  private discovered: DiscoveredProcess[] = [];
+  private readonly changes = new Emitter<MonitorChange>();
+  readonly onDidChange = this.changes.event;
+  private readonly coalescer: ChangeCoalescer;
+  private cached: MonitorSnapshot | undefined;
+  private usage: UsageModel | undefined;
+  private subscriptions: Disposable[] = [];
+  private heuristicTimer: NodeJS.Timeout | undefined;
+  private lastChangeAt: number;
+  private disposed = false;
+  private readonly now: () => number;
+
+  constructor(private readonly options: MonitorOptions) {
+    this.now = options.now ?? Date.now;
+    this.lastChangeAt = this.now();
+    this.endpoints = options.endpoints ?? [];
+    this.coalescer = new ChangeCoalescer((change) => this.emit(change), options.coalesceMs ?? 50, this.now);
+  }
+
+  start(): this {
+    const source = this.options.source;
+    if (source) {
+      this.subscriptions.push(source.onChange(({ all }) => this.onDiscovered(all)));
+      source.start();
+    }
+    if (this.options.limitedSessions) {
+      this.subscriptions.push(
+        this.options.limitedSessions.onChange(() => {
+          const limited = [...this.entries.values()].filter((e) => !e.watcher && e.process);
+          if (limited.length) this.invalidate({ instances: limited.map((e) => e.id) });
+        }),
+      );
+    }
+    this.syncEntries();
+    return this;
+  }
+
+  /** One consistent picture of everything, rebuilt at most once per change burst. */
+  snapshot(): MonitorSnapshot {
+    this.cached ??= this.build();
+    return this.cached;
+  }
+
+  /**
+   * Resolves once discovery has scanned and every server found has answered its first full
+   * fetch or failed to connect (bounded by `timeoutMs`): for one-shot snapshots.
+   */
+  async settle(timeoutMs = 8_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    const work = (async () => {
+      await this.options.source?.scanNow();
+      await Promise.all([...this.entries.values()].map((e) => e.watcher?.ready));
+    })();
+    await Promise.race([work, deadline]);
+    clearTimeout(timer);
+  }
+
+  /** Rescans and fetches every server in full; resolves when done. */
+  async refresh(): Promise<void> {
+    await this.options.source?.scanNow();
+    await Promise.all([...this.entries.values()].map((e) => e.watcher?.refresh()));
+  }
+
+  setEndpoints(endpoints: EndpointConfig[]): void {
+    this.endpoints = endpoints;
+    this.syncEntries();
+  }
+
+  setUsage(usage: UsageModel | undefined): void {
+    this.usage = usage;
+    this.invalidate({ usage: true });
+  }
+
+  // ── Actions, routed to the server that runs the session ───────────────────
+
+  replyPermission(sessionId: string, permissionId: string, reply: PermissionReply, message?: string): Promise<void> {
+    return this.ownerOf(sessionId).client.replyPermission(permissionId, reply, message);
+  }
+
+  replyQuestion(sessionId: string, questionId: string, answers: string[][]): Promise<void> {
+    return this.ownerOf(sessionId).client.replyQuestion(questionId, answers);
+  }
+
+  rejectQuestion(sessionId: string, questionId: string): Promise<void> {
+    return this.ownerOf(sessionId).client.rejectQuestion(questionId);
+  }
+
+  async abort(sessionId: string): Promise<void> {
+    await this.ownerOf(sessionId).client.abort(sessionId);
+  }
+
+  prompt(sessionId: string, text: string): Promise<void> {
+    return this.ownerOf(sessionId).client.promptAsync(sessionId, { text });
+  }
+
+  /** Base URL of the server that runs a session (for `opencode attach`). */
+  urlOf(sessionId: string): string | undefined {
+    const session = this.snapshot().sessions.find((s) => s.id === sessionId);
+    return session ? this.entries.get(session.instanceId)?.url : undefined;
+  }
+
+  stats(): { instances: number; sessions: number; events: number; fullRounds: number; lightRounds: number } {
+    let events = 0;
+    let fullRounds = 0;
+    let lightRounds = 0;
+    for (const e of this.entries.values()) {
+      events += e.watcher?.stats.events ?? 0;
+      fullRounds += e.watcher?.stats.fullRounds ?? 0;
+      lightRounds += e.watcher?.stats.lightRounds ?? 0;
+    }
+    const snap = this.snapshot();
+    return { instances: snap.instances.length, sessions: snap.sessions.length, events, fullRounds, lightRounds };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.coalescer.dispose();
+    if (this.heuristicTimer) clearTimeout(this.heuristicTimer);
+    for (const s of this.subscriptions.reverse()) s.dispose();
+    this.subscriptions = [];
+    await this.options.source?.dispose();
+    await Promise.all([...this.entries.values()].map((e) => e.watcher?.dispose()));
+    this.entries.clear();
+    this.changes.dispose();
+  }
+
+  // ── Instances ────────────────────────────────────────────────────────────
+
+  private onDiscovered(all: DiscoveredProcess[]): void {
+    this.discovered = all;
+    this.syncEntries();
+  }
+
+  /** Brings entries and watchers in line with discovery and the configured endpoints. */
+  private syncEntries(): void {
+    if (this.disposed) return;
+    const wanted = new Map<string, Omit<Entry, 'watcher' | 'firstSeen'>>();
+    const urlsOfProcesses = new Set<string>();
+    for (const d of this.discovered) {
+      const url = d.url ? normalizeUrl(d.url) : undefined;
+      if (url) urlsOfProcesses.add(url);
+      wanted.set(d.id, {
+        id: d.id,
+        kind: d.process.kind === 'unknown' ? 'unknown' : d.process.kind,
+        process: d.process,
+        url,
+        version: d.version,
+        authRequired: d.authRequired,
+      });
+    }
+    for (const endpoint of this.endpoints) {
+      const url = normalizeUrl(endpoint.url);
+      const local = [...wanted.values()].find((w) => w.url === url);
+      if (local) {
+        local.endpoint = endpoint; // same server found as a process: one instance, the endpoint's password
+        continue;
+      }
+      if (urlsOfProcesses.has(url)) continue;
+      wanted.set(`url:${redactUrl(url)}`, { id: `url:${redactUrl(url)}`, kind: 'endpoint', endpoint, url });
+    }
+    const changed: string[] = [];
+    for (const [id, entry] of this.entries) {
+      const next = wanted.get(id);
+      if (!next || next.url !== entry.url || (next.endpoint?.password ?? undefined) !== (entry.endpoint?.password ?? undefined)) {
+        if (next && next.url === entry.url && entry.watcher) {
+          // Only the password changed: keep the watcher, reconnect with the new one.
+          entry.endpoint = next.endpoint;
+          entry.watcher.setPassword(this.passwordOf(entry));
+          changed.push(id);
+          continue;
+        }
+        this.entries.delete(id);
+        void entry.watcher?.dispose();
+        changed.push(id);
+      }
+    }
+    for (const [id, next] of wanted) {
+      const existing = this.entries.get(id);
+      if (existing) {
+        const before = JSON.stringify([existing.process, existing.version, existing.authRequired]);
+        existing.process = next.process;
+        existing.version = next.version ?? existing.version;
+        existing.authRequired = next.authRequired;
+        existing.endpoint = next.endpoint;
+        if (before !== JSON.stringify([existing.process, existing.version, existing.authRequired])) changed.push(id);
+        if (existing.watcher && existing.watcher.connection !== 'connected') existing.watcher.nudge();
+        continue;
+      }
+      const entry: Entry = { ...next, firstSeen: this.now() };
+      if (entry.url) entry.watcher = this.createWatcher(entry, entry.url);
+      this.entries.set(id, entry);
+      changed.push(id);
+    }
+    if (changed.length) this.invalidate({ instances: changed });
+  }
+
+  private createWatcher(entry: Entry, url: string): InstanceWatcher {
+    return new InstanceWatcher({
+      url,
+      password: this.passwordOf(entry),
+      logger: this.options.logger,
+      reconcileIntervalMs: this.options.reconcileIntervalMs,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+      backoff: this.options.streamBackoff,
+      now: this.now,
+      onChange: ({ sessions, instance }) => this.invalidate({ sessions, instances: instance ? [entry.id] : [] }),
+    }).start();
+  }
+
+  private passwordOf(entry: Entry): string | undefined {
+    return entry.endpoint?.password ?? (entry.url ? this.options.passwordFor?.(entry.url) : undefined);
+  }
+
+  private ownerOf(sessionId: string): InstanceWatcher {
+    const session = this.snapshot().sessions.find((s) => s.id === sessionId);
+    const watcher = session ? this.entries.get(session.instanceId)?.watcher : undefined;
+    if (!watcher) {
+      throw new OpencodeError('unsupported', session?.instanceId ?? 'monitor', 'session', `no live server runs session ${sessionId}`);
+    }
+    return watcher;
+  }
+
+  // ── Snapshot ─────────────────────────────────────────────────────────────
+
+  private invalidate(change: { instances?: Iterable<string>; sessions?: Iterable<string>; usage?: boolean }): void {
+    if (this.disposed) return;
+    this.cached = undefined;
+    this.lastChangeAt = this.now();
+    this.coalescer.add(change);
+  }
+
+  private emit(change: { instances: Set<string>; sessions: Set<string>; usage: boolean }): void {
+    this.changes.fire(
+      { instances: [...change.instances], sessions: [...change.sessions], usage: change.usage },
+      (error) => this.options.logger.error(`change listener failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }
+
+  private build(): MonitorSnapshot {
+    const now = this.now();
+    const threshold = this.options.heuristicThresholdMs ?? 5_000;
+    const entries = [...this.entries.values()].sort((a, b) => a.firstSeen - b.firstSeen || a.id.localeCompare(b.id));
+    // Which server owns each session: the one that runs it now (or did last), else one in its folder.
+    const owners = new Map<string, { entry: Entry; activeAt: number; cwdMatch: boolean }>();
+    for (const entry of entries) {
+      const watcher = entry.watcher;
+      if (!watcher) continue;
+      for (const info of watcher.state.infos()) {
+        const activeAt = watcher.state.activeAt(info.id) ?? -1;
+        const cwdMatch = entry.process?.cwd === info.directory;
+        const current = owners.get(info.id);
+        if (!current || activeAt > current.activeAt || (activeAt === current.activeAt && cwdMatch && !current.cwdMatch)) {
+          owners.set(info.id, { entry, activeAt, cwdMatch });
+        }
+      }
+    }
+    const all: SessionModel[] = [];
+    for (const [id, { entry }] of owners) {
+      const watcher = entry.watcher!;
+      const model = watcher.state.toModel(id, entry.id, {
+        heuristicThresholdMs: threshold,
+        hasPermissionApi: watcher.capabilities?.permissions ?? true,
+      });
+      if (model) all.push(model);
+    }
+    const instances: InstanceModel[] = entries.map((entry) => this.instanceModel(entry));
+    const limited = this.options.limitedSessions;
+    if (limited) {
+      for (const instance of instances) {
+        if (instance.connection !== 'limited') continue;
+        for (const session of limited.sessionsFor(instance)) {
+          if (!all.some((s) => s.id === session.id && s.status !== 'idle')) {
+            const at = all.findIndex((s) => s.id === session.id);
+            if (at >= 0) all.splice(at, 1);
+            all.push(session);
+          }
+        }
+      }
+    }
+    const sessions = this.visible(all, now);
+    for (const instance of instances) instance.sessionIds = sessions.filter((s) => s.instanceId === instance.id).map((s) => s.id);
+    this.scheduleHeuristic(sessions, now, threshold);
+    return { instances, sessions, ...(this.usage ? { usage: this.usage } : {}), updatedAt: this.lastChangeAt };
+  }
+
+  private instanceModel(entry: Entry): InstanceModel {
+    const p = entry.process;
+    const watcher = entry.watcher;
+    let connection: InstanceModel['connection'];
+    let error: string | undefined;
+    let hint: string | undefined;
+    if (watcher) {
+      connection = watcher.connection;
+      error = watcher.error;
+      if (error === 'password required') hint = 'Set the server password to monitor it.';
+    } else if (p && p.kind === 'tui' && p.ports.length === 0) {
+      connection = 'limited';
+      error = 'limited (no port)';
+      const unavailable = this.options.limitedSessions?.unavailableReason;
+      hint = unavailable ? `${LIMITED_HINT} Sessions from OpenCode's database are unavailable: ${unavailable}.` : LIMITED_HINT;
+    } else {
+      connection = 'connecting';
+    }
+    return {
+      id: entry.id,
+      agent: 'opencode',
+      kind: entry.kind,
+      ...(p ? { pid: p.pid, ppid: p.ppid } : {}),
+      ...(entry.url ? { url: redactUrl(entry.url), port: portOf(entry.url) } : {}),
+      ...(p?.tty ? { tty: p.tty } : {}),
+      ...(p?.cwd ? { cwd: p.cwd } : {}),
+      ...(p?.dataDir ? { dataDir: p.dataDir } : {}),
+      ...((watcher?.version ?? entry.version) ? { version: watcher?.version ?? entry.version } : {}),
+      connection,
+      ...(error ? { error } : {}),
+      ...(hint ? { hint } : {}),
+      ...(watcher?.capabilities ? { capabilities: { v1: watcher.capabilities.v1, v2: watcher.capabilities.v2, permissions: watcher.capabilities.permissions, questions: watcher.capabilities.questions } } : {}),
+      sessionIds: [],
+      firstSeen: entry.firstSeen,
+    };
+  }
+
+  /** Active sessions always; idle ones only while recent, and a few per instance. */
+  private visible(all: SessionModel[], now: number): SessionModel[] {
+    const maxAge = this.options.idleMaxAgeMs ?? 24 * 3600_000;
+    const perInstance = this.options.idleSessionsPerInstance ?? 10;
+    const byId = new Map(all.map((s) => [s.id, s]));
+    const active = (s: SessionModel) => s.status !== 'idle' || s.needsAttention;
+    const shown = new Set<string>();
+    for (const s of all) {
+      if (!active(s)) continue;
+      // An active sub-agent brings its chain of parents along.
+      for (let cur: SessionModel | undefined = s; cur && !shown.has(cur.id); cur = cur.parentId ? byId.get(cur.parentId) : undefined) shown.add(cur.id);
+    }
+    const idleRoots = all
+      .filter((s) => !s.parentId && !shown.has(s.id) && now - s.updatedAt <= maxAge)
+      .sort((a, b) => b.updatedAt - a.updatedAt);
+    const perCount = new Map<string, number>();
+    for (const s of idleRoots) {
+      const n = perCount.get(s.instanceId) ?? 0;
+      if (n >= perInstance) continue;
+      perCount.set(s.instanceId, n + 1);
+      shown.add(s.id);
+    }
+    // Children of shown sessions that are recent enough to matter.
+    for (const s of all) {
+      if (s.parentId && shown.has(s.parentId) && now - s.updatedAt <= maxAge) shown.add(s.id);
+    }
+    return all
+      .filter((s) => shown.has(s.id))
+      .sort((a, b) => a.instanceId.localeCompare(b.instanceId) || b.updatedAt - a.updatedAt || a.id.localeCompare(b.id));
+  }
+
+  /** The "tool running too long" heuristic changes with time alone: wake up when it would. */
+  private scheduleHeuristic(sessions: SessionModel[], now: number, threshold: number): void {
+    if (this.heuristicTimer) clearTimeout(this.heuristicTimer);
+    this.heuristicTimer = undefined;
+    let next = Infinity;
+    for (const s of sessions) {
+      const entry = this.entries.get(s.instanceId);
+      if (s.needsAttention || entry?.watcher?.capabilities?.permissions !== false) continue;
+      for (const t of s.runningTools) if (t.name !== 'task' && t.startedAt !== undefined) next = Math.min(next, t.startedAt + threshold);
+    }
+    if (next === Infinity) return;
+    const sessionIds = sessions.map((s) => s.id);
+    this.heuristicTimer = setTimeout(() => this.invalidate({ sessions: sessionIds }), Math.max(0, next - now) + 5);
+  }
+}
+
+function normalizeUrl(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function portOf(url: string): number | undefined {
+  try {
+    const u = new URL(url);
+    if (u.port) return Number(u.port);
+    return u.protocol === 'https:' ? 443 : 80;
+  } catch {
+    return undefined;
+  }
+}

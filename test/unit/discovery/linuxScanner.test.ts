@@ -1,0 +1,321 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import {
+  LinuxProcessScanner,
+  decodeHexAddress,
+  decodeTtyNr,
+  listenSockets,
+  parseCmdline,
+  parseEnviron,
+  parseProcNetTcp,
+  parseProcStat,
+  socketInode,
+} from '../../../src/core/discovery/linuxScanner';
+import { ManualTime, fixture } from './helpers';
+
+test('parseProcStat: real lines, and a comm with spaces and parentheses', () => {
+  const serve = parseProcStat(fixture('linux/stat-serve.txt'));
+  assert.deepEqual(serve, { pid: 13236, comm: 'opencode', state: 'S', ppid: 1, pgrp: 13236, session: 13236, ttyNr: 0, startTicks: 106077 });
+  const tui = parseProcStat(fixture('linux/stat-tui-pts0.txt'));
+  assert.equal(tui?.ttyNr, 34816);
+  assert.equal(tui?.ppid, 12785);
+  assert.equal(tui?.startTicks, 101853);
+  const odd = parseProcStat('4242 (my (odd) ) proc) R 7 4242 4242 34817 4242 4194304 1 0 0 0 0 0 0 0 20 0 1 0 555 0 0\n');
+  assert.equal(odd?.comm, 'my (odd) ) proc');
+  assert.equal(odd?.state, 'R');
+  assert.equal(odd?.ppid, 7);
+  assert.equal(odd?.ttyNr, 34817);
+  assert.equal(odd?.startTicks, 555);
+  assert.equal(parseProcStat(''), undefined);
+  assert.equal(parseProcStat('12 (x'), undefined);
+});
+
+test('decodeTtyNr: pts (incl. extended minors), virtual consoles, serial, none', () => {
+  const dev = (major: number, minor: number): number => (minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12);
+  assert.equal(decodeTtyNr(34816), 'pts/0');
+  assert.equal(decodeTtyNr(dev(136, 3)), 'pts/3');
+  assert.equal(decodeTtyNr(dev(136, 300)), 'pts/300');
+  assert.equal(decodeTtyNr(dev(137, 4)), 'pts/260');
+  assert.equal(decodeTtyNr(dev(4, 1)), 'tty1');
+  assert.equal(decodeTtyNr(dev(4, 64)), 'ttyS0');
+  assert.equal(decodeTtyNr(dev(5, 1)), 'console');
+  assert.equal(decodeTtyNr(0), undefined);
+  assert.equal(decodeTtyNr(-1), undefined);
+  assert.equal(decodeTtyNr(dev(204, 64)), undefined);
+});
+
+test('parseProcNetTcp: captured IPv4 table (LISTEN, ESTABLISHED, TIME_WAIT rows)', () => {
+  const rows = parseProcNetTcp(fixture('linux/proc-net-tcp.txt'), true);
+  assert.equal(rows.length, 12);
+  const opencode = rows.find((r) => r.inode === 53410);
+  assert.deepEqual(opencode, { address: '127.0.0.1', port: 4096, state: '0A', uid: 0, inode: 53410 });
+  assert.deepEqual(
+    rows.filter((r) => r.state === '0A').map((r) => `${r.address}:${r.port}`),
+    ['127.0.0.1:39037', '127.0.0.1:40277', '127.0.0.1:4096', '0.0.0.0:2024', '127.0.0.1:44175', '0.0.0.0:46547'],
+  );
+  assert.equal(rows.filter((r) => r.state === '06').every((r) => r.inode === 0), true);
+});
+
+test('parseProcNetTcp: captured IPv6 table with ::1, :: and IPv4-mapped listeners', () => {
+  const rows = parseProcNetTcp(fixture('linux/proc-net-tcp6.txt'), true);
+  assert.deepEqual(
+    rows.map((r) => `${r.address}|${r.port}|${r.state}`),
+    ['::ffff:127.0.0.1|38535|0A', '::1|44021|0A', '::|44295|0A'],
+  );
+  const sockets = listenSockets([fixture('linux/proc-net-tcp.txt'), fixture('linux/proc-net-tcp6.txt')], true);
+  assert.equal(sockets.size, 9);
+  assert.deepEqual(sockets.get(53410), { address: '127.0.0.1', port: 4096 });
+  assert.deepEqual(sockets.get(53319), { address: '::ffff:127.0.0.1', port: 38535 });
+  // ESTABLISHED rows are not listeners.
+  assert.equal(sockets.has(53525), false);
+});
+
+test('decodeHexAddress: byte order and IPv6 zero compression', () => {
+  assert.equal(decodeHexAddress('0100007F', true), '127.0.0.1');
+  assert.equal(decodeHexAddress('7F000001', false), '127.0.0.1');
+  assert.equal(decodeHexAddress('00000000', true), '0.0.0.0');
+  assert.equal(decodeHexAddress('000080FE000000000000000001000000', true), 'fe80::1');
+  assert.equal(decodeHexAddress('FE800000000000000000000000000001', false), 'fe80::1');
+  // 2001:db8:0:0:1:0:0:1 → the first of two equal zero runs is compressed.
+  assert.equal(decodeHexAddress('B80D0120000000000000010001000000', true), '2001:db8::1:0:0:1');
+  assert.equal(decodeHexAddress('20010DB8000000000001000000000001', false), '2001:db8::1:0:0:1');
+  assert.equal(decodeHexAddress('20010DB8000100020003000400050006', false), '2001:db8:1:2:3:4:5:6');
+  assert.equal(decodeHexAddress('zz', true), undefined);
+  assert.equal(decodeHexAddress('0100007', true), undefined);
+});
+
+test('small parsers: environ keeps only the keys discovery needs; cmdline; socket links', () => {
+  const env = parseEnviron('PWD=/p\0OPENCODE_PID=27743\0HOME=/home/dev/lab/home\0OPENCODE=1\0SECRET_TOKEN=x\0XDG_DATA_HOME=/d\0=odd\0');
+  assert.deepEqual(env, { OPENCODE_PID: '27743', HOME: '/home/dev/lab/home', XDG_DATA_HOME: '/d' });
+  assert.deepEqual(parseCmdline('opencode\0serve\0--port\0\0'), ['opencode', 'serve', '--port', '']);
+  assert.deepEqual(parseCmdline(''), []);
+  assert.equal(socketInode('socket:[53410]'), 53410);
+  assert.equal(socketInode('pipe:[52177]'), undefined);
+  assert.equal(socketInode('/tmp/x'), undefined);
+});
+
+// ── A fake /proc tree: real file contents, the scanner's full logic, no real processes ──────────
+
+const BTIME = 1_763_370_000;
+
+interface FakeProc {
+  comm: string;
+  stat: string;
+  cmdline?: string[];
+  environ?: Record<string, string>;
+  cwd?: string;
+  fds?: Record<string, string>;
+}
+
+class FakeProcRoot {
+  readonly root = fs.mkdtempSync(path.join(os.tmpdir(), 'ocm-proc-'));
+  constructor() {
+    fs.mkdirSync(path.join(this.root, 'net'));
+    fs.writeFileSync(path.join(this.root, 'stat'), `cpu  1 2 3\nbtime ${BTIME}\nprocesses 100\n`);
+    fs.writeFileSync(path.join(this.root, 'net/tcp'), fixture('linux/proc-net-tcp.txt'));
+    fs.writeFileSync(path.join(this.root, 'net/tcp6'), fixture('linux/proc-net-tcp6.txt'));
+    fs.symlinkSync('4242', path.join(this.root, 'self'));
+  }
+  add(pid: number, p: FakeProc): void {
+    const dir = path.join(this.root, String(pid));
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(path.join(dir, 'fd'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'comm'), `${p.comm}\n`);
+    fs.writeFileSync(path.join(dir, 'stat'), p.stat);
+    if (p.cmdline) fs.writeFileSync(path.join(dir, 'cmdline'), p.cmdline.map((a) => `${a}\0`).join(''));
+    const env = Object.entries(p.environ ?? {}).map(([k, v]) => `${k}=${v}\0`).join('');
+    fs.writeFileSync(path.join(dir, 'environ'), env);
+    if (p.cwd) fs.symlinkSync(p.cwd, path.join(dir, 'cwd'));
+    for (const [fd, target] of Object.entries(p.fds ?? {})) fs.symlinkSync(target, path.join(dir, 'fd', fd));
+  }
+  setFd(pid: number, fd: string, target: string | undefined): void {
+    const file = path.join(this.root, String(pid), 'fd', fd);
+    fs.rmSync(file, { force: true });
+    if (target !== undefined) fs.symlinkSync(target, file);
+  }
+  remove(pid: number): void {
+    fs.rmSync(path.join(this.root, String(pid)), { recursive: true, force: true });
+  }
+  dispose(): void {
+    fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+const stat = (pid: number, comm: string, state: string, ppid: number, ttyNr: number, startTicks: number): string =>
+  `${pid} (${comm}) ${state} ${ppid} ${pid} ${pid} ${ttyNr} -1 4194304 0 0 0 0 0 0 0 0 20 0 7 0 ${startTicks} 76044500992 78747 0\n`;
+
+const LAB_ENV = { PWD: '/home/dev/lab/projects/alpha', HOME: '/home/dev/lab/home', TERM: 'xterm', OPENCODE_DISABLE_AUTOUPDATE: '1' };
+
+function labTree(): FakeProcRoot {
+  const proc = new FakeProcRoot();
+  proc.add(27743, {
+    comm: 'opencode',
+    stat: stat(27743, 'opencode', 'S', 1, 0, 106077),
+    cmdline: ['/home/dev/node_modules/opencode-linux-x64/bin/opencode', 'serve', '--port', '4096', '--print-logs'],
+    environ: LAB_ENV,
+    cwd: '/home/dev/lab/projects/alpha',
+    fds: {
+      '0': '/dev/null',
+      '14': '/home/dev/lab/home/.local/share/opencode/opencode.db',
+      '18': 'socket:[53410]',
+      '19': 'socket:[99999]',
+      '251': 'pipe:[52177]',
+    },
+  });
+  proc.add(29176, {
+    comm: 'opencode',
+    stat: fixture('linux/stat-tui-pts0.txt').replace(/^12786/, '29176'),
+    cmdline: ['/home/dev/node_modules/.bin/opencode'],
+    environ: { ...LAB_ENV, XDG_DATA_HOME: '/srv/data', TMUX: '/tmp/tmux-0/opencode-lab,29175,0' },
+    cwd: '/home/dev/lab/projects/beta',
+  });
+  // The bash tool's `sleep` child: never even stat'ed (comm filter).
+  proc.add(29815, { comm: 'sleep', stat: stat(29815, 'sleep', 'S', 29176, 0, 2000), cmdline: ['sleep', '90'], environ: { OPENCODE_PID: '29176' } });
+  // `opencode serve` started by the agent of 27743 through its bash tool.
+  proc.add(30000, {
+    comm: 'opencode',
+    stat: stat(30000, 'opencode', 'S', 27743, 0, 3000),
+    cmdline: ['opencode', 'serve', '--port', '5000'],
+    environ: { ...LAB_ENV, OPENCODE: '1', OPENCODE_PID: '27743' },
+    cwd: '/home/dev/lab/projects/alpha',
+  });
+  proc.add(30001, { comm: 'opencode', stat: stat(30001, 'opencode', 'Z', 1, 0, 3001), cmdline: [] });
+  proc.add(30002, { comm: 'my (odd) proc', stat: stat(30002, 'my (odd) proc', 'S', 1, 0, 3002), cmdline: ['odd'] });
+  // Vanished between readdir and its reads: only comm is left.
+  proc.add(30003, { comm: 'opencode', stat: '' });
+  fs.rmSync(path.join(proc.root, '30003', 'stat'));
+  proc.add(30004, { comm: 'opencode', stat: stat(30004, 'opencode', 'S', 1, 0, 3004), cmdline: ['opencode', 'models'] });
+  return proc;
+}
+
+test('scanner on a fake /proc: servers, TUIs, tool children, zombies and vanished pids', (t) => {
+  const proc = labTree();
+  t.after(() => proc.dispose());
+  const scanner = new LinuxProcessScanner({ procRoot: proc.root, littleEndian: true });
+  const found = scanner.scanSync();
+  assert.deepEqual(found, [
+    {
+      pid: 27743,
+      ppid: 1,
+      args: ['/home/dev/node_modules/opencode-linux-x64/bin/opencode', 'serve', '--port', '4096', '--print-logs'],
+      kind: 'serve',
+      ports: [4096],
+      listeners: [{ address: '127.0.0.1', port: 4096 }],
+      cwd: '/home/dev/lab/projects/alpha',
+      home: '/home/dev/lab/home',
+      dataDir: '/home/dev/lab/home/.local/share/opencode',
+      startTime: BTIME * 1000 + 1_060_770,
+    },
+    {
+      pid: 29176,
+      ppid: 12785,
+      args: ['/home/dev/node_modules/.bin/opencode'],
+      kind: 'tui',
+      ports: [],
+      listeners: [],
+      tty: 'pts/0',
+      cwd: '/home/dev/lab/projects/beta',
+      home: '/home/dev/lab/home',
+      dataDir: '/srv/data/opencode',
+      startTime: BTIME * 1000 + 1_018_530,
+    },
+  ]);
+  assert.equal(scanner.tableReads, 1);
+});
+
+test('scanner: only the given uid', (t) => {
+  const proc = labTree();
+  t.after(() => proc.dispose());
+  const other = (process.getuid?.() ?? 0) + 1;
+  assert.deepEqual(new LinuxProcessScanner({ procRoot: proc.root, littleEndian: true, uid: other }).scanSync(), []);
+});
+
+test('scanner: TCP tables read only when due; listeners re-checked by one readlink', (t) => {
+  const proc = labTree();
+  t.after(() => proc.dispose());
+  const time = new ManualTime();
+  const scanner = new LinuxProcessScanner({ procRoot: proc.root, littleEndian: true, now: time.now, tableRefreshMs: 10_000, portWaitMs: 3_000 });
+  const ports = (): Record<number, number[]> => Object.fromEntries(scanner.scanSync().map((p) => [p.pid, p.ports]));
+  assert.deepEqual(ports(), { 27743: [4096], 29176: [] });
+  assert.equal(scanner.tableReads, 1);
+
+  // Settled: no table read, even with the tables gone.
+  fs.writeFileSync(path.join(proc.root, 'net/tcp'), '');
+  time.advance(1_000);
+  assert.deepEqual(ports(), { 27743: [4096], 29176: [] });
+  assert.equal(scanner.tableReads, 1);
+
+  // The listening fd closes: the port goes at once, still without a table read.
+  proc.setFd(27743, '18', undefined);
+  time.advance(1_000);
+  assert.deepEqual(ports(), { 27743: [], 29176: [] });
+  assert.equal(scanner.tableReads, 1);
+
+  // A new server process: tables are read every scan until its port shows up (27743, now
+  // port-less, stopped counting as "waiting" after portWaitMs).
+  fs.writeFileSync(path.join(proc.root, 'net/tcp'), fixture('linux/proc-net-tcp.txt'));
+  proc.add(31000, {
+    comm: 'opencode',
+    stat: stat(31000, 'opencode', 'S', 1, 0, 9000),
+    cmdline: ['opencode', 'serve', '--port', '0'],
+    environ: LAB_ENV,
+    cwd: '/home/dev/lab/projects/gamma',
+    fds: { '5': 'socket:[777]' },
+  });
+  time.advance(1_000);
+  assert.deepEqual(ports(), { 27743: [], 29176: [], 31000: [] });
+  assert.equal(scanner.tableReads, 2);
+  time.advance(1_000);
+  ports();
+  assert.equal(scanner.tableReads, 3);
+  proc.setFd(31000, '6', 'socket:[53320]');
+  time.advance(1_000);
+  assert.deepEqual(ports(), { 27743: [], 29176: [], 31000: [46547] });
+  assert.equal(scanner.tableReads, 4);
+  time.advance(1_000);
+  ports();
+  assert.equal(scanner.tableReads, 4);
+
+  // The period catches a port opened late by a long-running process.
+  proc.setFd(29176, '30', 'socket:[53319]');
+  time.advance(1_000);
+  assert.deepEqual(ports()[29176], []);
+  time.advance(10_000);
+  assert.deepEqual(ports()[29176], [38535]);
+  assert.equal(scanner.tableReads, 5);
+});
+
+test('scanner: a reused pid is re-read (start time differs); a gone pid is forgotten', (t) => {
+  const proc = labTree();
+  t.after(() => proc.dispose());
+  const scanner = new LinuxProcessScanner({ procRoot: proc.root, littleEndian: true });
+  assert.equal(scanner.scanSync().find((p) => p.pid === 29176)?.kind, 'tui');
+  proc.add(29176, {
+    comm: 'opencode',
+    stat: stat(29176, 'opencode', 'S', 1, 0, 999_999),
+    cmdline: ['opencode', 'web'],
+    environ: LAB_ENV,
+    cwd: '/x',
+  });
+  const reused = scanner.scanSync().find((p) => p.pid === 29176);
+  assert.equal(reused?.kind, 'web');
+  assert.equal(reused?.startTime, BTIME * 1000 + 9_999_990);
+  proc.remove(29176);
+  assert.deepEqual(scanner.scanSync().map((p) => p.pid), [27743]);
+});
+
+test('scanner: an unreadable proc root rejects (the loop logs it), a missing piece does not', async (t) => {
+  await assert.rejects(new LinuxProcessScanner({ procRoot: '/nonexistent/proc' }).scan());
+  const proc = labTree();
+  t.after(() => proc.dispose());
+  fs.rmSync(path.join(proc.root, 'net'), { recursive: true });
+  fs.rmSync(path.join(proc.root, 'stat'));
+  const found = await new LinuxProcessScanner({ procRoot: proc.root }).scan();
+  assert.deepEqual(found.map((p) => [p.pid, p.ports, p.startTime]), [
+    [27743, [], undefined],
+    [29176, [], undefined],
+  ]);
+});
