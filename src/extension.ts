@@ -1,44 +1,163 @@
 /**
- * Wiring only: services are created here, pushed to `context.subscriptions` and disposed in
- * reverse order. Domain logic lives in `src/core` (no `vscode` import there).
+ * Wiring only: services are created here in dependency order and disposed in reverse. Domain
+ * logic lives in `src/core` (no `vscode` import there).
  */
 import * as vscode from 'vscode';
-import { OpencodeClient } from './core/opencode/client';
-import { isOpencodeError } from './core/opencode/errors';
+import { registerCommands } from './commands/registerCommands';
+import type { ConfigChange } from './config';
+import { Config, EndpointSync, ServerPasswords, changed } from './config';
+import { LegacyWriter } from './core/legacy/legacyWriter';
+import { WriterLock } from './core/legacy/writerLock';
+import type { Logger } from './core/log';
+import { createMonitor } from './core/monitor/createMonitor';
+import type { Monitor } from './core/monitor/monitor';
+import { Notifications } from './notifications';
+import { StatusBar } from './statusBar';
+import { Terminals } from './terminals';
+import { SessionTreeView } from './views/sessionTree';
+
+/** How long the view says "looking…" before an empty tree means "nothing found". */
+const SETTLE_TIMEOUT_MS = 5_000;
+
+/** Set by activate for deactivate, which must await the monitor's shutdown. */
+let shutdown: (() => Promise<void>) | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
-  const log = vscode.window.createOutputChannel('OpenCode Monitor', { log: true });
-  context.subscriptions.push(log);
+  const services = new Services();
+  context.subscriptions.push(services);
+  shutdown = () => services.disposeAsync();
 
-  context.subscriptions.push(
-    vscode.commands.registerCommand('opencodeMonitor.showLog', () => log.show(true)),
-    vscode.commands.registerCommand('opencodeMonitor.probeServer', async () => {
-      const url = await vscode.window.showInputBox({
-        title: 'Probe an OpenCode server',
-        prompt: 'Base URL of a running `opencode serve`',
-        value: 'http://127.0.0.1:4096',
-        ignoreFocusOut: true,
-      });
-      if (!url) return;
-      const client = new OpencodeClient({ url }, { logger: log });
-      try {
-        const capabilities = await client.capabilities();
-        const sessions = await client.sessions();
-        const message = `${client.instance}: OpenCode ${capabilities.version}, ${sessions.length} session(s)`;
-        log.info(message, capabilities);
-        void vscode.window.showInformationMessage(message);
-      } catch (error) {
-        const message = isOpencodeError(error) || error instanceof Error ? error.message : String(error);
-        log.warn(message);
-        void vscode.window.showWarningMessage(message);
-      } finally {
-        await client.close();
-      }
-    }),
+  const log = services.add(vscode.window.createOutputChannel('OpenCode Monitor', { log: true }));
+  const config = services.add(new Config(log));
+  const passwords = services.add(new ServerPasswords(context.secrets, context.globalState, log));
+  const { monitor, error } = startMonitor(config, log);
+  services.addAsync(() => monitor.dispose());
+  services.add(new EndpointSync(monitor, config, passwords));
+  const terminals = new Terminals(log);
+  const tree = services.add(new SessionTreeView(monitor, log));
+  if (error) tree.setError(error);
+  services.add(new StatusBar(monitor));
+  services.add(new Notifications(monitor, config, terminals, log));
+  services.add(new LegacyFiles(monitor, config, log));
+  services.add(registerCommands({ monitor, log, config, passwords, terminals, tree, extensionId: context.extension.id }));
+  services.add(config.onDidChange(offerReload));
+
+  // Don't wait: the first scan only decides between "looking…" and "nothing found".
+  void monitor.settle(SETTLE_TIMEOUT_MS).then(
+    () => tree.markSettled(),
+    (e: unknown) => {
+      log.warn(`first scan: ${e instanceof Error ? e.message : String(e)}`);
+      tree.markSettled();
+    },
   );
-  log.info(`OpenCode Monitor ${String(context.extension.packageJSON.version)} activated`);
+  log.info(`OpenCode Monitor ${String(context.extension.packageJSON.version)} activated (pid ${process.pid})`);
 }
 
-export function deactivate(): void {
-  // Everything is in context.subscriptions.
+export async function deactivate(): Promise<void> {
+  const done = shutdown;
+  shutdown = undefined;
+  await done?.();
+}
+
+function startMonitor(config: Config, log: Logger): { monitor: Monitor; error?: string } {
+  const c = config.current;
+  const options = {
+    logger: log,
+    localPassword: process.env.OPENCODE_SERVER_PASSWORD,
+    discoveryIntervalMs: c.discoveryIntervalMs,
+    heuristicThresholdMs: c.heuristicThresholdMs,
+  };
+  try {
+    return { monitor: createMonitor(options).start() };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    log.error(`cannot discover OpenCode processes: ${message}; watching configured servers only`);
+    return { monitor: createMonitor({ ...options, discoverLocal: false }).start(), error: `Cannot look for OpenCode processes: ${message}` };
+  }
+}
+
+/** The monitor takes these at creation only. */
+function offerReload(e: ConfigChange): void {
+  if (!e.affects('discovery') && !e.affects('heuristicThreshold')) return;
+  void vscode.window.showInformationMessage('Reload the window to apply the new OpenCode Monitor setting.', 'Reload Window').then((choice) => {
+    if (choice) void vscode.commands.executeCommand('workbench.action.reloadWindow');
+  });
+}
+
+/**
+ * The legacy SwiftBar files follow their setting: while on, this window competes for the
+ * machine-wide writer lock and writes only while it holds it.
+ */
+class LegacyFiles implements vscode.Disposable {
+  private running: { lock: WriterLock; writer: LegacyWriter; subscription: vscode.Disposable } | undefined;
+  private readonly configSubscription: vscode.Disposable;
+
+  constructor(
+    private readonly monitor: Monitor,
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {
+    this.configSubscription = config.onDidChange((e) => this.onConfigChanged(e));
+    this.onConfigChanged();
+  }
+
+  dispose(): void {
+    this.configSubscription.dispose();
+    this.stop();
+  }
+
+  private onConfigChanged(e?: ConfigChange): void {
+    if (!changed(e, 'legacyFiles')) return;
+    this.stop();
+    const { enabled, statePath, usagePath } = this.config.current.legacyFiles;
+    if (!enabled) return;
+    const lock = new WriterLock({ ownerLabel: `VS Code window (pid ${process.pid})`, logger: this.log });
+    const writer = new LegacyWriter({ lock, logger: this.log, statePath, usagePath });
+    const subscription = this.monitor.onDidChange(() => writer.update(this.monitor.snapshot()));
+    this.running = { lock, writer, subscription };
+    lock.start();
+    writer.update(this.monitor.snapshot());
+    this.log.info(`legacy files on: ${statePath}, ${usagePath} (${lock.isHolder() ? 'this window writes them' : 'another process writes them'})`);
+  }
+
+  private stop(): void {
+    if (!this.running) return;
+    const { lock, writer, subscription } = this.running;
+    this.running = undefined;
+    subscription.dispose();
+    writer.dispose(); // before the lock: it leaves "not connected" while still the holder
+    lock.dispose();
+  }
+}
+
+/** Disposes what was added in reverse order, awaiting asynchronous shutdowns (the monitor). */
+class Services implements vscode.Disposable {
+  private readonly items: Array<() => void | Promise<void>> = [];
+  private disposing: Promise<void> | undefined;
+
+  add<T extends vscode.Disposable>(item: T): T {
+    this.items.push(() => item.dispose());
+    return item;
+  }
+
+  addAsync(dispose: () => Promise<void>): void {
+    this.items.push(dispose);
+  }
+
+  dispose(): void {
+    void this.disposeAsync();
+  }
+
+  disposeAsync(): Promise<void> {
+    this.disposing ??= (async () => {
+      for (const dispose of this.items.splice(0).reverse()) {
+        try {
+          await dispose();
+        } catch {
+          // one failing shutdown must not keep the others from running
+        }
+      }
+    })();
+    return this.disposing;
+  }
 }

@@ -9,7 +9,7 @@ export interface ParsedArgs {
 }
 
 const FLAGS = new Set(['json', 'help', 'no-discovery']);
-const OPTIONS = new Set(['state-file', 'usage-file', 'log-file', 'endpoint', 'interval']);
+const OPTIONS = new Set(['state-file', 'usage-file', 'log-file', 'lock-file', 'endpoint', 'interval']);
 const COMMANDS = new Set(['watch', 'status', 'daemon', 'probe', 'events', 'help']);
 
 export function parseArgs(argv: string[]): ParsedArgs {

@@ -26,6 +26,7 @@ commands:
       --state-file PATH    default ${DEFAULT_STATE_PATH}
       --usage-file PATH    default ${DEFAULT_USAGE_PATH}
       --log-file PATH      default /tmp/opencode-monitor.log
+      --lock-file PATH     single-writer lock shared with VS Code windows (default /tmp/opencode-monitor-writer.lock)
   probe <url> [--json]     capabilities, sessions and their status on one server
   events <url>             print one server's live events until interrupted
 
@@ -134,7 +135,7 @@ async function daemon(args: ParsedArgs, debug: boolean): Promise<number> {
       process.stderr.write(line + '\n');
     }
   }, debug ? 'debug' : 'info');
-  const lock = new WriterLock({ ownerLabel: `opencode-monitor daemon (pid ${process.pid})`, logger });
+  const lock = new WriterLock({ ownerLabel: `opencode-monitor daemon (pid ${process.pid})`, logger, path: args.options.get('lock-file') });
   const monitor = monitorFrom(args, logger);
   const writer = new LegacyWriter({
     lock,

@@ -9,6 +9,7 @@ import {
   createLab,
   createSession,
   getJson,
+  openEventStream,
   postJson,
   promptAsync,
   request,
@@ -17,7 +18,7 @@ import {
   type LabServer,
 } from './opencodeLab';
 import { assertNoLeftovers, isAlive, toolChildrenOf } from './processes';
-import { PERMISSION_PROBE_COMMAND, QUESTION_OPTIONS } from '../fixtures/fakeModel';
+import { findScenario, parseStep, PERMISSION_PROBE_COMMAND, QUESTION_OPTIONS, splitSteps, startFakeModel } from '../fixtures/fakeModel';
 
 interface Part {
   type: string;
@@ -32,7 +33,7 @@ interface Message {
 }
 type Status = Record<string, { type: string; attempt?: number; message?: string; next?: number }>;
 
-const T = 45_000;
+const T = 60_000;
 let lab: Lab;
 let a: LabServer;
 let b: LabServer;
@@ -73,17 +74,78 @@ async function start(s: LabServer, text: string): Promise<string> {
 
 before(async () => {
   lab = await createLab();
-  [a, b] = await lab.startServers(2);
+  const started = await lab.startServers(2);
+  a = started[0] as LabServer;
+  b = started[1] as LabServer;
 });
 
 after(async () => {
   await lab?.stopAll();
 });
 
+async function chat(url: string, text: string, extra: Array<Record<string, unknown>> = []): Promise<{ status: number; body: string }> {
+  const res = await fetch(`${url}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model: 'fake-model',
+      stream: true,
+      tools: [{ type: 'function', function: { name: 'bash', parameters: {} } }],
+      messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: [{ type: 'text', text }] }, ...extra],
+    }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: res.status, body: await res.text() };
+}
+
 describe('fake model (direct)', () => {
+  test('step parsing', () => {
+    assert.deepEqual(splitSteps('todos+subagent[sleep 2+todos]+todosdone'), ['todos', 'subagent[sleep 2+todos]', 'todosdone']);
+    assert.deepEqual(parseStep('subagent[sleep 2+todos]'), { kind: 'subagent', inner: 'sleep 2+todos' });
+    assert.deepEqual(parseStep('sleep 3'), { kind: 'sleep', seconds: 3 });
+    assert.equal(findScenario('Lab task. scenario:todos+sleep 45+todosdone\nmore'), 'todos+sleep 45+todosdone');
+  });
+
+  test('stateless chain: tool call, then done. after the tool result', async () => {
+    const first = await chat(lab.model.url, 'go scenario:sleep 1');
+    assert.equal(first.status, 200);
+    assert.ok(first.body.trimEnd().endsWith('data: [DONE]'));
+    const calls = first.body
+      .split('\n')
+      .filter((l) => l.startsWith('data: {'))
+      .flatMap((l) => (JSON.parse(l.slice(6)) as { choices: Array<{ delta: { tool_calls?: Array<{ id?: string; function: { name?: string; arguments: string } }> } }> }).choices)
+      .flatMap((c) => c.delta.tool_calls ?? []);
+    const id = calls.find((c) => c.id)?.id;
+    assert.ok(id);
+    assert.equal(calls[0]?.function.name, 'bash');
+    assert.deepEqual(JSON.parse(calls.map((c) => c.function.arguments).join('')).command, 'sleep 1');
+    const again = await chat(lab.model.url, 'go scenario:sleep 1');
+    assert.ok(!again.body.includes(`"id":"${id}"`), 'tool-call ids must be unique');
+    const second = await chat(lab.model.url, 'go scenario:sleep 1', [
+      { role: 'assistant', content: '', tool_calls: [{ id, type: 'function', function: { name: 'bash', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: id, content: 'ok' },
+    ]);
+    assert.match(second.body, /"content":"done\."/);
+  });
+
+  test('hang is released by close()', async () => {
+    const m = await startFakeModel();
+    const pending = chat(m.url, 'scenario:hang').then(
+      (r) => r.body,
+      (e: Error) => `error: ${e.message}`,
+    );
+    await waitFor(() => (m.requests.length > 0 ? true : undefined), 5_000, 'hang request');
+    const t0 = Date.now();
+    await m.close();
+    const body = await pending;
+    assert.ok(Date.now() - t0 < 2_000);
+    assert.ok(!body.includes('[DONE]'), body);
+  });
+
+
   test('GET /v1/models and bad JSON', async () => {
     const models = (await (await fetch(`${lab.model.url}/models`)).json()) as { data: Array<{ id: string }> };
-    assert.equal(models.data[0].id, 'fake-model');
+    assert.equal(models.data[0]?.id, 'fake-model');
     const bad = await fetch(`${lab.model.url}/chat/completions`, { method: 'POST', body: '{nope' });
     assert.equal(bad.status, 400);
     await bad.text();
@@ -102,14 +164,14 @@ describe('lab servers', () => {
       assert.equal(p.home, lab.home);
     }
     const [pa, pb] = await Promise.all([a, b].map((s) => getJson<{ id: string }>(s, '/project/current')));
-    assert.notEqual(pa.id, pb.id, 'project ids (root commit SHAs) must differ');
+    assert.notEqual(pa?.id, pb?.id, 'project ids (root commit SHAs) must differ');
     // The pre-seeded plugin dir must keep OpenCode from running its npm install.
     const lock = fs.readFileSync(`${lab.home}/.config/opencode/package-lock.json`, 'utf8');
     assert.ok(!lock.includes('"resolved"'), 'plugin install ran despite the seed');
   });
 });
 
-describe('scenarios', { concurrency: true, timeout: 120_000 }, () => {
+describe('scenarios', { concurrency: true, timeout: 180_000 }, () => {
   test('sleep 3: busy with a running bash part and a tool child, then idle', async () => {
     const id = await start(a, 'Run it. scenario:sleep 3');
     const running = await waitFor(
@@ -134,7 +196,7 @@ describe('scenarios', { concurrency: true, timeout: 120_000 }, () => {
     );
     for (const k of kids) seenPids.add(k.pid);
     const msgs = await waitSettled(a, id);
-    assert.equal(toolParts(msgs, 'bash')[0].state?.status, 'completed');
+    assert.equal(toolParts(msgs, 'bash')[0]?.state?.status, 'completed');
     assert.match(allText(msgs), /done\./);
   });
 
@@ -170,10 +232,10 @@ describe('scenarios', { concurrency: true, timeout: 120_000 }, () => {
     assert.equal(perm.metadata.command, PERMISSION_PROBE_COMMAND);
     assert.equal((await status(a))[id]?.type, 'busy');
     const part = toolParts(await messages(a, id), 'bash')[0];
-    assert.equal(part.state?.status, 'running');
+    assert.equal(part?.state?.status, 'running');
     await postJson(a, `/permission/${perm.id}/reply`, { reply: 'once' });
     const msgs = await waitSettled(a, id);
-    assert.equal(toolParts(msgs, 'bash')[0].state?.status, 'completed');
+    assert.equal(toolParts(msgs, 'bash')[0]?.state?.status, 'completed');
     assert.equal((await getJson<Perm[]>(a, '/permission')).filter((p) => p.sessionID === id).length, 0);
   });
 
@@ -183,14 +245,14 @@ describe('scenarios', { concurrency: true, timeout: 120_000 }, () => {
     const q = await waitFor(async () => (await getJson<Q[]>(b, '/question')).find((x) => x.sessionID === id), T, 'pending question');
     assert.equal(q.questions.length, 1);
     assert.deepEqual(
-      q.questions[0].options.map((o) => o.label),
+      q.questions[0]?.options.map((o) => o.label),
       [...QUESTION_OPTIONS],
     );
     await postJson(b, `/question/${q.id}/reply`, { answers: [[QUESTION_OPTIONS[0]]] });
     const msgs = await waitSettled(b, id);
     const part = toolParts(msgs, 'question')[0];
-    assert.equal(part.state?.status, 'completed');
-    assert.deepEqual(part.state?.metadata?.answers, [[QUESTION_OPTIONS[0]]]);
+    assert.equal(part?.state?.status, 'completed');
+    assert.deepEqual(part?.state?.metadata?.answers, [[QUESTION_OPTIONS[0]]]);
   });
 
   test('subagent[sleep 2]: child session with parentID runs the inner scenario', async () => {
@@ -211,7 +273,7 @@ describe('scenarios', { concurrency: true, timeout: 120_000 }, () => {
       'bash sleep 2 in the child',
     );
     const msgs = await waitSettled(b, id);
-    assert.equal(toolParts(msgs, 'task')[0].state?.status, 'completed');
+    assert.equal(toolParts(msgs, 'task')[0]?.state?.status, 'completed');
   });
 
   test('error500: status retry with attempt/next, abort ends it', async () => {
@@ -241,28 +303,38 @@ describe('scenarios', { concurrency: true, timeout: 120_000 }, () => {
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal((await status(a))[id]?.type, 'busy');
     await postJson(a, `/session/${id}/abort`);
-    const msgs = await waitSettled(a, id, 15_000);
+    const msgs = await waitSettled(a, id);
     assert.equal(lastAssistant(msgs)?.info.error?.name, 'MessageAbortedError');
   });
 
-  test('stream: busy while text streams', async () => {
-    const id = await start(b, 'Talk. scenario:stream');
-    await waitFor(
-      async () => {
-        if ((await status(b))[id]?.type !== 'busy') return undefined;
-        const t = allText(await messages(b, id));
-        return /Streaming chunk \d+ of 20/.test(t) && !t.includes('chunk 20 of 20') ? true : undefined;
-      },
-      T,
-      'partial streamed text while busy',
-      50,
-    );
-    const msgs = await waitSettled(b, id);
-    assert.match(allText(msgs), /Streaming chunk 20 of 20\./);
+  test('stream: busy while text deltas arrive on /event', async () => {
+    const events = await openEventStream(b);
+    try {
+      const id = await start(b, 'Talk. scenario:stream');
+      const deltasWhileBusy = await waitFor(
+        async () => {
+          const deltas = events.events.filter(
+            (e) => e.type === 'message.part.delta' && e.properties.sessionID === id && e.properties.field === 'text',
+          );
+          if (deltas.length < 3) return undefined;
+          return (await status(b))[id]?.type === 'busy' ? deltas.length : undefined;
+        },
+        T,
+        'text deltas while busy',
+        50,
+      );
+      assert.ok(deltasWhileBusy >= 3);
+      const msgs = await waitSettled(b, id);
+      assert.match(allText(msgs), /Streaming chunk 20 of 20\./);
+    } finally {
+      events.close();
+    }
   });
 
   test('no scenario: hello.', async () => {
-    const id = await start(a, 'Just say hi');
+    // No title given, so OpenCode asks the model for one (a request without tools).
+    const id = await createSession(a);
+    await promptAsync(a, id, 'Just say hi');
     const msgs = await waitSettled(a, id);
     assert.equal(allText(msgs).trim(), 'hello.');
     assert.ok(lab.model.requests.some((r) => !r.hasTools), 'title generation requests are tool-less');

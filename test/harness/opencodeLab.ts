@@ -55,7 +55,10 @@ export interface Lab {
   readonly configPath: string;
   readonly servers: ReadonlyArray<LabServer>;
   startServer(o?: StartServerOptions): Promise<LabServer>;
-  /** Starts n servers in parallel, each in its own project dir (s1..sn). */
+  /**
+   * Starts n servers in parallel, each in its own project dir (s1..sn). The very first start in
+   * a fresh HOME runs alone (parallel first starts race on the DB migrations).
+   */
   startServers(n: number): Promise<LabServer[]>;
   /** <root>/projects/<name>; a git repo with one commit (unique root SHA) when git exists. */
   projectDir(name: string): string;
@@ -78,6 +81,8 @@ export interface CreateLabOptions {
 
 const STARTUP_TIMEOUT_MS = 60_000;
 const PROBE_TIMEOUT_MS = 1_000;
+/** Generous: on a loaded 2-core box a busy OpenCode took >10 s to answer an abort. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const OUTPUT_CAP = 4 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
@@ -121,7 +126,8 @@ function installExitHook(): void {
     const onSignal = (): void => {
       killRemainingSync();
       process.removeListener(sig, onSignal);
-      process.kill(process.pid, sig);
+      // Re-raise for the default action, unless someone else (e.g. the test runner) handles it.
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
     };
     process.on(sig, onSignal);
   }
@@ -169,7 +175,12 @@ class Watchdog {
   private child: ChildProcess | undefined;
   start(): void {
     try {
-      this.child = spawn(process.execPath, ['-e', WATCHDOG_SRC], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+      // Minimal env: it must not carry run markers (OCM_TEST_RUN) that leak checks look for.
+      this.child = spawn(process.execPath, ['-e', WATCHDOG_SRC], {
+        detached: true,
+        stdio: ['pipe', 'ignore', 'ignore'],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      });
       this.child.on('error', () => (this.child = undefined));
       this.child.stdin?.on('error', () => undefined);
       this.child.unref();
@@ -209,7 +220,7 @@ export async function request(
   method: string,
   urlPath: string,
   body?: unknown,
-  timeoutMs = 10_000,
+  timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
 ): Promise<HttpResult> {
   const headers: Record<string, string> = { accept: 'application/json', ...authHeader(s) };
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -234,13 +245,13 @@ export async function request(
   return { status: res.status, text, json };
 }
 
-export async function getJson<T = unknown>(s: ServerLike, urlPath: string, timeoutMs = 10_000): Promise<T> {
+export async function getJson<T = unknown>(s: ServerLike, urlPath: string, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T> {
   const r = await request(s, 'GET', urlPath, undefined, timeoutMs);
   if (r.status < 200 || r.status >= 300) throw new Error(`GET ${urlPath} → HTTP ${r.status}: ${r.text.slice(0, 500)}`);
   return r.json as T;
 }
 
-export async function postJson<T = unknown>(s: ServerLike, urlPath: string, body: unknown = {}, timeoutMs = 10_000): Promise<T> {
+export async function postJson<T = unknown>(s: ServerLike, urlPath: string, body: unknown = {}, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T> {
   const r = await request(s, 'POST', urlPath, body, timeoutMs);
   if (r.status < 200 || r.status >= 300) throw new Error(`POST ${urlPath} → HTTP ${r.status}: ${r.text.slice(0, 500)}`);
   return r.json as T;
@@ -281,6 +292,90 @@ export async function waitFor<T>(
   }
 }
 
+export interface LabEvent {
+  type: string;
+  properties: Record<string, unknown>;
+  /** Raw parsed `data:` payload (for /global/event: {directory, payload, ...}). */
+  raw: unknown;
+  at: number;
+}
+
+export interface EventStream {
+  readonly events: ReadonlyArray<LabEvent>;
+  close(): void;
+}
+
+/**
+ * Subscribes to an SSE route (`/event` or `/global/event`) and collects events. Resolves after
+ * the first event (`server.connected`) so the subscription is live before the caller acts.
+ * Text deltas are only visible here: `/session/{id}/message` shows an empty text part until the
+ * stream completes.
+ */
+export async function openEventStream(s: ServerLike, urlPath = '/event', timeoutMs = 10_000): Promise<EventStream> {
+  const ac = new AbortController();
+  const events: LabEvent[] = [];
+  const timer = setTimeout(() => ac.abort(), timeoutMs);
+  let res: Response;
+  try {
+    res = await fetch(s.url + urlPath, { headers: { accept: 'text/event-stream', ...authHeader(s) }, signal: ac.signal });
+  } catch (e) {
+    clearTimeout(timer);
+    throw new Error(`GET ${urlPath} failed: ${(e as Error).message}`);
+  }
+  if (res.status !== 200 || !res.body) {
+    clearTimeout(timer);
+    ac.abort();
+    throw new Error(`GET ${urlPath} → HTTP ${res.status}`);
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let first: (() => void) | undefined;
+  const gotFirst = new Promise<void>((resolve) => (first = resolve));
+  void (async () => {
+    let buf = '';
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buf += decoder.decode(value, { stream: true });
+        let i: number;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i).replace(/\r$/, '');
+          buf = buf.slice(i + 1);
+          if (!line.startsWith('data:')) continue;
+          try {
+            const raw = JSON.parse(line.slice(5).trim()) as Record<string, unknown>;
+            const payload = (raw.payload && typeof raw.payload === 'object' ? raw.payload : raw) as Record<string, unknown>;
+            events.push({
+              type: String(payload.type),
+              properties: (payload.properties ?? {}) as Record<string, unknown>,
+              raw,
+              at: Date.now(),
+            });
+            first?.();
+          } catch {
+            // not JSON: ignore
+          }
+        }
+      }
+    } catch {
+      // aborted or server gone
+    }
+  })();
+  try {
+    await Promise.race([
+      gotFirst,
+      new Promise<never>((_, reject) => ac.signal.addEventListener('abort', () => reject(new Error(`no event on ${urlPath} within ${timeoutMs} ms`)))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+  return {
+    events,
+    close: () => ac.abort(),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function findOpencodeBin(): string {
@@ -316,7 +411,15 @@ function tail(text: string, lines = 25): string {
   return text.split('\n').slice(-lines).join('\n');
 }
 
-class PortInUseError extends Error {}
+/** Port taken (opencode exits with ServeError) or a DB migration race: worth another try. */
+class RetryableStartError extends Error {
+  constructor(
+    message: string,
+    readonly dbRace: boolean,
+  ) {
+    super(message);
+  }
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -484,11 +587,40 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
     watchdog.send(`del\t${pid}`);
   }
 
-  async function startServer(o: StartServerOptions = {}): Promise<LabServer> {
-    if (stopping) throw new Error('lab is stopping');
+  const inFlight = new Set<Promise<unknown>>();
+  function startServer(o: StartServerOptions = {}): Promise<LabServer> {
+    if (stopping) return Promise.reject(new Error('lab is stopping'));
+    const p = startServerNow(o);
+    inFlight.add(p);
+    const drop = (): void => void inFlight.delete(p);
+    p.then(drop, drop);
+    return p;
+  }
+
+  // Parallel first starts in a fresh HOME race on the shared DB's migrations ("Failed query:
+  // CREATE TABLE ..."), so starts are serialised until one server has created the DB.
+  let homeReady = false;
+  let firstStartGate: Promise<void> = Promise.resolve();
+
+  async function startServerNow(o: StartServerOptions): Promise<LabServer> {
     const n = ++serial;
     const name = o.name ?? `s${n}`;
     const dir = o.dir ?? projectDir(name);
+    if (homeReady) return startWithRetry(o, name, dir);
+    const prev = firstStartGate;
+    let release = (): void => undefined;
+    firstStartGate = new Promise<void>((r) => (release = r));
+    try {
+      await prev;
+      const server = await startWithRetry(o, name, dir);
+      homeReady = true;
+      return server;
+    } finally {
+      release();
+    }
+  }
+
+  async function startWithRetry(o: StartServerOptions, name: string, dir: string): Promise<LabServer> {
     // `--port 0` means "4096 if free": pick our own port so labs never grab 4096 (a developer's
     // real OpenCode). A taken port makes opencode exit with ServeError, so retry with another.
     for (let attempt = 1; ; attempt++) {
@@ -496,7 +628,8 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
       try {
         return await launch(o, name, dir, port);
       } catch (e) {
-        if (o.port !== undefined || attempt >= 3 || !(e instanceof PortInUseError)) throw e;
+        if (attempt >= 3 || !(e instanceof RetryableStartError)) throw e;
+        if (o.port !== undefined && !e.dbRace) throw e;
       }
     }
   }
@@ -527,7 +660,8 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
     const fail = async (why: string): Promise<never> => {
       await stopPid(pid, 'SIGKILL');
       const msg = `opencode server "${name}" (pid ${pid}, port ${requestedPort}) failed to start: ${why}\n--- stderr (tail) ---\n${tail(err)}\n--- stdout (tail) ---\n${tail(out)}`;
-      throw exited && /ServeError|EADDRINUSE/.test(err + out) ? new PortInUseError(msg) : new Error(msg);
+      if (exited && /Failed query/.test(err)) throw new RetryableStartError(msg, true);
+      throw exited && /ServeError|EADDRINUSE/.test(err + out) ? new RetryableStartError(msg, false) : new Error(msg);
     };
 
     let port = 0;
@@ -587,11 +721,15 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
       return kids;
     };
     const kids = new Set<number>(collect());
+    // Re-check identity before each signal: a reaped pid may already belong to someone else.
+    const isServer = (): boolean => stillOurs({ pid, home });
+    const isKid = (k: number): boolean => isAlive(k) && (readEnv(k)?.OPENCODE_PID ?? String(pid)) === String(pid);
     const hit = (sig: NodeJS.Signals): void => {
-      if (isAlive(pid)) for (const k of collect()) kids.add(k);
+      if (isServer()) for (const k of collect()) kids.add(k);
+      // A pid stays reserved while it is a live pgid, so the group signal only reaches our group.
       signalPid(-pid, sig);
-      signalPid(pid, sig);
-      for (const k of kids) signalPid(k, sig);
+      if (isServer()) signalPid(pid, sig);
+      for (const k of kids) if (isKid(k)) signalPid(k, sig);
     };
     hit(signal);
     let ok = await waitForExit(pid, signal === 'SIGKILL' ? 10_000 : 5_000);
@@ -601,7 +739,7 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
     }
     // Tool children may outlive a clean server exit; they are ours to stop too.
     for (const k of kids) {
-      if (!(await waitForExit(k, 2_000))) {
+      if (!(await waitForExit(k, 2_000)) && isKid(k)) {
         signalPid(k, 'SIGKILL');
         await waitForExit(k, 5_000);
       }
@@ -625,6 +763,8 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
 
   async function doStopAll(): Promise<void> {
     stopping = true;
+    // Let starts in progress finish (or fail) so their servers are in `servers` to be stopped.
+    await Promise.allSettled([...inFlight]);
     const errors: unknown[] = [];
     await Promise.all(servers.map((s) => s.stop().catch((e: unknown) => errors.push(e))));
     model.releaseHangs();

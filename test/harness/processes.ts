@@ -27,7 +27,7 @@ function readStat(pid: number): Omit<ProcInfo, 'args' | 'env'> | undefined {
   const close = stat.lastIndexOf(')');
   if (close < 0) return undefined;
   const f = stat.slice(close + 2).split(' ');
-  return { pid, state: f[0], ppid: Number(f[1]), pgid: Number(f[2]), sid: Number(f[3]) };
+  return { pid, state: f[0] ?? '?', ppid: Number(f[1]), pgid: Number(f[2]), sid: Number(f[3]) };
 }
 
 function readNulList(path: string): string[] | undefined {

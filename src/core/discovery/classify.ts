@@ -128,12 +128,15 @@ export function expectsPort(args: readonly string[]): boolean {
 
 export const DEFAULT_TABLE_REFRESH_MS = 10_000;
 export const DEFAULT_PORT_WAIT_MS = 120_000;
+/** A server waiting for its port triggers a listing every scan this long, then every WAIT_STEP_MS. */
+const EAGER_WAIT_MS = 30_000;
+const WAIT_STEP_MS = 3_000;
 
 /**
  * Listening sockets are costly to list (a kernel hash walk on Linux, lsof/netstat elsewhere), so
  * scanners list them only when something may have changed: a process not seen at the last
- * listing, a server still waiting for its port (for portWaitMs after it was first seen), or
- * every refreshMs for the rare late or closed port.
+ * listing; a server still waiting for its port (every scan for 30 s after it was first seen, then
+ * every 3 s until portWaitMs); and every refreshMs for the rare late or closed port.
  */
 export function listenRefreshDue(
   now: number,
@@ -143,8 +146,11 @@ export function listenRefreshDue(
 ): boolean {
   if (processes.length === 0) return false;
   if (now - lastListing >= (options.refreshMs ?? DEFAULT_TABLE_REFRESH_MS)) return true;
+  if (processes.some((p) => !p.known)) return true;
   const wait = options.portWaitMs ?? DEFAULT_PORT_WAIT_MS;
-  return processes.some((p) => !p.known || (p.listenerCount === 0 && expectsPort(p.args) && now - p.firstSeen < wait));
+  const waiting = processes.filter((p) => p.listenerCount === 0 && now - p.firstSeen < wait && expectsPort(p.args));
+  if (waiting.some((p) => now - p.firstSeen < EAGER_WAIT_MS)) return true;
+  return waiting.length > 0 && now - lastListing >= WAIT_STEP_MS;
 }
 
 /** Where OpenCode keeps `opencode.db` (xdg-basedir semantics: an empty XDG_DATA_HOME is unset). */

@@ -1,7 +1,8 @@
 /**
  * The discovery loop: scans processes every intervalMs (a self-rescheduling timeout: scans never
- * overlap), confirms their ports with an HTTP probe, and tells listeners what was added, removed
- * or changed — only when something did.
+ * overlap), confirms their ports with HTTP probes that run beside the loop (a silent port never
+ * delays the next scan), and tells listeners what was added, removed or changed — only when
+ * something did: after a scan, and again when a probe changes what is known.
  */
 import type { Logger } from '../log';
 import { nullLogger } from '../log';
@@ -100,6 +101,8 @@ export function createProcessScanner(platform: NodeJS.Platform = process.platfor
   }
 }
 
+type Entry = { key: string; json: string; instance: DiscoveredInstance };
+
 export class Discovery {
   private readonly scanner: ProcessScanner;
   private readonly intervalMs: number;
@@ -110,13 +113,16 @@ export class Discovery {
   private readonly clock: DiscoveryClock;
   private readonly listeners = new Set<DiscoveryListener>();
   private readonly probes = new Map<string, ProbeEntry>();
+  /** Probes in flight, by probe key: never two for the same (process, port). */
+  private readonly pending = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
-  private current = new Map<string, { key: string; json: string; instance: DiscoveredInstance }>();
+  private processes: OpencodeProcess[] = [];
+  private current = new Map<string, Entry>();
   private timer: unknown;
   private started = false;
   private disposed = false;
-  private inflight: Promise<DiscoveryResult> | undefined;
-  private rerun: Promise<DiscoveryResult> | undefined;
+  private scanning: Promise<string | undefined> | undefined;
+  private rerun: Promise<string | undefined> | undefined;
   private lastError: string | undefined;
 
   constructor(options: DiscoveryOptions = {}) {
@@ -129,7 +135,7 @@ export class Discovery {
     this.clock = options.clock ?? realClock;
   }
 
-  /** The instances of the last completed scan, by pid. */
+  /** The instances as last published (after a scan or a probe), by pid. */
   get instances(): DiscoveredInstance[] {
     return [...this.current.values()].map((e) => e.instance);
   }
@@ -156,23 +162,31 @@ export class Discovery {
   }
 
   /**
-   * Scans now. A call during a scan gets the scan after it (what the caller wants to see may have
-   * happened after the running one started), shared by all callers meanwhile.
+   * Scans now and waits for the probes that scan needs (each bounded by probeTimeoutMs), so the
+   * result carries the URLs. A call during a scan gets the scan after it (what the caller wants to
+   * see may have happened after the running one started), shared by all callers meanwhile.
+   * `change` is everything that changed between the call and the result.
    */
-  scanNow(): Promise<DiscoveryResult> {
-    if (this.disposed) return Promise.resolve(this.snapshot(this.clock.now(), 0));
-    if (this.inflight) {
-      this.rerun ??= this.inflight.then(() => {
+  async scanNow(): Promise<DiscoveryResult> {
+    const startedAt = this.clock.now();
+    if (this.disposed) return this.snapshot(startedAt, 0);
+    const before = this.current;
+    let error: string | undefined;
+    if (this.scanning) {
+      this.rerun ??= this.scanning.then(() => {
         this.rerun = undefined;
-        return this.scanNow();
+        return this.scan();
       });
-      return this.rerun;
+      error = await this.rerun;
+    } else {
+      error = await this.scan();
     }
-    const run = this.runScan().finally(() => {
-      if (this.inflight === run) this.inflight = undefined;
-    });
-    this.inflight = run;
-    return run;
+    await Promise.all([...this.pending.values()]);
+    const result = this.snapshot(startedAt, this.clock.now() - startedAt);
+    if (error !== undefined) result.error = error;
+    const change = diff(before, this.current);
+    if (change) result.change = change;
+    return result;
   }
 
   /** Forgets probe results (all, or one pid's): the next scan asks again. */
@@ -185,17 +199,22 @@ export class Discovery {
     if (this.disposed) return;
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
-      // Join a manual scan that is running rather than queueing another.
-      const scan = this.inflight ?? this.scanNow();
-      void scan.then(
-        () => this.schedule(this.intervalMs),
-        () => this.schedule(this.intervalMs),
-      );
+      // Join a manual scan that is running rather than queueing another; never wait for probes.
+      const scan = this.scanning ?? this.scan();
+      void scan.then(() => this.schedule(this.intervalMs));
     }, delayMs);
   }
 
-  private async runScan(): Promise<DiscoveryResult> {
-    const started = this.clock.now();
+  /** One process scan; publishes at once and starts the probes it needs. Resolves with the error, if any. Never rejects. */
+  private scan(): Promise<string | undefined> {
+    const run = this.scanOnce().finally(() => {
+      if (this.scanning === run) this.scanning = undefined;
+    });
+    this.scanning = run;
+    return run;
+  }
+
+  private async scanOnce(): Promise<string | undefined> {
     let processes: OpencodeProcess[];
     try {
       processes = await this.scanner.scan();
@@ -203,63 +222,48 @@ export class Discovery {
       const message = error instanceof Error ? error.message : String(error);
       if (message !== this.lastError) this.logger.warn(`discovery: process scan failed: ${message}`);
       this.lastError = message;
-      return { ...this.snapshot(started, this.clock.now() - started), error: message };
+      return message;
     }
     if (this.lastError !== undefined) this.logger.info('discovery: process scan works again');
     this.lastError = undefined;
+    if (this.disposed) return undefined;
     try {
-      const instances = await this.resolve(processes);
-      if (this.disposed) return this.snapshot(started, this.clock.now() - started);
-      const change = this.apply(instances);
-      const result = this.snapshot(started, this.clock.now() - started);
-      if (change) {
-        result.change = change;
-        this.emit(change);
-      }
-      return result;
+      this.processes = processes;
+      this.startProbes(processes);
+      this.publish();
+      return undefined;
     } catch (error) {
       // A bug here must not stop the loop.
-      this.logger.error(`discovery: ${error instanceof Error ? error.message : String(error)}`);
-      return { ...this.snapshot(started, this.clock.now() - started), error: String(error) };
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.error(`discovery: ${message}`);
+      return message;
     }
   }
 
-  /** Probes the ports that need it (in parallel) and builds the instances. */
-  private async resolve(processes: OpencodeProcess[]): Promise<DiscoveredInstance[]> {
+  /** Starts (in the background) the probes that are due; forgets those of gone processes. */
+  private startProbes(processes: OpencodeProcess[]): void {
     const now = this.clock.now();
     const live = new Set<string>();
-    const jobs: Array<Promise<void>> = [];
     for (const p of processes) {
       const password = typeof this.password === 'function' ? this.password(p) : this.password;
       for (const url of portUrls(p)) {
         const key = probeKey(p, url.port);
         live.add(key);
+        if (this.pending.has(key)) continue;
         const entry = this.probes.get(key);
         const due =
           entry === undefined ||
           (entry.state === 'failed' && now >= entry.nextAt) ||
           (entry.state === 'confirmed' && entry.authRequired && (password ?? '') !== (entry.password ?? ''));
-        if (due) jobs.push(this.probeOne(key, p.pid, url.url, password, entry));
+        if (!due) continue;
+        const job = this.probeOne(key, p.pid, url.url, password, entry).finally(() => {
+          this.pending.delete(key);
+          if (!this.disposed) this.publish();
+        });
+        this.pending.set(key, job);
       }
     }
     for (const key of [...this.probes.keys()]) if (!live.has(key)) this.probes.delete(key);
-    await Promise.all(jobs);
-
-    return processes.map((p) => {
-      const instance: DiscoveredInstance = { id: `pid:${p.pid}`, process: p };
-      const confirmed = portUrls(p)
-        .map((u) => this.probes.get(probeKey(p, u.port)))
-        .filter((e): e is Extract<ProbeEntry, { state: 'confirmed' }> => e?.state === 'confirmed')
-        // A port that lets us in beats one that wants a password.
-        .sort((a, b) => Number(a.authRequired) - Number(b.authRequired));
-      const best = confirmed[0];
-      if (best) {
-        instance.url = best.url;
-        if (best.version !== undefined) instance.version = best.version;
-        if (best.authRequired) instance.authRequired = true;
-      }
-      return instance;
-    });
   }
 
   private async probeOne(key: string, pid: number, url: string, password: string | undefined, previous: ProbeEntry | undefined): Promise<void> {
@@ -269,7 +273,8 @@ export class Discovery {
     } catch (error) {
       result = { ok: false, reason: 'no_answer', detail: error instanceof Error ? error.message : String(error) };
     }
-    if (this.disposed) return;
+    // The process may have gone meanwhile: then its key is no longer wanted.
+    if (this.disposed || !this.processes.some((p) => portUrls(p).some((u) => probeKey(p, u.port) === key))) return;
     const now = this.clock.now();
     if (result.ok) {
       this.probes.set(key, { state: 'confirmed', url, version: result.version, authRequired: false, password });
@@ -290,37 +295,22 @@ export class Discovery {
     }
   }
 
-  /** Swaps in the new instances; returns what changed, or undefined. */
-  private apply(instances: DiscoveredInstance[]): DiscoveryChange | undefined {
-    const next = new Map<string, { key: string; json: string; instance: DiscoveredInstance }>();
-    for (const instance of instances) {
-      next.set(instance.id, { key: `${instance.process.pid}:${instance.process.startTime ?? ''}`, json: JSON.stringify(instance), instance });
+  /** Rebuilds the instances from the last scan and the probe results; emits what changed. */
+  private publish(): void {
+    const next = new Map<string, Entry>();
+    for (const p of this.processes) {
+      const instance = this.instanceOf(p);
+      next.set(instance.id, { key: `${p.pid}:${p.startTime ?? ''}`, json: JSON.stringify(instance), instance });
     }
-    const added: DiscoveredInstance[] = [];
-    const removed: DiscoveredInstance[] = [];
-    const changed: DiscoveredInstance[] = [];
-    for (const [id, old] of this.current) {
-      const now = next.get(id);
-      // Same pid, other start time: the pid was reused by a new process.
-      if (!now || now.key !== old.key) removed.push(old.instance);
-    }
-    for (const [id, now] of next) {
-      const old = this.current.get(id);
-      if (!old || old.key !== now.key) added.push(now.instance);
-      else if (old.json !== now.json) changed.push(now.instance);
-    }
+    const change = diff(this.current, next);
     this.current = next;
-    if (added.length + removed.length + changed.length === 0) return undefined;
-    for (const i of added) {
+    if (!change) return;
+    for (const i of change.added) {
       const p = i.process;
       this.logger.info(`discovery: OpenCode ${p.kind} pid ${p.pid}${p.cwd ? ` in ${p.cwd}` : ''}${i.url ? ` at ${i.url}` : ''}`);
     }
-    for (const i of removed) this.logger.info(`discovery: OpenCode pid ${i.process.pid} is gone`);
-    for (const i of changed) this.logger.debug(`discovery: OpenCode pid ${i.process.pid} changed${i.url ? ` (${i.url})` : ''}`);
-    return { added, removed, changed, all: instances };
-  }
-
-  private emit(change: DiscoveryChange): void {
+    for (const i of change.removed) this.logger.info(`discovery: OpenCode pid ${i.process.pid} is gone`);
+    for (const i of change.changed) this.logger.debug(`discovery: OpenCode pid ${i.process.pid} changed${i.url ? ` (${i.url})` : ''}`);
     for (const listener of [...this.listeners]) {
       try {
         listener(change);
@@ -330,9 +320,44 @@ export class Discovery {
     }
   }
 
+  private instanceOf(p: OpencodeProcess): DiscoveredInstance {
+    const instance: DiscoveredInstance = { id: `pid:${p.pid}`, process: p };
+    const confirmed = portUrls(p)
+      .map((u) => this.probes.get(probeKey(p, u.port)))
+      .filter((e): e is Extract<ProbeEntry, { state: 'confirmed' }> => e?.state === 'confirmed')
+      // A port that lets us in beats one that wants a password.
+      .sort((a, b) => Number(a.authRequired) - Number(b.authRequired));
+    const best = confirmed[0];
+    if (best) {
+      instance.url = best.url;
+      if (best.version !== undefined) instance.version = best.version;
+      if (best.authRequired) instance.authRequired = true;
+    }
+    return instance;
+  }
+
   private snapshot(scannedAt: number, durationMs: number): DiscoveryResult {
     return { instances: this.instances, scannedAt, durationMs };
   }
+}
+
+/** added / removed / changed from one set of instances to another; undefined when equal. */
+function diff(before: Map<string, Entry>, after: Map<string, Entry>): DiscoveryChange | undefined {
+  const added: DiscoveredInstance[] = [];
+  const removed: DiscoveredInstance[] = [];
+  const changed: DiscoveredInstance[] = [];
+  for (const [id, old] of before) {
+    const now = after.get(id);
+    // Same pid, other start time: the pid was reused by a new process.
+    if (!now || now.key !== old.key) removed.push(old.instance);
+  }
+  for (const [id, now] of after) {
+    const old = before.get(id);
+    if (!old || old.key !== now.key) added.push(now.instance);
+    else if (old.json !== now.json) changed.push(now.instance);
+  }
+  if (added.length + removed.length + changed.length === 0) return undefined;
+  return { added, removed, changed, all: [...after.values()].map((e) => e.instance) };
 }
 
 function probeKey(p: OpencodeProcess, port: number): string {

@@ -1,8 +1,8 @@
 /**
- * Linux: reads /proc directly (no ps/ss/lsof), cheap enough for a 1 s loop. Every pid costs one
- * small read (`comm`); only OpenCode processes get more (stat, cwd, and what never changes for a
- * (pid, start time) — argv, uid, environment — from a cache). LISTEN sockets come from one read of
- * /proc/net/tcp{,6} per scan, and a process's fds are walked only when that LISTEN set changed.
+ * Linux: reads /proc directly (no ps/ss/lsof), cheap enough for a 1 s loop. A new pid costs one
+ * small read (`comm`), a known non-OpenCode pid one every few scans; only OpenCode processes get
+ * more (stat, cwd, and from a per-(pid, start time) cache argv, uid, environment). LISTEN sockets
+ * come from /proc/net/tcp{,6}, read only when something may have changed (listenRefreshDue).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,6 +12,7 @@ import {
   DEFAULT_PORT_WAIT_MS,
   DEFAULT_TABLE_REFRESH_MS,
   classifyArgs,
+  expectsPort,
   isOpencodeProcessName,
   keepCandidates,
   listenRefreshDue,
@@ -185,6 +186,12 @@ export interface LinuxScannerOptions {
   tableRefreshMs?: number;
   /** While a server that should listen has no port yet, the tables are read every scan for this long. */
   portWaitMs?: number;
+  /**
+   * A pid whose comm was not OpenCode is read again only every this many scans (staggered by pid);
+   * new pids are always read. Only a process that execs into OpenCode under an old pid waits that
+   * long. 1 reads every pid every scan.
+   */
+  recheckEvery?: number;
   now?: () => number;
   logger?: Logger;
 }
@@ -225,6 +232,9 @@ export class LinuxProcessScanner implements ProcessScanner {
   private readonly statics = new Map<number, StaticInfo>();
   private readonly portCache = new Map<number, PortInfo>();
   private readonly buffer = Buffer.alloc(4096);
+  private readonly recheckEvery: number;
+  private readonly notOpencode = new Set<number>();
+  private scanCount = 0;
   private lastTableRead = Number.NEGATIVE_INFINITY;
   private bootTimeMs: number | undefined;
   /** How often the TCP tables were read (tests and measurements). */
@@ -237,6 +247,7 @@ export class LinuxProcessScanner implements ProcessScanner {
     this.hz = options.clockTicksPerSecond ?? 100;
     this.tableRefreshMs = options.tableRefreshMs ?? DEFAULT_TABLE_REFRESH_MS;
     this.portWaitMs = options.portWaitMs ?? DEFAULT_PORT_WAIT_MS;
+    this.recheckEvery = Math.max(1, Math.floor(options.recheckEvery ?? 5));
     this.now = options.now ?? Date.now;
     this.logger = options.logger ?? nullLogger;
   }
@@ -252,19 +263,30 @@ export class LinuxProcessScanner implements ProcessScanner {
   /** Synchronous on purpose: a few hundred tiny /proc reads cost far less than as many thread-pool round trips. */
   scanSync(): OpencodeProcess[] {
     const names = fs.readdirSync(this.root);
+    const slot = this.scanCount++ % this.recheckEvery;
     const candidates: LinuxCandidate[] = [];
+    const present = new Set<number>();
     const alive = new Set<number>();
     for (const name of names) {
       const c0 = name.charCodeAt(0);
       if (c0 < 48 || c0 > 57) continue;
       const pid = Number(name);
       if (!Number.isInteger(pid)) continue;
-      const comm = this.readSmall(`${this.root}/${name}/comm`);
-      if (comm === undefined || !isOpencodeProcessName(comm.trimEnd())) continue;
+      present.add(pid);
+      if (this.notOpencode.has(pid) && pid % this.recheckEvery !== slot) continue;
+      const raw = this.readSmall(`${this.root}/${name}/comm`);
+      const comm = raw?.trimEnd();
+      if (comm === undefined) continue;
+      if (!isOpencodeProcessName(comm)) {
+        this.notOpencode.add(pid);
+        continue;
+      }
+      this.notOpencode.delete(pid);
       alive.add(pid);
-      const candidate = this.inspect(pid, comm.trimEnd());
+      const candidate = this.inspect(pid, comm);
       if (candidate) candidates.push(candidate);
     }
+    for (const pid of this.notOpencode) if (!present.has(pid)) this.notOpencode.delete(pid);
     for (const pid of this.statics.keys()) if (!alive.has(pid)) this.statics.delete(pid);
     for (const pid of this.portCache.keys()) if (!alive.has(pid)) this.portCache.delete(pid);
     const kept = keepCandidates(candidates);
@@ -330,16 +352,21 @@ export class LinuxProcessScanner implements ProcessScanner {
   private attachListeners(candidates: LinuxCandidate[]): void {
     if (candidates.length === 0) return;
     const now = this.now();
+    const cachedOf = (c: LinuxCandidate): PortInfo | undefined => {
+      const cached = this.portCache.get(c.pid);
+      return cached !== undefined && cached.startTicks === c.startTicks ? cached : undefined;
+    };
+    const periodic = now - this.lastTableRead >= this.tableRefreshMs;
     const due = listenRefreshDue(
       now,
       this.lastTableRead,
       candidates.map((c) => {
-        const cached = this.portCache.get(c.pid);
-        const known = cached !== undefined && cached.startTicks === c.startTicks;
-        return { known, args: c.args, listenerCount: known ? cached.listeners.length : 0, firstSeen: c.firstSeen };
+        const cached = cachedOf(c);
+        return { known: cached !== undefined, args: c.args, listenerCount: cached?.listeners.length ?? 0, firstSeen: c.firstSeen };
       }),
       { refreshMs: this.tableRefreshMs, portWaitMs: this.portWaitMs },
     );
+    let sockets: Map<number, ListenAddress> | undefined;
     if (due) {
       this.lastTableRead = now;
       this.tableReads++;
@@ -348,17 +375,20 @@ export class LinuxProcessScanner implements ProcessScanner {
         const text = this.readFile(`${this.root}/net/${file}`);
         if (text !== undefined) tables.push(text);
       }
-      const sockets = listenSockets(tables, this.littleEndian);
-      for (const c of candidates) {
-        const listeners = this.socketsOf(c.pid, sockets);
-        if (listeners === undefined) continue;
-        this.portCache.set(c.pid, { startTicks: c.startTicks, listeners });
-        c.listeners = listeners.map(({ address, port }) => ({ address, port }));
-      }
-      return;
+      sockets = listenSockets(tables, this.littleEndian);
     }
     for (const c of candidates) {
-      const cached = this.portCache.get(c.pid);
+      const cached = cachedOf(c);
+      // fds are walked for the processes the listing is for; the others keep their checked cache.
+      const walk = sockets !== undefined && (periodic || !cached || (cached.listeners.length === 0 && expectsPort(c.args)));
+      if (walk && sockets) {
+        const listeners = this.socketsOf(c.pid, sockets);
+        if (listeners !== undefined) {
+          this.portCache.set(c.pid, { startTicks: c.startTicks, listeners });
+          c.listeners = listeners.map(({ address, port }) => ({ address, port }));
+        }
+        continue;
+      }
       if (!cached) continue;
       const still = cached.listeners.filter((l) => this.readLink(`${this.root}/${c.pid}/fd/${l.fd}`) === l.link);
       if (still.length !== cached.listeners.length) cached.listeners = still;

@@ -89,7 +89,12 @@ export class LegacyWriter {
   update(snapshot: MonitorSnapshot): void {
     if (this.disposed) return;
     this.latest = snapshot;
-    this.flush();
+    try {
+      this.flush();
+    } catch (error) {
+      // A mapping bug on odd data must not break the monitor that feeds us.
+      this.reportOnce('map', `legacy files: cannot map the snapshot: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** Fires after each file actually written. */
@@ -151,11 +156,7 @@ export class LegacyWriter {
     try {
       writeFileAtomicSync(file, JSON.stringify(value) + '\n', { mode: 0o600 });
     } catch (error) {
-      const key = `${kind}:${errorCode(error) ?? 'unknown'}`;
-      if (!this.failures.has(key)) {
-        this.failures.add(key);
-        this.logger.warn(`legacy ${kind} file: ${error instanceof Error ? error.message : String(error)}; retrying on the next change`);
-      }
+      this.reportOnce(`${kind}:${errorCode(error) ?? 'unknown'}`, `legacy ${kind} file: ${error instanceof Error ? error.message : String(error)}; retrying on the next change`);
       return false;
     }
     const prefix = `${kind}:`;
@@ -165,6 +166,12 @@ export class LegacyWriter {
       this.logger.info(`legacy ${kind} file: written again (${file})`);
     }
     return true;
+  }
+
+  private reportOnce(key: string, message: string): void {
+    if (this.failures.has(key)) return;
+    this.failures.add(key);
+    this.logger.warn(message);
   }
 
   private warnAboutLegacyDaemons(): void {

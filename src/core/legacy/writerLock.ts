@@ -178,7 +178,8 @@ export class WriterLock {
     if (!this.watchFolder) return;
     const base = path.basename(this.path);
     try {
-      this.watcher = fs.watch(path.dirname(this.path), (_event, filename) => {
+      // Real path: FSEvents reports /private/tmp for /tmp on macOS.
+      this.watcher = fs.watch(fs.realpathSync(path.dirname(this.path)), (_event, filename) => {
         if (filename === null || filename === base) this.scheduleSoon();
       });
       this.watcher.on('error', (error) => {

@@ -125,7 +125,8 @@ export class InstanceWatcher {
     let next: ConnectionState = this.connection;
     let error = this.error;
     if (status.state === 'open') {
-      next = 'connected';
+      // Connected means fresh data: that takes the full round the connection triggers.
+      if (this.connection !== 'connected') next = 'connecting';
       error = undefined;
     } else if (status.state === 'waiting') {
       next = status.error?.kind === 'auth_required' || status.attempt >= 2 ? 'down' : 'connecting';

@@ -198,6 +198,8 @@ test('listenRefreshDue: new process, waiting server, period; not for settled or 
   assert.equal(listenRefreshDue(5_000, 0, [settled, { ...tui, known: false }], o), true);
   const waiting = { known: true, args: ['opencode', 'serve'], listenerCount: 0, firstSeen: 0 };
   assert.equal(listenRefreshDue(5_000, 4_000, [waiting], o), true);
-  // After portWaitMs a server without port falls back to the period.
+  // After 30 s of waiting: every 3 s; after portWaitMs: the period only.
+  assert.equal(listenRefreshDue(40_000, 38_000, [waiting], o), false);
+  assert.equal(listenRefreshDue(40_000, 37_000, [waiting], o), true);
   assert.equal(listenRefreshDue(130_000, 125_000, [waiting], o), false);
 });

@@ -319,3 +319,25 @@ test('scanner: an unreadable proc root rejects (the loop logs it), a missing pie
     [29176, [], undefined],
   ]);
 });
+
+test('scanner: new pids are read at once; a known non-OpenCode pid that execs OpenCode is seen within recheckEvery scans', (t) => {
+  const proc = labTree();
+  t.after(() => proc.dispose());
+  const scanner = new LinuxProcessScanner({ procRoot: proc.root, littleEndian: true, recheckEvery: 5 });
+  scanner.scanSync();
+  proc.add(40000, { comm: 'opencode', stat: stat(40000, 'opencode', 'S', 1, 0, 4000), cmdline: ['opencode'], environ: LAB_ENV, cwd: '/n' });
+  assert.ok(scanner.scanSync().some((p) => p.pid === 40000), 'a new pid is found on the next scan');
+  // 30002 was `my (odd) proc`; it execs OpenCode (same pid, same start time).
+  proc.add(30002, { comm: 'opencode', stat: stat(30002, 'opencode', 'S', 1, 0, 3002), cmdline: ['opencode', 'web'], environ: LAB_ENV, cwd: '/w' });
+  let scans = 0;
+  while (!scanner.scanSync().some((p) => p.pid === 30002)) {
+    scans++;
+    assert.ok(scans < 5, 'not seen within 5 scans');
+  }
+  // recheckEvery 1: every pid every scan.
+  proc.add(30002, { comm: 'bash', stat: stat(30002, 'bash', 'S', 1, 0, 3002), cmdline: ['bash'] });
+  const every = new LinuxProcessScanner({ procRoot: proc.root, littleEndian: true, recheckEvery: 1 });
+  assert.ok(!every.scanSync().some((p) => p.pid === 30002));
+  proc.add(30002, { comm: 'opencode', stat: stat(30002, 'opencode', 'S', 1, 0, 3002), cmdline: ['opencode', 'web'], environ: LAB_ENV, cwd: '/w' });
+  assert.ok(every.scanSync().some((p) => p.pid === 30002));
+});

@@ -9,7 +9,7 @@ import type { LegacyWriterLock, LegacyWriterOptions } from '../../../src/core/le
 import type { UsageModel } from '../../../src/core/monitor/model';
 import { Emitter } from '../../../src/core/util/events';
 import { makeInstance, makeSession, makeSnapshot, v23Session } from '../../fixtures/legacy/snapshots';
-import { activeResources, sleep, tempDir } from './support';
+import { activeResources, defer, sleep, tempDir } from './support';
 
 class FakeLock implements LegacyWriterLock {
   holder = false;
@@ -50,7 +50,7 @@ function setup(t: TestContext, over: Partial<LegacyWriterOptions> = {}) {
     ...over,
   });
   writer.onDidWrite((kind) => writes.push(kind));
-  t.after(() => writer.dispose());
+  defer(t, () => writer.dispose());
   const read = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
   return {
     dir,
@@ -212,4 +212,17 @@ test('the default refresher is owned and disposed by the writer; no timers are l
   writer.dispose();
   await sleep(0);
   assert.equal(activeResources().Timeout ?? 0, before.Timeout ?? 0);
+});
+
+test('malformed snapshot data is logged once and never thrown to the monitor', (t) => {
+  const s = setup(t);
+  s.lock.set(true);
+  const broken = makeSnapshot([makeInstance()], [{ ...makeSession(), runningTools: undefined as unknown as [] }]);
+  assert.doesNotThrow(() => {
+    s.writer.update(broken);
+    s.writer.update(broken);
+  });
+  assert.equal(s.logger.records.filter((r) => r.message.includes('cannot map the snapshot')).length, 1);
+  s.writer.update(busy());
+  assert.equal(s.state().busy_count, 1);
 });

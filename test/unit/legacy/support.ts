@@ -9,9 +9,60 @@ import type { TestContext } from 'node:test';
 // out/test/unit/legacy → out/test/fixtures/legacy
 export const FIXTURES = path.resolve(__dirname, '../../fixtures/legacy');
 
+/**
+ * Per-test cleanup: deferred disposals run last-in first-out, then temp folders are removed, so a
+ * writer or child never recreates a folder after it was deleted. Every step runs even if one fails.
+ */
+class Cleanup {
+  private readonly steps: Array<() => unknown> = [];
+  private readonly dirs: string[] = [];
+  defer(step: () => unknown): void {
+    this.steps.push(step);
+  }
+  addDir(dir: string): void {
+    this.dirs.push(dir);
+  }
+  async run(): Promise<void> {
+    const errors: unknown[] = [];
+    for (const step of this.steps.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    for (const dir of this.dirs) {
+      try {
+        fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
+  }
+}
+
+const cleanups = new WeakMap<TestContext, Cleanup>();
+
+function cleanupOf(t: TestContext): Cleanup {
+  let cleanup = cleanups.get(t);
+  if (!cleanup) {
+    const created = new Cleanup();
+    cleanups.set(t, created);
+    t.after(() => created.run());
+    cleanup = created;
+  }
+  return cleanup;
+}
+
+/** Runs `step` after the test, before its temp folders are removed (LIFO among steps). */
+export function defer(t: TestContext, step: () => unknown): void {
+  cleanupOf(t).defer(step);
+}
+
 export function tempDir(t: TestContext): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocm-legacy-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  cleanupOf(t).addDir(dir);
   return dir;
 }
 
@@ -121,7 +172,7 @@ export class Child {
 export function startChild(t: TestContext, script: string, args: string[]): Child {
   const proc = execFile(process.execPath, [path.join(FIXTURES, script), ...args], { maxBuffer: 256 * 1024 * 1024 }, () => undefined);
   const child = new Child(proc);
-  t.after(async () => {
+  defer(t, async () => {
     if (child.exited || proc.pid === undefined) return;
     try {
       process.kill(proc.pid, 'SIGKILL');

@@ -7,14 +7,14 @@ import type { TestContext } from 'node:test';
 import { MemoryLogger } from '../../../src/core/log';
 import { readLockFile, readWriterLock, replaceStaleLock, WriterLock } from '../../../src/core/legacy/writerLock';
 import type { LockRecord, WriterLockOptions } from '../../../src/core/legacy/writerLock';
-import { activeResources, sleep, tempDir } from './support';
+import { activeResources, defer, sleep, tempDir } from './support';
 
 function makeLock(t: TestContext, lockPath: string, over: Partial<WriterLockOptions> = {}) {
   const logger = new MemoryLogger();
   const lock = new WriterLock({ path: lockPath, ownerLabel: 'test', logger, heartbeatMs: 100, staleMs: 300, ...over });
   const changes: boolean[] = [];
   lock.onChange((h) => changes.push(h));
-  t.after(() => lock.dispose());
+  defer(t, () => lock.dispose());
   return { lock, logger, changes };
 }
 

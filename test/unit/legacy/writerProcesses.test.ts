@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import type { Child, ChildEvent } from './support';
-import { sleep, startChild, tempDir } from './support';
+import { defer, sleep, startChild, tempDir } from './support';
 
 interface Paths {
   lockPath: string;
@@ -103,7 +103,7 @@ describe('writer election between processes', { concurrency: true }, () => {
     assert.ok(other);
     const stoppedAt = Date.now();
     process.kill(holder.pid, 'SIGSTOP');
-    t.after(() => {
+    defer(t, () => {
       try {
         process.kill(holder.pid, 'SIGCONT');
       } catch {

@@ -1,0 +1,46 @@
+/** Every command of the extension is registered here, with what it needs passed in. */
+import * as vscode from 'vscode';
+import type { Config, ServerPasswords } from '../config';
+import type { Monitor } from '../core/monitor/monitor';
+import { CommandId } from '../core/present/commandIds';
+import type { Terminals } from '../terminals';
+import type { SessionTreeView } from '../views/sessionTree';
+import { openSettings, probeServer, refresh, setServerPassword } from './general';
+import { replyPermission } from './permissions';
+import { answerQuestion, dismissQuestion } from './questions';
+import { JumpCursor, abortSession, attachInTerminal, copySessionId, focusTerminal, jumpToNextNeedingMe } from './sessions';
+
+export interface CommandServices {
+  monitor: Monitor;
+  log: vscode.LogOutputChannel;
+  config: Config;
+  passwords: ServerPasswords;
+  terminals: Terminals;
+  tree: SessionTreeView;
+  extensionId: string;
+}
+
+export function registerCommands(s: CommandServices): vscode.Disposable {
+  const { monitor, log } = s;
+  const cursor = new JumpCursor();
+  const handlers: Record<CommandId, (arg?: unknown) => unknown> = {
+    [CommandId.refresh]: () => refresh(monitor, log),
+    [CommandId.focusTerminal]: (arg) => focusTerminal(monitor, s.terminals, arg),
+    [CommandId.nextNeedingMe]: (arg) => jumpToNextNeedingMe(monitor, s.tree, cursor, arg),
+    [CommandId.approveOnce]: (arg) => replyPermission(monitor, log, arg, 'once'),
+    [CommandId.approveAlways]: (arg) => replyPermission(monitor, log, arg, 'always'),
+    [CommandId.rejectPermission]: (arg) => replyPermission(monitor, log, arg, 'reject'),
+    [CommandId.answerQuestion]: (arg) => answerQuestion(monitor, log, arg),
+    [CommandId.dismissQuestion]: (arg) => dismissQuestion(monitor, log, arg),
+    [CommandId.abortSession]: (arg) => abortSession(monitor, log, arg),
+    [CommandId.attachInTerminal]: (arg) => attachInTerminal(monitor, s.passwords, log, arg),
+    [CommandId.setServerPassword]: (arg) => setServerPassword(monitor, s.config, s.passwords, log, arg),
+    [CommandId.showLog]: () => log.show(true),
+    [CommandId.openSettings]: () => openSettings(s.extensionId),
+    [CommandId.probeServer]: () => probeServer(log, s.passwords),
+    [CommandId.copySessionId]: (arg) => copySessionId(monitor, arg),
+  };
+  return vscode.Disposable.from(
+    ...Object.entries(handlers).map(([id, handler]) => vscode.commands.registerCommand(id, (arg?: unknown) => handler(arg))),
+  );
+}

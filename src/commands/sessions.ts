@@ -1,0 +1,126 @@
+/** Session actions: focus its terminal, jump to the next one waiting, abort, copy id, attach. */
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import type { ServerPasswords } from '../config';
+import type { Logger } from '../core/log';
+import { instanceLabel, truncate } from '../core/monitor/format';
+import type { Monitor } from '../core/monitor/monitor';
+import { redactUrl } from '../core/opencode/http';
+import { shellQuote } from '../core/platform/shell';
+import { nextNeedingYou } from '../core/present/attention';
+import { CommandId } from '../core/present/commandIds';
+import { sessionLabel } from '../core/present/tree';
+import type { Terminals } from '../terminals';
+import type { SessionTreeView } from '../views/sessionTree';
+import { refOf, reportFailure, resolveInstance, resolveSession } from './targets';
+
+export async function focusTerminal(monitor: Monitor, terminals: Terminals, arg: unknown): Promise<void> {
+  const instance = await resolveInstance(monitor, arg, 'Focus the terminal of which OpenCode session?');
+  if (!instance) return;
+  const result = await terminals.focus(instance);
+  if (result.where === 'tmux') vscode.window.setStatusBarMessage(`$(terminal-tmux) Selected tmux pane ${result.target}`, 5_000);
+  if (result.where !== 'none') return;
+  const attach = instance.url ? 'Attach in Terminal' : undefined;
+  const choice = await vscode.window.showInformationMessage(
+    `No terminal found for OpenCode ${instanceLabel(instance)}: ${result.reason}.`,
+    ...(attach ? [attach] : []),
+  );
+  if (choice === attach) await vscode.commands.executeCommand(CommandId.attachInTerminal, refOf(arg).sessionId ? arg : { instanceId: instance.id });
+}
+
+/** Remembers where the last jump went, so repeated jumps walk every waiting session. */
+export class JumpCursor {
+  last: string | undefined;
+}
+
+export async function jumpToNextNeedingMe(monitor: Monitor, tree: SessionTreeView, cursor: JumpCursor, arg: unknown): Promise<void> {
+  const snapshot = monitor.snapshot();
+  const wanted = refOf(arg).sessionId;
+  const session = (wanted !== undefined ? snapshot.sessions.find((s) => s.id === wanted) : undefined) ?? nextNeedingYou(snapshot, cursor.last);
+  if (!session) {
+    await tree.focus();
+    return;
+  }
+  cursor.last = session.id;
+  if (!(await tree.reveal(session.id))) await tree.focus();
+}
+
+export async function abortSession(monitor: Monitor, logger: Logger, arg: unknown): Promise<void> {
+  const session = await resolveSession(monitor, arg, {
+    filter: (s) => s.status !== 'idle' || s.needsAttention,
+    placeHolder: 'Abort which OpenCode session?',
+    none: 'No OpenCode session is busy.',
+  });
+  if (!session) return;
+  try {
+    await monitor.abort(session.id);
+    logger.info(`Aborted “${sessionLabel(session)}” (${session.id})`);
+  } catch (error) {
+    reportFailure(logger, `Aborting “${sessionLabel(session)}”`, error);
+  }
+}
+
+export async function copySessionId(monitor: Monitor, arg: unknown): Promise<void> {
+  const session = await resolveSession(monitor, arg, { placeHolder: 'Copy the id of which session?', none: 'No OpenCode session found.' });
+  if (!session) return;
+  await vscode.env.clipboard.writeText(session.id);
+  vscode.window.setStatusBarMessage(`$(copy) Copied ${session.id}`, 3_000);
+}
+
+/**
+ * `opencode attach <url> [--session <id>]` in a new integrated terminal. A known password goes
+ * into the terminal's environment (OPENCODE_SERVER_PASSWORD), never onto the command line.
+ */
+export async function attachInTerminal(monitor: Monitor, passwords: ServerPasswords, logger: Logger, arg: unknown): Promise<void> {
+  const ref = refOf(arg);
+  const snapshot = monitor.snapshot();
+  let url: string | undefined;
+  let sessionId: string | undefined;
+  let name = 'OpenCode';
+  let cwd: string | undefined;
+  if (ref.sessionId === undefined && ref.instanceId !== undefined) {
+    const instance = snapshot.instances.find((i) => i.id === ref.instanceId);
+    url = instance?.url;
+    name = instance ? `OpenCode ${instanceLabel(instance)}` : name;
+    cwd = instance?.cwd;
+  } else {
+    const session = await resolveSession(monitor, arg, {
+      filter: (s) => monitor.urlOf(s.id) !== undefined,
+      placeHolder: 'Attach to which OpenCode session?',
+      none: 'No OpenCode session runs on a server that can be attached to.',
+    });
+    if (!session) return;
+    url = monitor.urlOf(session.id);
+    sessionId = session.id;
+    name = `OpenCode: ${truncate(sessionLabel(session), 30)}`;
+    cwd = session.directory;
+  }
+  if (!url) {
+    void vscode.window.showInformationMessage('This OpenCode instance has no server to attach to. Start it with “--port 0” (or “opencode serve”).');
+    return;
+  }
+  const safeUrl = redactUrl(url);
+  const password = passwords.get(safeUrl);
+  try {
+    const terminal = vscode.window.createTerminal({
+      name,
+      iconPath: new vscode.ThemeIcon('terminal'),
+      ...(cwd && isDirectory(cwd) ? { cwd } : {}),
+      ...(password ? { env: { OPENCODE_SERVER_PASSWORD: password } } : {}),
+    });
+    const args = ['opencode', 'attach', safeUrl, ...(sessionId ? ['--session', sessionId] : [])];
+    terminal.sendText(args.map(shellQuote).join(' '), true);
+    terminal.show();
+    logger.info(`Attached a terminal to ${safeUrl}${sessionId ? ` (session ${sessionId})` : ''}`);
+  } catch (error) {
+    reportFailure(logger, `Attaching to ${safeUrl}`, error);
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return fs.statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Every command id of the extension, in one place. The package.json `contributes.commands`
+ * entries carry the titles; the view and status-bar ids live here too, so pure presentation code
+ * can name them without importing `vscode`.
+ */
+export const CommandId = {
+  // ── User facing (command palette) ──
+  refresh: 'opencodeMonitor.refresh',
+  focusTerminal: 'opencodeMonitor.focusTerminal',
+  nextNeedingMe: 'opencodeMonitor.nextNeedingMe',
+  approveOnce: 'opencodeMonitor.approveOnce',
+  approveAlways: 'opencodeMonitor.approveAlways',
+  rejectPermission: 'opencodeMonitor.rejectPermission',
+  answerQuestion: 'opencodeMonitor.answerQuestion',
+  dismissQuestion: 'opencodeMonitor.dismissQuestion',
+  abortSession: 'opencodeMonitor.abortSession',
+  attachInTerminal: 'opencodeMonitor.attachInTerminal',
+  setServerPassword: 'opencodeMonitor.setServerPassword',
+  showLog: 'opencodeMonitor.showLog',
+  openSettings: 'opencodeMonitor.openSettings',
+  probeServer: 'opencodeMonitor.probeServer',
+  // ── Tree only (hidden from the palette) ──
+  copySessionId: 'opencodeMonitor.copySessionId',
+} as const;
+
+export type CommandId = (typeof CommandId)[keyof typeof CommandId];
+
+export const VIEW_CONTAINER_ID = 'opencodeMonitor';
+export const SESSIONS_VIEW_ID = 'opencodeMonitor.sessions';
+export const STATUS_BAR_ITEM_ID = 'opencodeMonitor.status';
+
+/** Context keys used in `when` clauses of package.json. */
+export const ContextKey = {
+  /** `starting` | `empty` | `ready` | `error`: picks the welcome content of the view. */
+  state: 'opencodeMonitor.state',
+  needsYou: 'opencodeMonitor.needsYou',
+  permissionsPending: 'opencodeMonitor.permissionsPending',
+  questionsPending: 'opencodeMonitor.questionsPending',
+  busy: 'opencodeMonitor.busy',
+} as const;

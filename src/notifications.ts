@@ -1,0 +1,91 @@
+/**
+ * One notification per incident: a session starts waiting for the user (a new permission,
+ * question or heuristic wait) and, opt-in, a busy session finishes. Not shown while the
+ * session's terminal is the active one in a focused window.
+ */
+import * as vscode from 'vscode';
+import type { Config } from './config';
+import type { Logger } from './core/log';
+import type { MonitorSnapshot } from './core/monitor/model';
+import type { Monitor } from './core/monitor/monitor';
+import type { Incident } from './core/present/attention';
+import { IncidentTracker, incidentMessage } from './core/present/attention';
+import { CommandId } from './core/present/commandIds';
+import type { Terminals } from './terminals';
+
+/** From this many at once, one summary instead of a notification each. */
+const BATCH_FROM = 3;
+
+interface Action {
+  title: string;
+  command: string;
+  args: unknown[];
+}
+
+export class Notifications implements vscode.Disposable {
+  private readonly tracker = new IncidentTracker();
+  private readonly subscription: vscode.Disposable;
+
+  constructor(
+    private readonly monitor: Monitor,
+    private readonly config: Config,
+    private readonly terminals: Terminals,
+    private readonly logger: Logger,
+  ) {
+    this.subscription = monitor.onDidChange(() => this.check());
+    this.check();
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+  }
+
+  private check(): void {
+    const snapshot = this.monitor.snapshot();
+    // Tracked even while notifications are off, so turning them on does not replay old incidents.
+    const incidents = this.tracker.update(snapshot);
+    const { needsYou, finished } = this.config.current.notifications;
+    const waiting = needsYou ? incidents.filter((i) => i.kind === 'needsYou') : [];
+    const done = finished ? incidents.filter((i) => i.kind === 'finished') : [];
+    if (waiting.length >= BATCH_FROM) {
+      void this.showSummary(waiting.length);
+    } else {
+      for (const incident of waiting) void this.show(incident, snapshot);
+    }
+    for (const incident of done) void this.show(incident, snapshot);
+  }
+
+  private async show(incident: Incident, snapshot: MonitorSnapshot): Promise<void> {
+    const instance = snapshot.instances.find((i) => i.id === incident.session.instanceId);
+    try {
+      if (instance && (await this.terminals.isActive(instance))) return;
+    } catch (error) {
+      this.logger.debug(`terminal check: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const ref = { sessionId: incident.session.id, instanceId: incident.session.instanceId };
+    const actions: Action[] = [];
+    if (incident.kind === 'needsYou' && incident.permission) {
+      actions.push({ title: 'Approve', command: CommandId.approveOnce, args: [{ ...ref, permissionId: incident.permission.id }] });
+    }
+    if (incident.kind === 'needsYou' && incident.question) {
+      actions.push({ title: 'Answer', command: CommandId.answerQuestion, args: [{ ...ref, questionId: incident.question.id }] });
+    }
+    if (instance?.pid !== undefined) actions.push({ title: 'Focus Terminal', command: CommandId.focusTerminal, args: [ref] });
+    if (incident.kind === 'needsYou') actions.push({ title: 'Show', command: CommandId.nextNeedingMe, args: [incident.session.id] });
+    const message = incidentMessage(incident);
+    this.logger.info(`notify: ${message}`);
+    const titles = actions.map((a) => a.title);
+    const choice =
+      incident.kind === 'needsYou'
+        ? await vscode.window.showWarningMessage(message, ...titles)
+        : await vscode.window.showInformationMessage(message, ...titles);
+    const action = actions.find((a) => a.title === choice);
+    if (action) await vscode.commands.executeCommand(action.command, ...action.args);
+  }
+
+  private async showSummary(count: number): Promise<void> {
+    this.logger.info(`notify: ${count} OpenCode sessions are waiting for you`);
+    const choice = await vscode.window.showWarningMessage(`${count} OpenCode sessions are waiting for you.`, 'Show');
+    if (choice === 'Show') await vscode.commands.executeCommand(CommandId.nextNeedingMe);
+  }
+}

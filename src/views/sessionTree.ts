@@ -1,0 +1,215 @@
+/**
+ * The "Sessions" tree: instances > sessions > sub-agents, requests, tools and todos.
+ *
+ * Rows are cached objects keyed by stable ids (so expansion and selection survive updates);
+ * each update re-presents the snapshot and fires only the rows whose text, icon or children
+ * changed (`diffTrees`), or everything when the set of instances changed.
+ */
+import * as vscode from 'vscode';
+import type { Logger } from '../core/log';
+import type { Monitor } from '../core/monitor/monitor';
+import type { MonitorSnapshot } from '../core/monitor/model';
+import { ContextKey, SESSIONS_VIEW_ID } from '../core/present/commandIds';
+import type { Collapsible, PresentedTree } from '../core/present/tree';
+import { diffTrees, emptyTree, nodeId, presentTree } from '../core/present/tree';
+import type { TreeNode } from './treeItems';
+import { toTreeItem, tooltipOf } from './treeItems';
+
+/** Elapsed times in descriptions move on while the view is visible (not faster: a refresh re-renders a row's inline buttons). */
+const TICK_MS = 5_000;
+
+export class SessionTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private tree: PresentedTree = emptyTree();
+  private readonly cache = new Map<string, TreeNode>();
+  /** Rows VS Code has asked for: the only ones worth firing. */
+  private readonly handedOut = new Set<string>();
+  /** The expandable state first given per row: switching it later would fight the user's choice. */
+  private readonly givenState = new Map<string, Collapsible>();
+  private readonly emitter = new vscode.EventEmitter<TreeNode | TreeNode[] | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+
+  /** Re-presents the snapshot, fires what changed, and returns the ids of new rows. */
+  update(snapshot: MonitorSnapshot, now: number): string[] {
+    const previous = this.tree;
+    const next = presentTree(snapshot, now);
+    const diff = diffTrees(previous, next);
+    this.tree = next;
+    for (const id of [...this.cache.keys()]) {
+      const presented = next.nodes.get(id);
+      if (presented) {
+        this.cache.get(id)!.ref = presented.ref;
+      } else {
+        this.cache.delete(id);
+        this.handedOut.delete(id);
+        this.givenState.delete(id);
+      }
+    }
+    if (diff === 'all') {
+      this.emitter.fire(undefined);
+    } else {
+      const nodes = diff.filter((id) => this.handedOut.has(id)).map((id) => this.nodeFor(id));
+      if (nodes.length > 0) this.emitter.fire(nodes);
+    }
+    return [...next.nodes.keys()].filter((id) => !previous.nodes.has(id));
+  }
+
+  getChildren(element?: TreeNode): TreeNode[] {
+    const ids = element ? (this.tree.nodes.get(element.id)?.childIds ?? []) : this.tree.rootIds;
+    return ids.map((id) => {
+      this.handedOut.add(id);
+      return this.nodeFor(id);
+    });
+  }
+
+  getTreeItem(element: TreeNode): vscode.TreeItem {
+    const presented = this.tree.nodes.get(element.id);
+    if (!presented) return new vscode.TreeItem(element.id); // gone between the change event and this call
+    const given = this.givenState.get(element.id);
+    const state: Collapsible = presented.collapsible === 'none' ? 'none' : given && given !== 'none' ? given : presented.collapsible;
+    this.givenState.set(element.id, state);
+    return toTreeItem(presented, element, state);
+  }
+
+  resolveTreeItem(item: vscode.TreeItem, element: TreeNode): vscode.TreeItem {
+    const presented = this.tree.nodes.get(element.id);
+    if (presented) item.tooltip = tooltipOf(presented);
+    return item;
+  }
+
+  getParent(element: TreeNode): TreeNode | undefined {
+    const parentId = this.tree.nodes.get(element.id)?.parentId;
+    return parentId === undefined ? undefined : this.nodeFor(parentId);
+  }
+
+  /** The row of an id, when it is in the tree. */
+  node(id: string): TreeNode | undefined {
+    return this.tree.nodes.has(id) ? this.nodeFor(id) : undefined;
+  }
+
+  /** A session's first pending request (where the actions are), else the session itself. */
+  attentionNodeOf(sessionId: string): TreeNode | undefined {
+    const session = this.tree.nodes.get(nodeId.session(sessionId));
+    if (!session) return undefined;
+    const request = session.childIds.find((id) => id.startsWith('permission:') || id.startsWith('question:'));
+    return this.nodeFor(request ?? session.id);
+  }
+
+  dispose(): void {
+    this.emitter.dispose();
+  }
+
+  private nodeFor(id: string): TreeNode {
+    let node = this.cache.get(id);
+    if (!node) {
+      const presented = this.tree.nodes.get(id);
+      node = { id, kind: presented?.kind ?? 'notice', ref: presented?.ref ?? {} };
+      this.cache.set(id, node);
+    }
+    return node;
+  }
+}
+
+export type ViewState = 'starting' | 'empty' | 'ready' | 'error';
+
+/** The tree view around the provider: badge, welcome state, context keys, ticking, reveal. */
+export class SessionTreeView implements vscode.Disposable {
+  readonly provider = new SessionTreeProvider();
+  readonly view: vscode.TreeView<TreeNode>;
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly contextValues = new Map<string, unknown>();
+  private ticker: NodeJS.Timeout | undefined;
+  private settled = false;
+  private error: string | undefined;
+  private timeDependent = false;
+
+  constructor(
+    private readonly monitor: Monitor,
+    private readonly logger: Logger,
+  ) {
+    this.view = vscode.window.createTreeView(SESSIONS_VIEW_ID, { treeDataProvider: this.provider, showCollapseAll: true });
+    this.subscriptions.push(
+      this.view,
+      this.provider,
+      monitor.onDidChange(() => this.render()),
+      this.view.onDidChangeVisibility(() => this.syncTicker()),
+    );
+    this.render();
+  }
+
+  /** Discovery has scanned once: an empty tree now means "nothing found". */
+  markSettled(): void {
+    this.settled = true;
+    this.render();
+  }
+
+  /** The monitor could not start (or only partly): shown in the view and its welcome content. */
+  setError(message: string | undefined): void {
+    this.error = message;
+    this.view.message = message;
+    this.render();
+  }
+
+  /** Shows a session's pending request (or the session) selected and focused. */
+  async reveal(sessionId: string): Promise<boolean> {
+    const node = this.provider.attentionNodeOf(sessionId);
+    if (!node) return false;
+    await this.view.reveal(node, { select: true, focus: true, expand: true });
+    return true;
+  }
+
+  async focus(): Promise<void> {
+    await vscode.commands.executeCommand(`${SESSIONS_VIEW_ID}.focus`);
+  }
+
+  dispose(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+    for (const s of this.subscriptions.splice(0).reverse()) s.dispose();
+  }
+
+  private render(): void {
+    const snapshot = this.monitor.snapshot();
+    const added = this.provider.update(snapshot, Date.now());
+    const waiting = snapshot.sessions.filter((s) => s.needsAttention);
+    if (this.view.badge?.value !== (waiting.length || undefined)) {
+      this.view.badge = waiting.length > 0 ? { value: waiting.length, tooltip: `${waiting.length} OpenCode session${waiting.length === 1 ? '' : 's'} waiting for you` } : undefined;
+    }
+    const state: ViewState = this.error && snapshot.instances.length === 0 ? 'error' : snapshot.instances.length > 0 ? 'ready' : this.settled ? 'empty' : 'starting';
+    this.setContext(ContextKey.state, state);
+    this.setContext(ContextKey.needsYou, waiting.length > 0);
+    this.setContext(ContextKey.permissionsPending, snapshot.sessions.some((s) => s.permissions.length > 0));
+    this.setContext(ContextKey.questionsPending, snapshot.sessions.some((s) => s.questions.length > 0));
+    this.setContext(ContextKey.busy, snapshot.sessions.some((s) => s.status !== 'idle'));
+    this.timeDependent = snapshot.sessions.some((s) => s.status !== 'idle' || s.needsAttention);
+    this.syncTicker();
+    if (this.view.visible) this.showNewRequests(added);
+  }
+
+  /** New permissions and questions are revealed (parents expanded), without taking focus. */
+  private showNewRequests(added: string[]): void {
+    for (const id of added) {
+      if (!id.startsWith('permission:') && !id.startsWith('question:')) continue;
+      const node = this.provider.node(id);
+      if (!node) continue;
+      this.view.reveal(node, { select: false, focus: false, expand: false }).then(undefined, (error: unknown) => {
+        this.logger.debug(`reveal ${id}: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    }
+  }
+
+  private syncTicker(): void {
+    const wanted = this.view.visible && this.timeDependent;
+    if (wanted && !this.ticker) {
+      this.ticker = setInterval(() => this.render(), TICK_MS);
+    } else if (!wanted && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
+  }
+
+  private setContext(key: string, value: unknown): void {
+    if (this.contextValues.get(key) === value) return;
+    this.contextValues.set(key, value);
+    void vscode.commands.executeCommand('setContext', key, value);
+  }
+}

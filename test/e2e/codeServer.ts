@@ -1,0 +1,215 @@
+/**
+ * One code-server (VS Code 1.139 server + web workbench) per call, fully isolated: its own config
+ * (never ~/.config/code-server), user data and extensions dirs, started detached in its own
+ * process group and stopped by signalling that group. Every process it forks carries
+ * OCM_E2E_RUN=<marker> in its environment so leftovers can be found by PID.
+ */
+import { execFile, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { isAlive, listProcesses, signalPid, waitForExit } from '../harness/processes';
+import { waitFor } from '../harness/opencodeLab';
+import type { E2eTools } from './tools';
+
+const execFileAsync = promisify(execFile);
+const OUTPUT_CAP = 1024 * 1024;
+
+/** User settings: a clean workbench for screenshots, nothing phoning home. Extend here. */
+export const USER_SETTINGS: Record<string, unknown> = {
+  'workbench.colorTheme': 'Default Dark Modern',
+  'workbench.startupEditor': 'none',
+  'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'workbench.tips.enabled': false,
+  'workbench.enableExperiments': false,
+  'chat.disableAIFeatures': true,
+  'chat.commandCenter.enabled': false,
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'extensions.ignoreRecommendations': true,
+  'security.workspace.trust.enabled': false,
+  'editor.minimap.enabled': false,
+  'git.openRepositoryInParentFolders': 'never',
+};
+
+export interface CodeServerOptions {
+  tools: E2eTools;
+  /** Empty directory owned by this instance (config, user data, extensions, logs). */
+  root: string;
+  /** Also exported to the extension host (code-server forks it with its own environment). */
+  env?: NodeJS.ProcessEnv;
+  /** `--vscode-option enable-smoke-test-driver`: honours the `payload` URL parameter; suppresses toasts. */
+  smokeTestDriver?: boolean;
+  settings?: Record<string, unknown>;
+  /** Installed with `--install-extension` before the server starts. */
+  vsix?: string;
+  marker: string;
+}
+
+export interface CodeServer {
+  readonly pid: number;
+  readonly port: number;
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  readonly userDataDir: string;
+  readonly extensionsDir: string;
+  output(): string;
+  /** Workbench URL opening `folder`, with an optional smoke-test payload. */
+  workbenchUrl(folder: string, payload?: Array<[string, string]>): string;
+  /** vscode-remote://127.0.0.1:PORT/<abs path>: how the payload names server-side paths. */
+  remoteUri(absPath: string): string;
+  /** The extension's output channel files (<user-data-dir>/logs/.../output_logging_*). */
+  outputChannelLogs(channel: string): string[];
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function childEnv(opts: CodeServerOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    // Variables of an enclosing VS Code would redirect the CLI to it.
+    if (/^(VSCODE_|ELECTRON_)/.test(k)) continue;
+    env[k] = v;
+  }
+  // code-server's Node first: anything the server or extension host spawns as `node` is 24 too.
+  env.PATH = `${path.dirname(opts.tools.node)}${path.delimiter}${env.PATH ?? ''}`;
+  // code-server keeps logs/state in $XDG_DATA_HOME/code-server: keep them out of the real home.
+  return { ...env, XDG_DATA_HOME: path.join(opts.root, 'xdg-data'), ...opts.env, OCM_E2E_RUN: opts.marker };
+}
+
+function baseArgs(opts: CodeServerOptions, dirs: { config: string; userData: string; extensions: string }): string[] {
+  return [opts.tools.codeServer, '--config', dirs.config, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions];
+}
+
+export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServer> {
+  const dirs = {
+    config: path.join(opts.root, 'config.yaml'),
+    userData: path.join(opts.root, 'user-data'),
+    extensions: path.join(opts.root, 'extensions'),
+  };
+  fs.mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
+  fs.mkdirSync(dirs.extensions, { recursive: true });
+  fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), `${JSON.stringify({ ...USER_SETTINGS, ...opts.settings }, null, 2)}\n`);
+  const env = childEnv(opts);
+  const port = await freePort();
+  fs.writeFileSync(dirs.config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+
+  if (opts.vsix) {
+    await execFileAsync(opts.tools.node, [...baseArgs(opts, dirs), '--install-extension', opts.vsix], { env, timeout: 60_000 });
+  }
+
+  const args = [
+    ...baseArgs(opts, dirs),
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+    '--ignore-last-opened',
+    ...(opts.smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
+  ];
+  const child = spawn(opts.tools.node, args, { cwd: opts.root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const capture = (d: Buffer): void => {
+    out += d.toString('utf8');
+    if (out.length > OUTPUT_CAP) out = out.slice(-OUTPUT_CAP / 2);
+  };
+  child.stdout?.on('data', capture);
+  child.stderr?.on('data', capture);
+  let exited: string | undefined;
+  child.on('exit', (code, sig) => (exited = `exited (code ${code}, signal ${sig})`));
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('could not spawn code-server');
+  const url = `http://127.0.0.1:${port}`;
+
+  let stopping: Promise<void> | undefined;
+  const server: CodeServer = {
+    pid,
+    port,
+    url,
+    userDataDir: dirs.userData,
+    extensionsDir: dirs.extensions,
+    output: () => out,
+    remoteUri: (absPath) => `vscode-remote://127.0.0.1:${port}${absPath}`,
+    workbenchUrl(folder, payload) {
+      const q = new URLSearchParams({ folder });
+      if (payload) q.set('payload', JSON.stringify(payload));
+      return `${url}/?${q.toString()}`;
+    },
+    outputChannelLogs(channel) {
+      const found: string[] = [];
+      const visit = (dir: string): void => {
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+          const p = path.join(dir, e.name);
+          if (e.isDirectory()) visit(p);
+          else if (dir.includes('output_logging_') && e.name.endsWith(`-${channel}.log`)) found.push(p);
+        }
+      };
+      const logs = path.join(dirs.userData, 'logs');
+      if (fs.existsSync(logs)) visit(logs);
+      return found;
+    },
+    stop() {
+      stopping ??= stopGroup(pid, opts.marker);
+      return stopping;
+    },
+  };
+
+  try {
+    await waitFor(
+      async () => {
+        if (exited) throw new Error(`code-server ${exited}:\n${out.slice(-3000)}`);
+        const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+        return res.ok ? true : undefined;
+      },
+      30_000,
+      `code-server on ${url}`,
+      100,
+    ).catch((e: Error) => {
+      throw exited ? e : new Error(`${e.message}\n--- code-server output ---\n${out.slice(-3000)}`);
+    });
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  return server;
+}
+
+/** SIGTERM the group, SIGKILL it after 5 s, then SIGKILL anything else carrying the marker. */
+async function stopGroup(pid: number, marker: string): Promise<void> {
+  const groupAlive = (): boolean => listProcesses().some((p) => p.pgid === pid && p.state !== 'Z');
+  signalPid(-pid, 'SIGTERM');
+  const deadline = Date.now() + 5000;
+  while (groupAlive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (groupAlive()) signalPid(-pid, 'SIGKILL');
+  await waitForExit(pid, 5000);
+  await killMarked(marker);
+}
+
+/** Processes whose environment carries OCM_E2E_RUN=<marker> (forked out of the group, or browsers). */
+export function markedProcesses(marker: string): number[] {
+  return listProcesses({ env: true })
+    .filter((p) => p.pid !== process.pid && p.state !== 'Z' && p.env?.OCM_E2E_RUN === marker)
+    .map((p) => p.pid);
+}
+
+export async function killMarked(marker: string): Promise<number[]> {
+  const pids = markedProcesses(marker);
+  for (const p of pids) signalPid(p, 'SIGKILL');
+  for (const p of pids) await waitForExit(p, 5000);
+  return pids.filter(isAlive);
+}

@@ -1,0 +1,269 @@
+import * as assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { PresentedTree } from '../../../src/core/present/tree';
+import { diffTrees, emptyTree, nodeId, presentTree } from '../../../src/core/present/tree';
+import { makeInstance, makeSession, makeSnapshot, makeTodos } from '../../fixtures/legacy/snapshots';
+
+const NOW = 1_766_900_060_000; // one minute after the builders' timestamps
+
+function node(tree: PresentedTree, id: string) {
+  const n = tree.nodes.get(id);
+  assert.ok(n, `no row ${id}`);
+  return n;
+}
+
+describe('instance rows', () => {
+  test('label is the folder and port, description busy/total', () => {
+    const tree = presentTree(
+      makeSnapshot(
+        [makeInstance({ cwd: '/Users/me/src/api' })],
+        [makeSession({ id: 'ses_a' }), makeSession({ id: 'ses_b', status: 'idle' })],
+      ),
+      NOW,
+    );
+    assert.deepEqual(tree.rootIds, ['instance:pid:4242']);
+    const row = node(tree, 'instance:pid:4242');
+    assert.equal(row.label, 'api:52341');
+    assert.equal(row.description, '1/2 busy');
+    assert.equal(row.contextValue, 'instance+connected');
+    assert.deepEqual(row.icon, { id: 'vm-running', color: 'charts.green' });
+    assert.equal(row.collapsible, 'expanded');
+  });
+
+  test('no port, needs-you count and a notice row for limited instances', () => {
+    const instance = makeInstance({
+      port: undefined,
+      url: undefined,
+      cwd: '/w/web',
+      kind: 'tui',
+      connection: 'limited',
+      error: 'limited (no port)',
+      hint: 'Start OpenCode with `--port 0` for live monitoring.',
+    });
+    const tree = presentTree(makeSnapshot([instance], [makeSession({ needsAttention: true, attentionReason: 'heuristic', waitingSince: NOW - 240_000 })]), NOW);
+    const row = node(tree, 'instance:pid:4242');
+    assert.equal(row.label, 'web (no port)');
+    assert.equal(row.description, '1/1 busy · 1 needs you');
+    assert.equal(row.contextValue, 'instance+limited');
+    assert.equal(row.icon.id, 'vm-outline');
+    assert.equal(row.childIds[0], 'notice:pid:4242');
+    const notice = node(tree, 'notice:pid:4242');
+    assert.equal(notice.label, 'limited (no port)');
+    assert.equal(notice.description, 'Start OpenCode with --port 0 for live monitoring.');
+    assert.equal(notice.contextValue, 'notice');
+  });
+
+  test('down with a password error: notice runs Set Server Password', () => {
+    const tree = presentTree(makeSnapshot([makeInstance({ connection: 'down', error: 'password required', hint: 'Set the server password to monitor it.' })], []), NOW);
+    const row = node(tree, 'instance:pid:4242');
+    assert.equal(row.description, 'down: password required');
+    assert.deepEqual(row.icon, { id: 'debug-disconnect', color: 'problemsErrorIcon.foreground' });
+    const notice = node(tree, 'notice:pid:4242');
+    assert.equal(notice.contextValue, 'notice+password');
+    assert.equal(notice.command?.id, 'opencodeMonitor.setServerPassword');
+    assert.equal(notice.ref.url, 'http://127.0.0.1:52341');
+  });
+
+  test('tooltip lists pid, tty, url, version, folder and error, escaped', () => {
+    const tree = presentTree(makeSnapshot([makeInstance({ version: '1.18.33', cwd: '/w/a_b', error: 'x*y', connection: 'down', ppid: 7 })], []), NOW);
+    const tip = node(tree, 'instance:pid:4242').tooltip;
+    for (const part of ['**PID:** 4242', '**Parent PID:** 7', '`ttys003`', '`http://127.0.0.1:52341`', '1\\.18\\.33', '`/w/a_b`', 'x\\*y']) {
+      assert.ok(tip.includes(part), `${part} in ${tip}`);
+    }
+  });
+
+  test('endpoint instances show no port suffix', () => {
+    const tree = presentTree(makeSnapshot([makeInstance({ id: 'url:https://dev/oc', kind: 'endpoint', pid: undefined, cwd: undefined, url: 'https://dev/oc' })], []), NOW);
+    assert.equal(node(tree, 'instance:url:https://dev/oc').label, 'dev/oc');
+  });
+});
+
+describe('session rows', () => {
+  test('busy: spinning icon, current tool and for how long', () => {
+    const session = makeSession({ runningTools: [{ callID: 'c1', name: 'bash', arg: 'npm test', startedAt: NOW - 12_000 }] });
+    const tree = presentTree(makeSnapshot([makeInstance()], [session]), NOW);
+    const row = node(tree, 'session:ses_4b2f');
+    assert.equal(row.label, 'Refactor parser');
+    assert.equal(row.description, 'bash: npm test 12s');
+    assert.deepEqual(row.icon, { id: 'loading~spin' });
+    assert.equal(row.contextValue, 'session+busy');
+    assert.equal(row.parentId, 'instance:pid:4242');
+    const tool = node(tree, 'tool:ses_4b2f:c1');
+    assert.equal(tool.label, 'bash: npm test');
+    assert.equal(tool.description, '12s');
+    assert.equal(tool.icon.id, 'terminal');
+    assert.equal(tool.contextValue, 'tool');
+  });
+
+  test('idle and retry icons', () => {
+    const tree = presentTree(
+      makeSnapshot(
+        [makeInstance()],
+        [makeSession({ id: 'ses_i', status: 'idle' }), makeSession({ id: 'ses_r', status: 'retry', retry: { attempt: 2, message: 'overloaded' } })],
+      ),
+      NOW,
+    );
+    assert.deepEqual(node(tree, 'session:ses_i').icon, { id: 'circle-outline' });
+    assert.equal(node(tree, 'session:ses_i').contextValue, 'session+idle');
+    assert.equal(node(tree, 'session:ses_i').description, 'idle');
+    assert.deepEqual(node(tree, 'session:ses_r').icon, { id: 'warning', color: 'problemsWarningIcon.foreground' });
+    assert.equal(node(tree, 'session:ses_r').contextValue, 'session+busy');
+    assert.match(node(tree, 'session:ses_r').description ?? '', /^retry #2/);
+  });
+
+  test('needs you: bell, warning colour, "waiting 4m", expanded, permission row with its command', () => {
+    const session = makeSession({
+      needsAttention: true,
+      attentionReason: 'permission',
+      waitingSince: NOW - 4 * 60_000,
+      runningTools: [{ callID: 'c9', name: 'bash', arg: 'rm -rf build', startedAt: NOW - 4 * 60_000 }],
+      permissions: [{ id: 'per_1', sessionId: 'ses_4b2f', permission: 'bash', patterns: ['rm -rf build'], command: 'rm -rf build', always: ['rm *'], callID: 'c9', askedAt: NOW - 4 * 60_000 }],
+    });
+    const tree = presentTree(makeSnapshot([makeInstance()], [session]), NOW);
+    const row = node(tree, 'session:ses_4b2f');
+    assert.deepEqual(row.icon, { id: 'bell', color: 'problemsWarningIcon.foreground' });
+    assert.equal(row.description, 'waiting 4m (permission)');
+    assert.equal(row.contextValue, 'session+needsYou');
+    assert.equal(row.collapsible, 'expanded');
+    // The tool waiting for this permission is shown once, as the permission.
+    assert.deepEqual(row.childIds, ['permission:per_1']);
+    const permission = node(tree, 'permission:per_1');
+    assert.equal(permission.label, 'bash: rm -rf build');
+    assert.equal(permission.description, 'needs approval · 4m');
+    assert.equal(permission.contextValue, 'permission');
+    assert.deepEqual(permission.ref, { instanceId: 'pid:4242', sessionId: 'ses_4b2f', permissionId: 'per_1' });
+    assert.ok(permission.tooltip.includes('rm -rf build'));
+    assert.ok(permission.tooltip.includes('`rm *`'));
+  });
+
+  test('question row answers on click and hides the running question tool', () => {
+    const session = makeSession({
+      needsAttention: true,
+      attentionReason: 'question',
+      runningTools: [{ callID: 'q', name: 'question', arg: '' }],
+      questions: [
+        {
+          id: 'que_1',
+          sessionId: 'ses_4b2f',
+          askedAt: NOW - 5_000,
+          questions: [
+            { question: 'Which database?', header: 'Database', options: [{ label: 'SQLite' }, { label: 'Postgres', description: 'Server' }] },
+            { question: 'Which port?', options: [] },
+          ],
+        },
+      ],
+    });
+    const tree = presentTree(makeSnapshot([makeInstance()], [session]), NOW);
+    assert.deepEqual(node(tree, 'session:ses_4b2f').childIds, ['question:que_1']);
+    const q = node(tree, 'question:que_1');
+    assert.equal(q.label, 'Which database? (+1 more)');
+    assert.equal(q.description, 'Database · question · 5s');
+    assert.equal(q.contextValue, 'question');
+    assert.equal(q.command?.id, 'opencodeMonitor.answerQuestion');
+    assert.ok(q.tooltip.includes('- Postgres — Server'));
+  });
+
+  test('sub-agents nest under their parent, and the task tool that runs them is not repeated', () => {
+    const parent = makeSession({ id: 'ses_p', runningTools: [{ callID: 't1', name: 'task', arg: 'explore', childSessionId: 'ses_c' }] });
+    const child = makeSession({ id: 'ses_c', parentId: 'ses_p', title: 'Explore code' });
+    const tree = presentTree(makeSnapshot([makeInstance()], [parent, child]), NOW);
+    assert.deepEqual(node(tree, 'instance:pid:4242').childIds, ['session:ses_p']);
+    assert.deepEqual(node(tree, 'session:ses_p').childIds, ['session:ses_c']);
+    assert.equal(node(tree, 'instance:pid:4242').description, '1/1 busy');
+    assert.equal(node(tree, 'session:ses_c').parentId, 'session:ses_p');
+    assert.ok(!tree.nodes.has('tool:ses_p:t1'));
+  });
+
+  test('a sub-agent whose parent is not shown is a root session', () => {
+    const tree = presentTree(makeSnapshot([makeInstance()], [makeSession({ id: 'ses_c', parentId: 'ses_gone' })]), NOW);
+    assert.deepEqual(node(tree, 'instance:pid:4242').childIds, ['session:ses_c']);
+  });
+
+  test('todos: current and next, expandable to the list', () => {
+    const todos = makeTodos({
+      pending: 1,
+      inProgress: 1,
+      completed: 1,
+      total: 3,
+      currentLabel: 'Fix lexer',
+      nextLabel: 'Add tests',
+      items: [
+        { content: 'Read code', status: 'completed' },
+        { content: 'Fix lexer', status: 'in_progress' },
+        { content: 'Add tests', status: 'pending' },
+      ],
+    });
+    const tree = presentTree(makeSnapshot([makeInstance()], [makeSession({ todos })]), NOW);
+    const row = node(tree, 'todos:ses_4b2f');
+    assert.equal(row.label, 'Todo: Fix lexer');
+    assert.equal(row.description, 'next: Add tests · 1/3 done');
+    assert.equal(row.collapsible, 'collapsed');
+    assert.deepEqual(row.childIds, ['todo:ses_4b2f:0', 'todo:ses_4b2f:1', 'todo:ses_4b2f:2']);
+    assert.equal(node(tree, 'todo:ses_4b2f:0').icon.id, 'pass');
+    assert.equal(node(tree, 'todo:ses_4b2f:1').description, 'in progress');
+  });
+
+  test('newest first, whatever their state (rows do not jump when a session changes state)', () => {
+    const tree = presentTree(
+      makeSnapshot(
+        [makeInstance()],
+        [
+          makeSession({ id: 'old_idle', status: 'idle', createdAt: 1 }),
+          makeSession({ id: 'new_idle', status: 'idle', createdAt: 3 }),
+          makeSession({ id: 'busy', createdAt: 2 }),
+          makeSession({ id: 'waiting', status: 'busy', needsAttention: true, createdAt: 0 }),
+        ],
+      ),
+      NOW,
+    );
+    assert.deepEqual(node(tree, 'instance:pid:4242').childIds, ['session:new_idle', 'session:busy', 'session:old_idle', 'session:waiting']);
+  });
+
+  test('ids are stable across state changes', () => {
+    const a = presentTree(makeSnapshot([makeInstance()], [makeSession({ status: 'idle' })]), NOW);
+    const b = presentTree(makeSnapshot([makeInstance()], [makeSession({ status: 'busy', needsAttention: true })]), NOW);
+    assert.deepEqual([...a.nodes.keys()], [...b.nodes.keys()]);
+    assert.equal(nodeId.session('ses_4b2f'), 'session:ses_4b2f');
+  });
+});
+
+describe('diffTrees', () => {
+  const instance = makeInstance();
+
+  test('a changed instance set refreshes everything', () => {
+    const a = presentTree(makeSnapshot([instance], []), NOW);
+    const b = presentTree(makeSnapshot([instance, makeInstance({ id: 'pid:1', pid: 1 })], []), NOW);
+    assert.equal(diffTrees(a, b), 'all');
+    assert.equal(diffTrees(emptyTree(), a), 'all');
+  });
+
+  test('nothing changed: nothing to refresh', () => {
+    const s = makeSnapshot([instance], [makeSession()]);
+    assert.deepEqual(diffTrees(presentTree(s, NOW), presentTree(s, NOW)), []);
+  });
+
+  test('only the session whose text changed (its instance keeps busy/total)', () => {
+    const tool = { callID: 'c1', name: 'bash', arg: 'npm test', startedAt: NOW - 1000 };
+    const a = presentTree(makeSnapshot([instance], [makeSession({ id: 's1' }), makeSession({ id: 's2' })]), NOW);
+    const b = presentTree(makeSnapshot([instance], [makeSession({ id: 's1' }), makeSession({ id: 's2', runningTools: [tool] })]), NOW);
+    assert.deepEqual(diffTrees(a, b), ['session:s2']);
+  });
+
+  test('a session going idle refreshes its instance row (busy/total) only', () => {
+    const a = presentTree(makeSnapshot([instance], [makeSession({ id: 's1' })]), NOW);
+    const b = presentTree(makeSnapshot([instance], [makeSession({ id: 's1', status: 'idle' })]), NOW);
+    assert.deepEqual(diffTrees(a, b), ['instance:pid:4242']);
+  });
+
+  test('time passing refreshes the rows that show elapsed time', () => {
+    const s = makeSnapshot([instance], [makeSession({ id: 's1', runningTools: [{ callID: 'c', name: 'bash', arg: 'x', startedAt: NOW - 5000 }] }), makeSession({ id: 's2', status: 'idle' })]);
+    assert.deepEqual(diffTrees(presentTree(s, NOW), presentTree(s, NOW + 1000)), ['session:s1']);
+  });
+
+  test('a new request refreshes its session, not the whole tree', () => {
+    const permission = { id: 'per_1', sessionId: 's1', permission: 'edit', patterns: ['a.ts'], always: [], askedAt: NOW };
+    const a = presentTree(makeSnapshot([instance], [makeSession({ id: 's1' }), makeSession({ id: 's2', status: 'idle' })]), NOW);
+    const b = presentTree(makeSnapshot([instance], [makeSession({ id: 's1', permissions: [permission] }), makeSession({ id: 's2', status: 'idle' })]), NOW);
+    assert.deepEqual(diffTrees(a, b), ['session:s1']);
+  });
+});
