@@ -8,7 +8,7 @@ export interface ParsedArgs {
   interval?: number;
 }
 
-const FLAGS = new Set(['json', 'help', 'no-discovery']);
+const FLAGS = new Set(['json', 'help', 'no-discovery', 'no-usage']);
 const OPTIONS = new Set(['state-file', 'usage-file', 'log-file', 'lock-file', 'endpoint', 'interval']);
 const COMMANDS = new Set(['watch', 'status', 'daemon', 'probe', 'events', 'help']);
 

@@ -12,6 +12,10 @@ import { OpencodeClient } from '../core/opencode/client';
 import type { OpencodeEvent } from '../core/opencode/events';
 import { LegacyWriter, DEFAULT_STATE_PATH, DEFAULT_USAGE_PATH } from '../core/legacy/legacyWriter';
 import { WriterLock } from '../core/legacy/writerLock';
+import { createUsageService } from '../core/usage/service';
+import type { UsageService } from '../core/usage/service';
+import { BASE_URL_ENV } from '../core/usage/usageClient';
+import { version } from '../../package.json';
 import { parseArgs } from './args';
 import type { ParsedArgs } from './args';
 import { renderTable } from './table';
@@ -34,10 +38,13 @@ options (watch, status, daemon):
   --endpoint URL           also watch this server (repeatable); user:password@ in the URL is accepted
   --no-discovery           watch the --endpoint servers only
   --interval MS            discovery interval (default 1000)
+  --no-usage               do not show Claude subscription usage (shown when a Claude
+                           Code or OpenCode sign-in exists; one process per user polls)
 
 environment:
   OPENCODE_SERVER_PASSWORD   password (user "opencode") for servers that ask for one
   OPENCODE_DEBUG=1           debug logging
+  ${BASE_URL_ENV}  usage API base URL (default https://api.anthropic.com)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -85,21 +92,34 @@ function monitorFrom(args: ParsedArgs, logger: Logger): Monitor {
   }).start();
 }
 
+/** Claude usage, unless --no-usage: one process per user polls, the others read its result. */
+function usageFrom(args: ParsedArgs, logger: Logger, ownerLabel: string, monitor: Monitor): UsageService | undefined {
+  if (args.flags.has('no-usage')) return undefined;
+  const usage = createUsageService({ logger, ownerLabel, version });
+  usage.onChange((value) => monitor.setUsage(value));
+  usage.start();
+  return usage;
+}
+
 async function status(args: ParsedArgs, logger: Logger): Promise<number> {
   const monitor = monitorFrom(args, logger);
+  const usage = usageFrom(args, logger, `opencode-monitor status (pid ${process.pid})`, monitor);
   try {
-    await monitor.settle();
+    await Promise.all([monitor.settle(), usage?.settle()]);
+    if (usage) monitor.setUsage(usage.current());
     const snapshot = monitor.snapshot();
     if (args.flags.has('json')) process.stdout.write(JSON.stringify(toStatusJson(snapshot, Date.now()), null, 2) + '\n');
     else process.stdout.write(renderTable(snapshot, { now: Date.now(), width: process.stdout.columns || 120, color: Boolean(process.stdout.isTTY) }) + '\n');
     return 0;
   } finally {
+    await usage?.dispose();
     await monitor.dispose();
   }
 }
 
 function watch(args: ParsedArgs, logger: Logger): Promise<number> {
   const monitor = monitorFrom(args, logger);
+  const usage = usageFrom(args, logger, `opencode-monitor watch (pid ${process.pid})`, monitor);
   const tty = Boolean(process.stdout.isTTY);
   let last = '';
   const draw = () => {
@@ -119,7 +139,7 @@ function watch(args: ParsedArgs, logger: Logger): Promise<number> {
       clearInterval(ticker);
       subscription.dispose();
       if (tty) process.stdout.write('\x1b[?25h');
-      void monitor.dispose().then(() => resolve(0));
+      void Promise.all([usage?.dispose(), monitor.dispose()]).then(() => resolve(0));
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -137,6 +157,7 @@ async function daemon(args: ParsedArgs, debug: boolean): Promise<number> {
   }, debug ? 'debug' : 'info');
   const lock = new WriterLock({ ownerLabel: `opencode-monitor daemon (pid ${process.pid})`, logger, path: args.options.get('lock-file') });
   const monitor = monitorFrom(args, logger);
+  const usage = usageFrom(args, logger, `opencode-monitor daemon (pid ${process.pid})`, monitor);
   const writer = new LegacyWriter({
     lock,
     logger,
@@ -155,6 +176,7 @@ async function daemon(args: ParsedArgs, debug: boolean): Promise<number> {
       logger.info(`daemon stopping on ${signal}`);
       subscription.dispose();
       void (async () => {
+        await usage?.dispose();
         await monitor.dispose();
         writer.dispose();
         lock.dispose();

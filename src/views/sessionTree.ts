@@ -15,6 +15,8 @@ import { diffTrees, emptyTree, nodeId, presentTree } from '../core/present/tree'
 import type { TreeNode } from './treeItems';
 import { toTreeItem, tooltipOf } from './treeItems';
 
+/** VS Code applies tree changes about 200 ms after they are fired; a reveal must come after. */
+const REVEAL_DELAY_MS = 400;
 /** Elapsed times in descriptions move on while the view is visible (not faster: a refresh re-renders a row's inline buttons). */
 const TICK_MS = 5_000;
 
@@ -23,8 +25,13 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
   private readonly cache = new Map<string, TreeNode>();
   /** Rows VS Code has asked for: the only ones worth firing. */
   private readonly handedOut = new Set<string>();
-  /** The expandable state first given per row: switching it later would fight the user's choice. */
-  private readonly givenState = new Map<string, Collapsible>();
+  /**
+   * The state a row was first rendered with. VS Code keeps it (later values are ignored), and a
+   * row first rendered as a leaf shows collapsed once it has children.
+   */
+  private readonly firstState = new Map<string, Collapsible>();
+  /** Expanded or collapsed by the user since. */
+  private readonly userState = new Map<string, boolean>();
   private readonly emitter = new vscode.EventEmitter<TreeNode | TreeNode[] | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
 
@@ -41,7 +48,8 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
       } else {
         this.cache.delete(id);
         this.handedOut.delete(id);
-        this.givenState.delete(id);
+        this.firstState.delete(id);
+        this.userState.delete(id);
       }
     }
     if (diff === 'all') {
@@ -64,9 +72,9 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
   getTreeItem(element: TreeNode): vscode.TreeItem {
     const presented = this.tree.nodes.get(element.id);
     if (!presented) return new vscode.TreeItem(element.id); // gone between the change event and this call
-    const given = this.givenState.get(element.id);
-    const state: Collapsible = presented.collapsible === 'none' ? 'none' : given && given !== 'none' ? given : presented.collapsible;
-    this.givenState.set(element.id, state);
+    let first = this.firstState.get(element.id);
+    if (first === undefined) this.firstState.set(element.id, (first = presented.collapsible));
+    const state: Collapsible = presented.collapsible === 'none' ? 'none' : first === 'none' ? 'collapsed' : first;
     return toTreeItem(presented, element, state);
   }
 
@@ -79,6 +87,28 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
   getParent(element: TreeNode): TreeNode | undefined {
     const parentId = this.tree.nodes.get(element.id)?.parentId;
     return parentId === undefined ? undefined : this.nodeFor(parentId);
+  }
+
+  noteExpanded(element: TreeNode, expanded: boolean): void {
+    this.userState.set(element.id, expanded);
+  }
+
+  /**
+   * A new request deserves a reveal when its session row is rendered (VS Code knows it) but
+   * collapsed somewhere above. An unrendered session appears expanded by itself.
+   */
+  needsReveal(id: string): boolean {
+    const parent = this.tree.nodes.get(id)?.parentId;
+    return parent !== undefined && this.handedOut.has(parent) && !this.isShown(id);
+  }
+
+  /** Whether every row above `id` is expanded, as far as the provider knows. */
+  isShown(id: string): boolean {
+    for (let parent = this.tree.nodes.get(id)?.parentId; parent !== undefined; parent = this.tree.nodes.get(parent)?.parentId) {
+      const expanded = this.userState.get(parent) ?? this.firstState.get(parent) === 'expanded';
+      if (!expanded) return false;
+    }
+    return true;
   }
 
   /** The row of an id, when it is in the tree. */
@@ -118,6 +148,8 @@ export class SessionTreeView implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private readonly contextValues = new Map<string, unknown>();
   private ticker: NodeJS.Timeout | undefined;
+  private readonly revealTimers = new Set<NodeJS.Timeout>();
+  private revealQueue: Promise<void> = Promise.resolve();
   private settled = false;
   private error: string | undefined;
   private timeDependent = false;
@@ -132,6 +164,8 @@ export class SessionTreeView implements vscode.Disposable {
       this.provider,
       monitor.onDidChange(() => this.render()),
       this.view.onDidChangeVisibility(() => this.syncTicker()),
+      this.view.onDidExpandElement((e) => this.provider.noteExpanded(e.element, true)),
+      this.view.onDidCollapseElement((e) => this.provider.noteExpanded(e.element, false)),
     );
     this.render();
   }
@@ -153,7 +187,9 @@ export class SessionTreeView implements vscode.Disposable {
   async reveal(sessionId: string): Promise<boolean> {
     const node = this.provider.attentionNodeOf(sessionId);
     if (!node) return false;
-    await this.view.reveal(node, { select: true, focus: true, expand: true });
+    const done = this.revealQueue.then(() => this.view.reveal(node, { select: true, focus: true, expand: true }));
+    this.revealQueue = done.then(undefined, () => undefined);
+    await done;
     return true;
   }
 
@@ -164,6 +200,8 @@ export class SessionTreeView implements vscode.Disposable {
   dispose(): void {
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = undefined;
+    for (const timer of this.revealTimers) clearTimeout(timer);
+    this.revealTimers.clear();
     for (const s of this.subscriptions.splice(0).reverse()) s.dispose();
   }
 
@@ -185,16 +223,29 @@ export class SessionTreeView implements vscode.Disposable {
     if (this.view.visible) this.showNewRequests(added);
   }
 
-  /** New permissions and questions are revealed (parents expanded), without taking focus. */
+  /**
+   * New permissions and questions hidden under a collapsed row are revealed, without taking
+   * focus. One reveal at a time, and only for rows VS Code has rendered: concurrent reveals
+   * make its extension host re-fetch the same children twice and lose track of rows.
+   */
   private showNewRequests(added: string[]): void {
-    for (const id of added) {
-      if (!id.startsWith('permission:') && !id.startsWith('question:')) continue;
-      const node = this.provider.node(id);
-      if (!node) continue;
-      this.view.reveal(node, { select: false, focus: false, expand: false }).then(undefined, (error: unknown) => {
-        this.logger.debug(`reveal ${id}: ${error instanceof Error ? error.message : String(error)}`);
-      });
-    }
+    const ids = added.filter((id) => id.startsWith('permission:') || id.startsWith('question:'));
+    if (ids.length === 0) return;
+    const timer = setTimeout(() => {
+      this.revealTimers.delete(timer);
+      for (const id of ids) {
+        this.revealQueue = this.revealQueue.then(async () => {
+          const node = this.provider.node(id);
+          if (!node || !this.view.visible || !this.provider.needsReveal(id)) return;
+          try {
+            await this.view.reveal(node, { select: false, focus: false, expand: false });
+          } catch (error) {
+            this.logger.debug(`reveal ${id}: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        });
+      }
+    }, REVEAL_DELAY_MS);
+    this.revealTimers.add(timer);
   }
 
   private syncTicker(): void {

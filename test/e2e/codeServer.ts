@@ -33,6 +33,8 @@ export const USER_SETTINGS: Record<string, unknown> = {
   'extensions.ignoreRecommendations': true,
   'security.workspace.trust.enabled': false,
   'editor.minimap.enabled': false,
+  // No fade-ins: screenshots show toasts and hovers fully drawn.
+  'workbench.reduceMotion': 'on',
   'git.openRepositoryInParentFolders': 'never',
 };
 
@@ -62,7 +64,9 @@ export interface CodeServer {
   workbenchUrl(folder: string, payload?: Array<[string, string]>): string;
   /** vscode-remote://127.0.0.1:PORT/<abs path>: how the payload names server-side paths. */
   remoteUri(absPath: string): string;
-  /** The extension's output channel files (<user-data-dir>/logs/.../output_logging_*). */
+  /** Every log file under <user-data-dir>/logs. */
+  logFiles(): string[];
+  /** Files of an output channel: `<n>-<channel>.log` (plain channels) or `<channel>.log` (log channels). */
   outputChannelLogs(channel: string): string[];
   stop(): Promise<void>;
 }
@@ -88,8 +92,10 @@ function childEnv(opts: CodeServerOptions): NodeJS.ProcessEnv {
   }
   // code-server's Node first: anything the server or extension host spawns as `node` is 24 too.
   env.PATH = `${path.dirname(opts.tools.node)}${path.delimiter}${env.PATH ?? ''}`;
-  // code-server keeps logs/state in $XDG_DATA_HOME/code-server: keep them out of the real home.
-  return { ...env, XDG_DATA_HOME: path.join(opts.root, 'xdg-data'), ...opts.env, OCM_E2E_RUN: opts.marker };
+  // Keep code-server's logs/state ($XDG_DATA_HOME/code-server) and VS Code's device id
+  // ($XDG_CACHE_HOME/Microsoft) out of the real home.
+  const xdg = { XDG_DATA_HOME: path.join(opts.root, 'xdg-data'), XDG_CACHE_HOME: path.join(opts.root, 'xdg-cache') };
+  return { ...env, ...xdg, ...opts.env, OCM_E2E_RUN: opts.marker };
 }
 
 function baseArgs(opts: CodeServerOptions, dirs: { config: string; userData: string; extensions: string }): string[] {
@@ -150,18 +156,13 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
       if (payload) q.set('payload', JSON.stringify(payload));
       return `${url}/?${q.toString()}`;
     },
-    outputChannelLogs(channel) {
-      const found: string[] = [];
-      const visit = (dir: string): void => {
-        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-          const p = path.join(dir, e.name);
-          if (e.isDirectory()) visit(p);
-          else if (dir.includes('output_logging_') && e.name.endsWith(`-${channel}.log`)) found.push(p);
-        }
-      };
+    logFiles() {
       const logs = path.join(dirs.userData, 'logs');
-      if (fs.existsSync(logs)) visit(logs);
-      return found;
+      if (!fs.existsSync(logs)) return [];
+      return fs.readdirSync(logs, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.log')).map((f) => path.join(logs, f));
+    },
+    outputChannelLogs(channel) {
+      return server.logFiles().filter((f) => path.basename(f) === `${channel}.log` || path.basename(f).endsWith(`-${channel}.log`));
     },
     stop() {
       stopping ??= stopGroup(pid, opts.marker);

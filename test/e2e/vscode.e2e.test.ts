@@ -15,7 +15,8 @@ import * as path from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { createLab, createSession, getJson, promptAsync, waitFor, type Lab, type LabServer } from '../harness/opencodeLab';
 import { QUESTION_OPTIONS } from '../fixtures/fakeModel';
-import { assertNoLeftovers, listProcesses } from '../harness/processes';
+import { LinuxProcessScanner } from '../../src/core/discovery/linuxScanner';
+import { assertNoLeftovers } from '../harness/processes';
 import { killMarked, markedProcesses, startCodeServer, type CodeServer } from './codeServer';
 import { REPO_ROOT, SETUP_HINT, findTools, requireFresh } from './tools';
 import { EXPECT, EXTENSION_ID, OUTPUT_CHANNEL, hasCount, readUiSpec, type Manifest, type UiCommand } from './uiSpec';
@@ -30,8 +31,14 @@ const README_SHOTS: Record<string, string> = {
 };
 const SLEEP_S = 8;
 const UI_TIMEOUT = 20_000;
+const SIDEBAR_WIDTH = 460;
 
 type Status = Record<string, { type: string }>;
+interface LabSession {
+  server: LabServer;
+  title: string;
+  id: string;
+}
 interface Pending {
   id: string;
   sessionID: string;
@@ -55,7 +62,8 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   const ui = readUiSpec(manifest);
   t.diagnostic(`UI found in package.json: ${JSON.stringify(ui)}`);
 
-  fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  for (const f of fs.readdirSync(SCREENSHOTS)) if (f.endsWith('.png')) fs.rmSync(path.join(SCREENSHOTS, f));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ocm-e2e-'));
   const runId = `${process.pid}-${Date.now()}`;
   const markers = { ui: `${runId}-ui`, host: `${runId}-host`, browser: `${runId}-browser` };
@@ -78,7 +86,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   const lab: Lab = labResult.value;
   const cs: CodeServer = csResult.value;
   const [alpha, beta] = await Promise.all([lab.startServer({ name: 'acme-api' }), lab.startServer({ name: 'acme-web' })]) as [LabServer, LabServer];
-  const sessions = {
+  const sessions: Record<'idle' | 'sleeperA' | 'permission' | 'sleeperB' | 'question', LabSession> = {
     idle: { server: alpha, title: 'Fix login redirect', id: '' },
     sleeperA: { server: alpha, title: 'Refactor payment retries', id: '' },
     permission: { server: alpha, title: 'Clean build artifacts', id: '' },
@@ -101,18 +109,22 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   const pending = async (server: LabServer, route: '/permission' | '/question', sessionID: string): Promise<Pending[]> =>
     (await getJson<Pending[]>(server, route)).filter((p) => p.sessionID === sessionID);
   // Other OpenCode processes on this machine (another test run, a developer's own) show up in the
-  // monitor too: counts are then asserted as "at least".
-  const foreignOpencode = (): number[] => {
+  // monitor too, as its own scanner finds them: counts are then checked as "at least".
+  const scanner = new LinuxProcessScanner();
+  const reported = new Set<number>();
+  const foreignOpencode = async (): Promise<number[]> => {
     const ours = new Set(lab.knownPids());
-    return listProcesses()
-      .filter((p) => p.state !== 'Z' && /(^|\/)opencode$/.test(p.args[0] ?? '') && !ours.has(p.pid) && !ours.has(p.ppid))
-      .map((p) => p.pid);
+    const pids = (await scanner.scan().catch(() => [])).map((p) => p.pid).filter((pid) => !ours.has(pid));
+    const fresh = pids.filter((p) => !reported.has(p));
+    fresh.forEach((p) => reported.add(p));
+    if (fresh.length > 0) t.diagnostic(`other OpenCode processes visible to the monitor: ${fresh.join(', ')}`);
+    return pids;
   };
   const passed = new Set<string>();
   /** Screenshots taken while other OpenCode processes were visible: not for the README. */
   const tainted = new Set<string>();
   const shot = async (name: string): Promise<void> => {
-    if (foreignOpencode().length > 0) tainted.add(name);
+    if ((await foreignOpencode()).length > 0) tainted.add(name);
     const file = await wb.screenshot(name);
     t.diagnostic(`screenshot ${path.relative(REPO_ROOT, file)}`);
   };
@@ -133,7 +145,9 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     const panel = wb.panel();
     await panel.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await panel.locator('.view-lines', { hasText: /activated/ }).first().waitFor({ timeout: UI_TIMEOUT });
-    assert.ok(cs.outputChannelLogs(OUTPUT_CHANNEL).length > 0, `no "${OUTPUT_CHANNEL}" output channel log under ${cs.userDataDir}/logs`);
+    const logs = cs.outputChannelLogs(OUTPUT_CHANNEL);
+    assert.ok(logs.length > 0, `no "${OUTPUT_CHANNEL}" channel log among:\n${cs.logFiles().join('\n')}`);
+    assert.match(fs.readFileSync(logs[0]!, 'utf8'), /activated/);
     await shot('show-log');
     await wb.hidePanel();
   });
@@ -158,69 +172,75 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
       ? `no tree view in view container "${ui.container.id}" yet`
       : false;
   const viewName = ui.view?.name ?? '';
-  const instanceRow = (s: LabServer) => (r: TreeRow) => r.label.includes(path.basename(s.dir)) || rowText(r).includes(`:${s.port}`);
+  // By port ("acme-api:41047"); by folder name only when the label shows no port.
+  const instanceRow = (s: LabServer) => (r: TreeRow) =>
+    rowText(r).includes(`:${s.port}`) || (r.label.includes(path.basename(s.dir)) && !/:\d+/.test(r.label));
   const sessionRow = (title: string) => (r: TreeRow) => r.label.includes(title);
-  const isInstance = (r: TreeRow): boolean => instanceRow(alpha)(r) || instanceRow(beta)(r);
-  /** The session's row followed by its visible descendants (deeper rows right after it). */
+  /** A row followed by its visible descendants (the deeper rows right after it). */
   const subtree = (rows: TreeRow[], row: TreeRow): TreeRow[] => {
     const i = rows.indexOf(row);
     const end = rows.findIndex((r, j) => j > i && r.level <= row.level);
     return rows.slice(i, end < 0 ? undefined : end);
   };
   const looks = (r: TreeRow, want: RegExp): boolean => want.test(`${rowText(r)} ${r.icons}`);
-  /** Waits until the session's row or a row under it matches `want` (expanding it); returns that subtree. */
-  const sessionShows = async (title: string, want: RegExp): Promise<TreeRow[]> => {
-    let found: TreeRow[] = [];
-    await waitFor(
+  const expand = (r: TreeRow): Promise<void> => wb.rowLocator(viewName, r).locator('.monaco-tl-twistie').click({ timeout: 2000 });
+  /**
+   * Polls until `pick` accepts the rows of session `s` (its row, then its visible descendants),
+   * found under its own instance's row; collapsed rows on the way are expanded.
+   */
+  const inSession = async <T>(s: LabSession, pick: (rows: TreeRow[]) => T | undefined, label: string): Promise<T> => {
+    let rows: TreeRow[] = [];
+    return waitFor(
       async () => {
-        const { row, rows } = await wb.findRow(viewName, sessionRow(title), `session "${title}"`, {
-          expand: (r) => isInstance(r) || sessionRow(title)(r),
-        });
-        const tree = subtree(rows, row);
-        if (tree.some((r) => looks(r, want))) return (found = tree);
-        if (row.expanded === false) await wb.rowLocator(viewName, row).locator('.monaco-tl-twistie').click({ timeout: 2000 });
-        return undefined;
+        rows = await wb.rows(viewName);
+        const instance = rows.find(instanceRow(s.server));
+        if (instance?.expanded === false) await expand(instance);
+        const session = instance && subtree(rows, instance).find(sessionRow(s.title));
+        if (!session) return undefined;
+        const picked = pick(subtree(rows, session));
+        if (picked === undefined && session.expanded === false) await expand(session);
+        return picked;
       },
       UI_TIMEOUT,
-      `session "${title}" showing ${want}`,
+      label,
       250,
-    ).catch(async (e: Error) => {
-      const rows = await wb.rows(viewName).catch(() => []);
-      throw new Error(`${e.message}\nrows:\n${rows.map((r) => `  [${r.level}] ${rowText(r)} {${r.icons}}`).join('\n')}`);
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\nrows of "${viewName}":\n${rows.map((r) => `  [${r.level}] ${rowText(r)} {${r.icons}}`).join('\n')}`);
     });
-    return found;
   };
-  /** The row to act on: a row under the session matching `want` (the session row only if none). */
-  const actionRow = async (title: string, want: RegExp): Promise<TreeRow> => {
-    const [session, ...below] = await sessionShows(title, want);
-    return below.find((r) => looks(r, want)) ?? session!;
-  };
+  /** The session's rows once one of them matches `want`. */
+  const sessionShows = (s: LabSession, want: RegExp): Promise<TreeRow[]> =>
+    inSession(s, (rows) => (rows.some((r) => looks(r, want)) ? rows : undefined), `session "${s.title}" showing ${want}`);
+  /** A row of its own under the session matching `want` (the permission, the question). */
+  const actionRow = (s: LabSession, want: RegExp): Promise<TreeRow> =>
+    inSession(s, (rows) => rows.slice(1).find((r) => looks(r, want)), `a row under session "${s.title}" matching ${want}`);
 
   const statusItem = wb.statusItems(EXTENSION_ID);
   const statusText = async (): Promise<string> => (await wb.statusTexts(EXTENSION_ID)).join(' | ');
-  const waitStatus = async (label: string, ok: (text: string) => boolean): Promise<string> => {
+  /** Polls the status bar text until `ok`; `atLeast` is set while other OpenCode processes are visible. */
+  const waitStatus = async (label: string, ok: (text: string, atLeast: boolean) => boolean): Promise<string> => {
     let text = '';
-    await waitFor(async () => (ok((text = await statusText())) ? true : undefined), UI_TIMEOUT, label).catch((e: Error) => {
+    const poll = async (): Promise<true | undefined> => {
+      const atLeast = (await foreignOpencode()).length > 0;
+      return ok((text = await statusText()), atLeast) ? true : undefined;
+    };
+    await waitFor(poll, UI_TIMEOUT, label, 250).catch((e: Error) => {
       throw new Error(`${e.message}; status bar now: "${text}"`);
     });
     return text;
-  };
-  const countIn = (text: string, n: number): boolean => {
-    const others = foreignOpencode();
-    return hasCount(text, n, others.length > 0);
   };
   const statusSkip = async (): Promise<string | false> =>
     ui.container || (await statusItem.count()) > 0 ? false : `no status bar item with id "${EXTENSION_ID}.*" and no OpenCode view yet`;
   let busyStatus = '';
   let needsStatus = '';
-  const quiet = foreignOpencode().length === 0;
-  if (!quiet) t.diagnostic(`other OpenCode processes run on this machine (${foreignOpencode().join(', ')}): counts are checked as "at least"`);
 
   await step('(b) the OpenCode view lists both instances and their sessions', uiSkip, async () => {
+    await wb.hidePanel();
     await wb.openViewContainer(ui.container!.title);
     await wb.tree(viewName).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    for (const s of [alpha, beta]) await wb.findRow(viewName, instanceRow(s), `instance row of ${s.url}`, { expand: () => false });
-    for (const s of Object.values(sessions)) await wb.findRow(viewName, sessionRow(s.title), `session row "${s.title}"`, { expand: isInstance });
+    await wb.setSidebarWidth(SIDEBAR_WIDTH);
+    for (const s of [alpha, beta]) await wb.findRow(viewName, instanceRow(s), `instance row of ${s.url}`);
+    for (const s of Object.values(sessions)) await inSession(s, (rows) => rows[0], `session row "${s.title}"`);
     await shot('tree-idle');
   });
 
@@ -228,21 +248,24 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     await promptAsync(alpha, sessions.sleeperA.id, `scenario:sleep ${SLEEP_S}`);
     await promptAsync(beta, sessions.sleeperB.id, `scenario:todos+sleep ${SLEEP_S + 2}`);
   }
-  await step(`(c) a busy session shows its running tool "bash: sleep ${SLEEP_S}"`, uiSkip, async () => {
-    const a = await sessionShows(sessions.sleeperA.title, EXPECT.runningTool(SLEEP_S));
-    assert.ok(a.some((r) => looks(r, EXPECT.busy)), `"${sessions.sleeperA.title}" does not look busy: ${JSON.stringify(a)}`);
-    await sessionShows(sessions.sleeperB.title, EXPECT.busy);
-    await page.mouse.move(700, 400);
-    await shot('tree-busy');
-    passed.add('tree-busy');
-  });
-
   await step('(f) the status bar counts the busy sessions', await statusSkip(), async () => {
     await statusItem.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    busyStatus = await waitStatus('status bar showing 2 busy', (text) => countIn(text, 2));
+    busyStatus = await waitStatus('status bar showing 2 busy', (text, atLeast) => hasCount(text, 2, atLeast));
     assert.match(await wb.hoverTooltip(statusItem.first()), EXPECT.tooltipBusy);
     await shot('statusbar-busy-tooltip');
     await page.mouse.move(700, 400);
+  });
+
+  await step(`(c) busy sessions show their running tool "bash: sleep ${SLEEP_S}"`, uiSkip, async () => {
+    for (const [s, seconds] of [[sessions.sleeperA, SLEEP_S], [sessions.sleeperB, SLEEP_S + 2]] as const) {
+      const rows = await sessionShows(s, EXPECT.runningTool(seconds));
+      assert.ok(rows.some((r) => looks(r, EXPECT.busy)), `"${s.title}" does not look busy: ${JSON.stringify(rows)}`);
+    }
+    // Show the tool rows in the screenshot.
+    for (const s of [sessions.sleeperA, sessions.sleeperB]) await inSession(s, (rows) => (rows[0]!.expanded === false ? undefined : true), 'expanded');
+    await page.mouse.move(700, 400);
+    await shot('tree-busy');
+    passed.add('tree-busy');
   });
 
   // Needs-you phase: a permission and a question pending, nothing busy.
@@ -254,37 +277,37 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     await waitFor(async () => ((await pending(beta, '/question', sessions.question.id)).length > 0 ? true : undefined), 30_000, 'question pending');
   }
 
-  await step('(d) the pending permission shows as a row', uiSkip, async () => {
-    const row = await actionRow(sessions.permission.title, EXPECT.permission);
-    await actionRow(sessions.question.title, EXPECT.question);
+  await step('(d)(e) the pending permission and question show as rows', uiSkip, async () => {
+    const row = await actionRow(sessions.permission, EXPECT.permission);
+    await actionRow(sessions.question, EXPECT.question);
     await wb.rowLocator(viewName, row).hover();
     await shot('permission-row');
     passed.add('permission-row');
   });
 
   await step('(f) the status bar counts the sessions that need you', await statusSkip(), async () => {
-    needsStatus = await waitStatus('status bar showing 2 needing you', (text) => countIn(text, 2) && text !== busyStatus);
+    needsStatus = await waitStatus('status bar showing 2 needing you', (text, atLeast) => hasCount(text, 2, atLeast) && text !== busyStatus);
     assert.match(await wb.hoverTooltip(statusItem.first()), EXPECT.tooltipNeedsYou);
     await shot('statusbar-tooltip');
     passed.add('statusbar-tooltip');
     await page.mouse.move(700, 400);
   });
 
-  const rowAction = async (cmd: UiCommand, title: string, want: RegExp): Promise<void> => {
-    const row = await actionRow(title, want);
+  const rowAction = async (cmd: UiCommand, s: LabSession, want: RegExp): Promise<void> => {
+    const row = await actionRow(s, want);
     if (cmd.onRow === 'inline') await wb.clickInlineAction(viewName, row, cmd.title);
     else if (cmd.onRow === 'context') await wb.clickContextMenu(viewName, row, cmd.title);
     else assert.fail(`"${cmd.palette}" is not offered on tree rows (contributes.menus["view/item/context"])`);
   };
 
   await step('(d) "Approve Once" on the permission row lets the session finish', uiSkip || (ui.approveOnce ? false : 'no "Approve … Once" command contributed'), async () => {
-    await rowAction(ui.approveOnce!, sessions.permission.title, EXPECT.permission);
+    await rowAction(ui.approveOnce!, sessions.permission, EXPECT.permission);
     await waitFor(async () => ((await pending(alpha, '/permission', sessions.permission.id)).length === 0 ? true : undefined), UI_TIMEOUT, 'GET /permission empty');
     await idle(sessions.permission);
   });
 
   await step('(e) "Answer" on the question row sends the first option', uiSkip || (ui.answer ? false : 'no "Answer…" command contributed'), async () => {
-    await rowAction(ui.answer!, sessions.question.title, EXPECT.question);
+    await rowAction(ui.answer!, sessions.question, EXPECT.question);
     await wb.quickPickRows().first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await shot('question-quick-pick');
     assert.match(await wb.pick(QUESTION_OPTIONS[0]), new RegExp(QUESTION_OPTIONS[0]));
@@ -293,7 +316,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   });
 
   await step('(f) the status bar drops the count once nothing needs you', await statusSkip(), async () => {
-    await waitStatus(`status bar to change from "${needsStatus}"`, (text) => text !== needsStatus && (!quiet || !hasCount(text, 2)));
+    await waitStatus(`status bar to change from "${needsStatus}"`, (text, atLeast) => text !== needsStatus && (atLeast || !hasCount(text, 2)));
     await shot('all-idle');
   });
   lap('UI steps done');
@@ -306,7 +329,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
       root: path.join(root, 'cs-host'),
       smokeTestDriver: true,
       marker: markers.host,
-      env: { OCM_VSCODE_TEST_REPORT: report, OCM_E2E_LAB_URLS: `${alpha.url},${beta.url}` },
+      env: { OCM_VSCODE_TEST_REPORT: report },
     });
     stops.push(() => host.stop());
     const hostPage = await context.newPage();

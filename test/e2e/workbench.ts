@@ -21,15 +21,18 @@ export const CHROMIUM_ARGS = [
 ];
 export const VIEWPORT = { width: 1280, height: 800 };
 
-/** Chromium (Debian) through playwright-core, in a fresh profile dir; `marker` goes into its env. */
-export async function launchBrowser(tools: E2eTools, profileDir: string, marker: string): Promise<BrowserContext> {
+/**
+ * Chromium (Debian) through playwright-core with a fresh profile in `dir`; its XDG dirs point
+ * there too (crash reports, dconf), and `marker` goes into its environment.
+ */
+export async function launchBrowser(tools: E2eTools, dir: string, marker: string): Promise<BrowserContext> {
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
-  return chromium.launchPersistentContext(profileDir, {
+  return chromium.launchPersistentContext(path.join(dir, 'profile'), {
     executablePath: tools.chromium,
     headless: true,
     args: CHROMIUM_ARGS,
     viewport: VIEWPORT,
-    env: { ...process.env, OCM_E2E_RUN: marker },
+    env: { ...process.env, XDG_CONFIG_HOME: path.join(dir, 'config'), XDG_CACHE_HOME: path.join(dir, 'cache'), OCM_E2E_RUN: marker },
   });
 }
 
@@ -80,7 +83,7 @@ export class Workbench {
     return file;
   }
 
-  /** F1, `>title`, wait for that exact command row, Enter. */
+  /** F1, `>title`, wait for the row of that command, click it. */
   async runCommand(title: string, timeoutMs = 20_000): Promise<void> {
     const widget = this.page.locator('.quick-input-widget');
     const input = widget.locator('input.input');
@@ -102,10 +105,6 @@ export class Workbench {
     );
     await row.click();
     await widget.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
-  }
-
-  async pressEscape(): Promise<void> {
-    await this.page.keyboard.press('Escape');
   }
 
   // --- panel and notifications -----------------------------------------------------------------
@@ -139,6 +138,18 @@ export class Workbench {
     }
   }
 
+  /** Drags the sash at the side bar's right edge so the side bar is `width` px wide. */
+  async setSidebarWidth(width: number): Promise<void> {
+    const box = await this.page.locator('.monaco-workbench .part.sidebar').boundingBox();
+    if (!box) return;
+    const y = box.y + box.height / 2;
+    await this.page.mouse.move(box.x + box.width, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(box.x + width, y, { steps: 5 });
+    await this.page.mouse.up();
+    await this.page.mouse.move(box.x + width + 300, y);
+  }
+
   tree(viewName: string): Locator {
     return this.page.getByRole('tree', { name: viewName });
   }
@@ -170,36 +181,13 @@ export class Workbench {
     return this.tree(viewName).locator(`.monaco-list-row[data-index="${row.index}"]`);
   }
 
-  /**
-   * Waits for a row matching `want`, expanding collapsed rows that match `expand` (default: all)
-   * on the way. Returns the row and the snapshot it was found in.
-   */
-  async findRow(
-    viewName: string,
-    want: (r: TreeRow) => boolean,
-    label: string,
-    opts: { timeoutMs?: number; expand?: (r: TreeRow) => boolean } = {},
-  ): Promise<{ row: TreeRow; rows: TreeRow[] }> {
-    const expand = opts.expand ?? (() => true);
+  /** Waits for a row matching `want`; the error lists the rows seen last. */
+  async findRow(viewName: string, want: (r: TreeRow) => boolean, label: string, timeoutMs = 20_000): Promise<TreeRow> {
     let last: TreeRow[] = [];
-    try {
-      return await waitFor(
-        async () => {
-          last = await this.rows(viewName);
-          const row = last.find(want);
-          if (row) return { row, rows: last };
-          const closed = last.find((r) => r.expanded === false && expand(r));
-          if (closed) await this.rowLocator(viewName, closed).locator('.monaco-tl-twistie').click({ timeout: 2000 });
-          return undefined;
-        },
-        opts.timeoutMs ?? 20_000,
-        label,
-        250,
-      );
-    } catch (e) {
-      const dump = last.map((r) => `  [${r.level}${r.expanded === undefined ? '' : r.expanded ? '-' : '+'}] ${r.label} | ${r.description} | ${r.aria}`);
-      throw new Error(`${(e as Error).message}\nrows of "${viewName}":\n${dump.join('\n') || '  (none)'}`);
-    }
+    return waitFor(async () => (last = await this.rows(viewName)).find(want), timeoutMs, label, 250).catch((e: Error) => {
+      const dump = last.map((r) => `  [${r.level}] ${rowText(r)}`);
+      throw new Error(`${e.message}\nrows of "${viewName}":\n${dump.join('\n') || '  (none)'}`);
+    });
   }
 
   /** Clicks a row's inline action (hover reveals it); the button's aria-label starts with `title`. */

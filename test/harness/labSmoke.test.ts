@@ -4,6 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import {
   createLab,
@@ -17,7 +18,7 @@ import {
   type Lab,
   type LabServer,
 } from './opencodeLab';
-import { assertNoLeftovers, isAlive, toolChildrenOf } from './processes';
+import { assertNoLeftovers, descendantsOf, isAlive, killTree, toolChildrenOf, waitForExit } from './processes';
 import { findScenario, parseStep, PERMISSION_PROBE_COMMAND, QUESTION_OPTIONS, splitSteps, startFakeModel } from '../fixtures/fakeModel';
 
 interface Part {
@@ -149,6 +150,21 @@ describe('fake model (direct)', () => {
     const bad = await fetch(`${lab.model.url}/chat/completions`, { method: 'POST', body: '{nope' });
     assert.equal(bad.status, 400);
     await bad.text();
+  });
+});
+
+describe('processes', () => {
+  test('descendantsOf + killTree + waitForExit', async () => {
+    const sh = spawn('/bin/sh', ['-c', 'sleep 100 & sleep 101 & wait'], { stdio: 'ignore' });
+    const pid = sh.pid as number;
+    const kids = await waitFor(() => {
+      const d = descendantsOf(pid);
+      return d.length >= 2 ? d : undefined;
+    }, 5_000, 'two sleep children');
+    assert.deepEqual(kids.map((k) => k.args.join(' ')).sort(), ['sleep 100', 'sleep 101']);
+    killTree(pid, 'SIGTERM');
+    for (const p of [pid, ...kids.map((k) => k.pid)]) assert.ok(await waitForExit(p, 5_000), `pid ${p} still alive`);
+    assertNoLeftovers([pid, ...kids.map((k) => k.pid)]);
   });
 });
 

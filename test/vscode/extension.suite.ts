@@ -7,6 +7,8 @@ import * as vscode from 'vscode';
 import type { TestCase } from './runner';
 
 export const EXTENSION_ID = 'opencode-monitor.opencode-monitor';
+/** Run when contributed: they take no argument and ask nothing. */
+const SAFE_COMMANDS = ['opencodeMonitor.showLog', 'opencodeMonitor.refresh'];
 
 interface Manifest {
   version: string;
@@ -58,10 +60,10 @@ export const extensionCases: TestCase[] = [
     },
   },
   {
-    name: 'OpenCode: Show Log runs',
-    skip: () => (manifest().contributes?.commands?.some((c) => c.command === 'opencodeMonitor.showLog') ? undefined : 'not contributed'),
+    name: 'commands that need no argument and no input run: Show Log, Refresh',
     fn: async () => {
-      await vscode.commands.executeCommand('opencodeMonitor.showLog');
+      const contributed = new Set((manifest().contributes?.commands ?? []).map((c) => c.command));
+      for (const id of SAFE_COMMANDS) if (contributed.has(id)) await vscode.commands.executeCommand(id);
     },
   },
   {

@@ -10,7 +10,7 @@ import type { InstanceModel, SessionModel } from '../monitor/model';
 import type { LimitedSessionSource } from '../monitor/monitor';
 import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
-import { inferSession, type InferenceContext } from './inference';
+import { inferSession, isOpenAssistantMessage, type InferenceContext } from './inference';
 import { OpencodeDb, type DbState } from './opencodeDb';
 import { createProcessProbe, type ProcessProbe } from './processProbe';
 import { loadNodeSqlite, type SqliteLoad, type SqliteModule } from './sqlite';
@@ -62,6 +62,8 @@ interface Watch {
   fingerprint: string;
   /** Running bash part id → when it was first seen without a tool child. */
   missingSince: Map<string, number>;
+  /** What the last inference depended on besides the records (askers' pids and start times). */
+  inferredWith?: string;
   ownerId?: string;
   sharedNote?: string;
   mapped?: { instanceId: string; fingerprint: string; models: SessionModel[] };
@@ -229,7 +231,7 @@ export class DbSessionSource implements LimitedSessionSource {
       for (const [id, asker] of watch.askers) {
         const idle = now - asker.lastAsked;
         let keep = true;
-        if (asker.pid !== undefined && !this.probe.isAlive(asker.pid)) keep = false;
+        if (asker.pid !== undefined && !this.isSameProcess(asker)) keep = false;
         else if (asker.pid === undefined && idle > dropAfterMs) keep = false;
         else if (idle > reconfirmAfterMs) {
           // The monitor asks only when it rebuilds: a change event makes it ask again if it still cares.
@@ -261,7 +263,9 @@ export class DbSessionSource implements LimitedSessionSource {
     if (state === 'changed') for (const w of this.watches.values()) if (w.dataDir === dataDir) w.dirty = true;
     let changed = false;
     for (const watch of watches) {
+      let fresh = false;
       if (state === 'missing' || state === 'not-running' || state === 'incompatible' || state === 'error') {
+        fresh = watch.records.length > 0;
         watch.records = [];
         watch.dirty = true;
       } else if (watch.dirty && state !== 'busy') {
@@ -270,10 +274,16 @@ export class DbSessionSource implements LimitedSessionSource {
         if (result.state === 'ok') {
           watch.records = result.records;
           watch.dirty = false;
+          fresh = true;
         } else {
           this.noteState(dir, result.state === 'busy' ? 'busy' : 'error');
         }
       }
+      // Busy sessions change with time and processes alone (permission grace, heuristic).
+      const dependsOn = [...watch.askers.values()].map((a) => `${a.pid}@${a.startedAt}`).sort().join(',');
+      const busy = watch.records.some((r) => isOpenAssistantMessage(r.lastMessage));
+      if (!fresh && !busy && dependsOn === watch.inferredWith) continue;
+      watch.inferredWith = dependsOn;
       if (this.infer(watch, now)) changed = true;
     }
     return changed;
@@ -325,6 +335,12 @@ export class DbSessionSource implements LimitedSessionSource {
     watch.models = models;
     watch.fingerprint = fingerprint;
     return true;
+  }
+
+  /** Alive, and not a new process that got the pid. */
+  private isSameProcess(asker: Asker): boolean {
+    if (asker.pid === undefined || !this.probe.isAlive(asker.pid)) return false;
+    return asker.startedAt === undefined || this.probe.startTime(asker.pid) === asker.startedAt;
   }
 
   // ── Owners ───────────────────────────────────────────────────────────────

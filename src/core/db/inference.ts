@@ -46,13 +46,15 @@ export function inferSession(record: DbSessionRecord, instanceId: string, ctx: I
   if (busy) {
     for (const tool of record.tools) {
       runningTools.push(toRunningTool(tool));
+      // `pending` = the model is still streaming the call's input: nothing is asked or spawned yet.
+      const running = tool.status === 'running';
       if (tool.tool === 'question') {
-        const question = toQuestion(tool, session.id, tool.startedAt ?? fallbackAt);
+        const question = running ? toQuestion(tool, session.id, tool.startedAt ?? fallbackAt) : undefined;
         if (question) questions.push(question);
         continue;
       }
       if (tool.tool === 'task') continue; // its sub-agent session speaks for itself
-      const waiting = tool.tool === 'bash' ? ctx.bashWaiting(tool) : undefined;
+      const waiting = tool.tool === 'bash' && running ? ctx.bashWaiting(tool) : undefined;
       if (waiting === true) permissions.push(toPermission(tool, session.id, tool.startedAt ?? fallbackAt));
       else if (waiting === undefined && tool.startedAt !== undefined && ctx.now - tool.startedAt >= ctx.heuristicThresholdMs) {
         heuristicSince = Math.min(heuristicSince ?? Infinity, tool.startedAt);

@@ -1,4 +1,5 @@
 /** Builds the monitor with the machine's discovery: shared by the extension, the CLI and the daemon. */
+import { DbSessionSource } from '../db/dbSessionSource';
 import { Discovery } from '../discovery/discovery';
 import type { Logger } from '../log';
 import type { EndpointConfig, LimitedSessionSource } from './monitor';
@@ -11,7 +12,8 @@ export interface CreateMonitorOptions {
   localPassword?: string;
   discoveryIntervalMs?: number;
   heuristicThresholdMs?: number;
-  limitedSessions?: LimitedSessionSource;
+  /** Sessions of port-less TUIs; default: read from OpenCode's shared DB (`false` turns it off). */
+  limitedSessions?: LimitedSessionSource | false;
   /** Set false to watch configured endpoints only. */
   discoverLocal?: boolean;
 }
@@ -21,11 +23,13 @@ export function createMonitor(options: CreateMonitorOptions): Monitor {
     options.discoverLocal === false
       ? undefined
       : new Discovery({ logger: options.logger, intervalMs: options.discoveryIntervalMs, password: options.localPassword });
+  const db = options.limitedSessions === undefined && discovery ? new DbSessionSource({ logger: options.logger }) : undefined;
   return new Monitor({
     logger: options.logger,
     source: discovery,
     endpoints: options.endpoints,
-    limitedSessions: options.limitedSessions,
+    limitedSessions: db ?? (options.limitedSessions || undefined),
+    owned: db ? [db] : [],
     passwordFor: () => options.localPassword,
     heuristicThresholdMs: options.heuristicThresholdMs,
   });

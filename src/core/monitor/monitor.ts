@@ -70,6 +70,8 @@ export interface MonitorOptions {
   /** Idle sessions not updated for this long are not shown. */
   idleMaxAgeMs?: number;
   streamBackoff?: { initialMs?: number; maxMs?: number };
+  /** Services made for this monitor (e.g. the DB source): disposed with it, last. */
+  owned?: Array<{ dispose(): void | Promise<void> }>;
   now?: () => number;
 }
 
@@ -221,6 +223,7 @@ export class Monitor {
     await this.options.source?.dispose();
     await Promise.all([...this.entries.values()].map((e) => e.watcher?.dispose()));
     this.entries.clear();
+    for (const owned of [...(this.options.owned ?? [])].reverse()) await owned.dispose();
     this.changes.dispose();
   }
 

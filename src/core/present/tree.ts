@@ -69,6 +69,7 @@ export const ERROR_COLOR = 'problemsErrorIcon.foreground';
 export const nodeId = {
   instance: (instanceId: string) => `instance:${instanceId}`,
   notice: (instanceId: string) => `notice:${instanceId}`,
+  empty: (instanceId: string) => `empty:${instanceId}`,
   session: (sessionId: string) => `session:${sessionId}`,
   permission: (permissionId: string) => `permission:${permissionId}`,
   question: (questionId: string) => `question:${questionId}`,
@@ -127,6 +128,7 @@ export function presentTree(snapshot: MonitorSnapshot, now: number): PresentedTr
     const notice = noticeNode(instance, id);
     if (notice) childIds.push(add(notice));
     for (const session of (rootsOf.get(instance.id) ?? []).sort(byNewest)) childIds.push(addSession(session, id));
+    if (childIds.length === 0) childIds.push(add(emptyNode(instance, id)));
     add(instanceNode(instance, snapshot.sessions, childIds));
     rootIds.push(id);
   }
@@ -146,6 +148,7 @@ export function instanceDescription(instance: InstanceModel, sessions: readonly 
   if (own.length > 0 || instance.connection === 'connected') parts.push(`${busy}/${own.length} busy`);
   if (needs > 0) parts.push(`${needs} need${needs === 1 ? 's' : ''} you`);
   if (instance.connection === 'connecting') parts.push('connecting…');
+  if (instance.connection === 'limited') parts.push('not live');
   if (instance.connection === 'down') parts.push(instance.error ? `down: ${truncate(instance.error, 40)}` : 'down');
   return parts.join(' · ');
 }
@@ -173,7 +176,8 @@ function instanceNode(instance: InstanceModel, sessions: readonly SessionModel[]
     icon: instanceIcon(instance),
     contextValue: `instance+${instance.connection}`,
     tooltip: instanceTooltip(instance),
-    collapsible: childIds.length > 0 ? 'expanded' : 'none',
+    // Expanded even while empty: VS Code keeps a row that started as a leaf collapsed once it has children.
+    collapsible: 'expanded',
     ref: { instanceId: instance.id, ...(instance.url ? { url: instance.url } : {}) },
   };
 }
@@ -221,6 +225,23 @@ function noticeNode(instance: InstanceModel, parentId: string): PresentedNode | 
     collapsible: 'none',
     ...(needsPassword ? { command: { id: CommandId.setServerPassword, title: 'Set Server Password' } } : {}),
     ref: { instanceId: instance.id, ...(instance.url ? { url: instance.url } : {}) },
+  };
+}
+
+/** Says why an instance row has nothing under it. */
+function emptyNode(instance: InstanceModel, parentId: string): PresentedNode {
+  const connecting = instance.connection === 'connecting';
+  return {
+    id: nodeId.empty(instance.id),
+    kind: 'notice',
+    parentId,
+    childIds: [],
+    label: connecting ? 'Connecting…' : 'No recent sessions',
+    icon: connecting ? { id: 'loading~spin' } : { id: 'info' },
+    contextValue: 'empty',
+    tooltip: connecting ? 'Waiting for the server to answer.' : 'This OpenCode instance has no running or recent session.',
+    collapsible: 'none',
+    ref: { instanceId: instance.id },
   };
 }
 

@@ -36,6 +36,7 @@ interface Harness {
   clock: { now: number };
   alive: Set<number>;
   toolChild: Map<number, boolean | undefined>;
+  startTimes: Map<number, number>;
   dataDir: string;
   writer: DbWriter;
 }
@@ -49,16 +50,17 @@ function harness(s: SqliteModule, over: Partial<DbSessionSourceOptions> = {}): H
   const clock = { now: 1_795_290_500_000 };
   const alive = new Set<number>([100, 200, 300]);
   const toolChild = new Map<number, boolean | undefined>();
+  const startTimes = new Map<number, number>();
   const source = new DbSessionSource({
     logger,
     pollMs: 60_000, // the tests drive polls by hand
     now: () => clock.now,
     hasToolChild: (pid) => (toolChild.has(pid) ? toolChild.get(pid) : false),
-    processProbe: { isAlive: (pid) => alive.has(pid), startTime: () => clock.now - 3_600_000 },
+    processProbe: { isAlive: (pid) => alive.has(pid), startTime: (pid) => startTimes.get(pid) ?? 1_795_286_900_000 },
     ...over,
   });
   sources.push(source);
-  return { source, logger, clock, alive, toolChild, dataDir, writer };
+  return { source, logger, clock, alive, toolChild, startTimes, dataDir, writer };
 }
 
 function seedBusy(w: DbWriter, at: number, command = 'sleep 90'): void {
@@ -227,6 +229,19 @@ describe('DbSessionSource', () => {
       assert.equal(h.source.stats().openDatabases, 0);
       h.writer.close();
       if (process.platform === 'linux') assert.deepEqual(openFilesUnder(h.dataDir), []);
+    }),
+  );
+
+  it(
+    'a pid reused by another process is not the same TUI',
+    withSqlite((_t, s) => {
+      const h = harness(s);
+      seedBusy(h.writer, h.clock.now);
+      h.source.sessionsFor(instance(100, h.dataDir));
+      h.startTimes.set(100, h.clock.now); // pid 100 died and a new process got it
+      h.source.pollNow();
+      assert.equal(h.source.stats().watches, 0);
+      h.writer.close();
     }),
   );
 

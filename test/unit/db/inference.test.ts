@@ -133,6 +133,14 @@ describe('db inference: attention', () => {
     ]);
   });
 
+  it('a pending call (input still streaming) is neither a permission nor a question yet', () => {
+    const pendingBash = bash({ status: 'pending', startedAt: undefined });
+    const pendingQuestion: DbToolRow = { partId: 'q', messageId: 'm', tool: 'question', status: 'pending', input: { questions: [{ question: 'Q?', options: [] }] } };
+    const model = inferSession(record({ tools: [pendingBash, pendingQuestion] }), 'i', ctx({ now: T0 + 600_000, bashWaiting: () => true }));
+    assert.equal(model.needsAttention, false);
+    assert.equal(model.runningTools.length, 2);
+  });
+
   it('a running bash with its child is just running, however long', () => {
     const model = inferSession(record({ tools: [bash()] }), 'i', ctx({ now: T0 + 600_000 }));
     assert.equal(model.needsAttention, false);

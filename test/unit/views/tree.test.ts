@@ -43,7 +43,7 @@ describe('instance rows', () => {
     const tree = presentTree(makeSnapshot([instance], [makeSession({ needsAttention: true, attentionReason: 'heuristic', waitingSince: NOW - 240_000 })]), NOW);
     const row = node(tree, 'instance:pid:4242');
     assert.equal(row.label, 'web (no port)');
-    assert.equal(row.description, '1/1 busy · 1 needs you');
+    assert.equal(row.description, '1/1 busy · 1 needs you · not live');
     assert.equal(row.contextValue, 'instance+limited');
     assert.equal(row.icon.id, 'vm-outline');
     assert.equal(row.childIds[0], 'notice:pid:4242');
@@ -70,6 +70,16 @@ describe('instance rows', () => {
     for (const part of ['**PID:** 4242', '**Parent PID:** 7', '`ttys003`', '`http://127.0.0.1:52341`', '1\\.18\\.33', '`/w/a_b`', 'x\\*y']) {
       assert.ok(tip.includes(part), `${part} in ${tip}`);
     }
+  });
+
+  test('an instance without sessions says so (and stays expanded)', () => {
+    const tree = presentTree(makeSnapshot([makeInstance()], []), NOW);
+    assert.deepEqual(node(tree, 'instance:pid:4242').childIds, ['empty:pid:4242']);
+    assert.equal(node(tree, 'instance:pid:4242').collapsible, 'expanded');
+    assert.equal(node(tree, 'empty:pid:4242').label, 'No recent sessions');
+    const connecting = presentTree(makeSnapshot([makeInstance({ connection: 'connecting' })], []), NOW);
+    assert.equal(node(connecting, 'empty:pid:4242').label, 'Connecting…');
+    assert.equal(node(connecting, 'instance:pid:4242').description, 'connecting…');
   });
 
   test('endpoint instances show no port suffix', () => {

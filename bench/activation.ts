@@ -1,0 +1,171 @@
+/**
+ * Loads the production bundle in a plain Node process with a stub `vscode` module and times
+ * `require` + `activate()`: the extension's own share of activation, without VS Code around it.
+ * Prints one JSON line; run once per sample (a fresh process each time).
+ */
+import Module from 'node:module';
+
+interface DisposableLike {
+  dispose(): void;
+}
+
+/** Anything not stubbed below: callable, every property another stub, never a thenable. */
+function anything(name: string): any {
+  const fn = function () {
+    return anything(`${name}()`);
+  };
+  return new Proxy(fn, {
+    get(_target, key) {
+      if (key === 'then') return undefined;
+      if (key === Symbol.toPrimitive) return () => '';
+      if (key === Symbol.iterator) return undefined;
+      if (key === 'dispose') return () => undefined;
+      return anything(`${name}.${String(key)}`);
+    },
+    construct() {
+      return anything(`new ${name}`);
+    },
+  });
+}
+
+class EventEmitter<T> {
+  private listeners = new Set<(e: T) => void>();
+  readonly event = (listener: (e: T) => void): DisposableLike => {
+    this.listeners.add(listener);
+    return { dispose: () => void this.listeners.delete(listener) };
+  };
+  fire(e: T): void {
+    for (const l of [...this.listeners]) l(e);
+  }
+  dispose(): void {
+    this.listeners.clear();
+  }
+}
+
+class Disposable {
+  static from(...items: DisposableLike[]): Disposable {
+    return new Disposable(() => items.forEach((i) => i.dispose()));
+  }
+  constructor(private readonly fn: () => void = () => undefined) {}
+  dispose(): void {
+    this.fn();
+  }
+}
+
+const noopEvent = () => ({ dispose: () => undefined });
+const logChannel = () => ({
+  name: 'log',
+  logLevel: 2,
+  onDidChangeLogLevel: noopEvent,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  append: () => undefined,
+  appendLine: () => undefined,
+  replace: () => undefined,
+  clear: () => undefined,
+  show: () => undefined,
+  hide: () => undefined,
+  dispose: () => undefined,
+});
+
+const stub = {
+  EventEmitter,
+  Disposable,
+  TreeItem: class {
+    constructor(
+      public label: unknown,
+      public collapsibleState?: number,
+    ) {}
+  },
+  ThemeIcon: class {
+    constructor(
+      public id: string,
+      public color?: unknown,
+    ) {}
+  },
+  ThemeColor: class {
+    constructor(public id: string) {}
+  },
+  MarkdownString: class {
+    value = '';
+    constructor(value = '') {
+      this.value = value;
+    }
+    appendMarkdown(text: string) {
+      this.value += text;
+      return this;
+    }
+    appendText(text: string) {
+      this.value += text;
+      return this;
+    }
+    appendCodeblock(text: string) {
+      this.value += text;
+      return this;
+    }
+  },
+  TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
+  StatusBarAlignment: { Left: 1, Right: 2 },
+  ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
+  ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
+  LogLevel: { Off: 0, Trace: 1, Debug: 2, Info: 3, Warning: 4, Error: 5 },
+  Uri: { parse: (s: string) => ({ toString: () => s }), file: (s: string) => ({ fsPath: s, toString: () => `file://${s}` }) },
+  window: new Proxy(
+    {
+      createOutputChannel: logChannel,
+      createStatusBarItem: () => ({ show: () => undefined, hide: () => undefined, dispose: () => undefined }),
+      createTreeView: () => anything('treeView'),
+      terminals: [],
+      activeTerminal: undefined,
+      state: { focused: true },
+    } as Record<string, unknown>,
+    { get: (target, key: string) => (key in target ? target[key] : key.startsWith('onDid') ? noopEvent : anything(`window.${key}`)) },
+  ),
+  workspace: new Proxy(
+    {
+      getConfiguration: () => ({ get: (_key: string, fallback?: unknown) => fallback, has: () => false, inspect: () => undefined, update: async () => undefined }),
+      workspaceFolders: undefined,
+    } as Record<string, unknown>,
+    { get: (target, key: string) => (key in target ? target[key] : key.startsWith('onDid') ? noopEvent : anything(`workspace.${key}`)) },
+  ),
+  commands: { registerCommand: () => ({ dispose: () => undefined }), executeCommand: async () => undefined },
+  env: { clipboard: { writeText: async () => undefined } },
+};
+const vscode = new Proxy(stub as Record<string, unknown>, { get: (target, key: string) => (key in target ? target[key] : anything(`vscode.${key}`)) });
+
+const originalLoad = (Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown })._load;
+(Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown })._load = function (request: string, ...rest: unknown[]) {
+  if (request === 'vscode') return vscode;
+  return originalLoad.call(this, request, ...rest);
+};
+
+async function main(): Promise<void> {
+  const bundle = process.argv[2]!;
+  const context = {
+    subscriptions: [] as DisposableLike[],
+    secrets: { get: async () => undefined, store: async () => undefined, delete: async () => undefined, onDidChange: noopEvent },
+    globalState: { get: (_k: string, d?: unknown) => d, update: async () => undefined, keys: () => [], setKeysForSync: () => undefined },
+    workspaceState: { get: (_k: string, d?: unknown) => d, update: async () => undefined, keys: () => [] },
+    extension: { id: 'opencode-monitor.opencode-monitor', packageJSON: { version: '0.0.0-bench' } },
+    extensionPath: process.cwd(),
+    extensionUri: { fsPath: process.cwd() },
+    logUri: { fsPath: '/tmp' },
+  };
+  const t0 = performance.now();
+  const ext = require(bundle) as { activate(c: unknown): void; deactivate(): Promise<void> };
+  const t1 = performance.now();
+  ext.activate(context);
+  const t2 = performance.now();
+  await ext.deactivate();
+  for (const d of context.subscriptions) d.dispose();
+  process.stdout.write(JSON.stringify({ loadMs: t1 - t0, activateMs: t2 - t1, totalMs: t2 - t0 }) + '\n');
+  setImmediate(() => process.exit(0));
+}
+
+main().catch((error: unknown) => {
+  process.stdout.write(JSON.stringify({ error: error instanceof Error ? error.stack ?? error.message : String(error) }) + '\n');
+  process.exit(1);
+});

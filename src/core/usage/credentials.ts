@@ -1,0 +1,512 @@
+/**
+ * Finds an Anthropic OAuth access token that can read the subscription usage, strictly
+ * read-only: tokens are never refreshed, rewritten or copied (refresh tokens rotate, so a
+ * monitor that refreshed would log Claude Code / OpenCode out — docs: usage-apis.md §3).
+ *
+ * Sources, in order, each optional; the first token that has not expired wins:
+ *  1. Claude Code: `$CLAUDE_CONFIG_DIR/.credentials.json` or `~/.claude/.credentials.json`,
+ *     then on macOS the Keychain item `Claude Code-credentials[-<hash>]`;
+ *  2. OpenCode 1.x: `$XDG_DATA_HOME/opencode/auth.json` (default `~/.local/share/opencode`), `anthropic` OAuth entry;
+ *  3. OpenCode 2.x: the `credential` table of `opencode.db` (`$OPENCODE_DB`), through `node:sqlite`
+ *     when this Node has it.
+ * The token lives only inside a UsageCredential (a private field that JSON and inspect never show).
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { inspect } from 'node:util';
+import { z } from 'zod';
+import { loadNodeSqlite } from '../db/sqlite';
+import type { SqliteDatabase, SqliteLoad } from '../db/sqlite';
+import type { Logger } from '../log';
+import { nullLogger } from '../log';
+import type { Disposable } from '../util/events';
+import { Emitter } from '../util/events';
+import { redactSecrets } from './redact';
+
+export type CredentialSource = 'claude-code' | 'claude-code-keychain' | 'opencode-auth' | 'opencode-db';
+
+/** Why no usable token was found, in the codes of the model (most actionable wins). */
+export type CredentialAbsence = 'auth_not_found' | 'token_not_found' | 'missing_scope' | 'token_expired';
+
+export class UsageCredential {
+  readonly #token: string;
+
+  constructor(
+    token: string,
+    readonly source: CredentialSource,
+    /** ms since epoch, when the source says. */
+    readonly expiresAt?: number,
+  ) {
+    this.#token = token;
+  }
+
+  /** The bearer token, for the Authorization header only: never log, show or store it. */
+  bearer(): string {
+    return this.#token;
+  }
+
+  sameToken(other: UsageCredential | undefined): boolean {
+    return other !== undefined && other.#token === this.#token;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { source: this.source, expiresAt: this.expiresAt, token: '[redacted]' };
+  }
+
+  [inspect.custom](): string {
+    return `UsageCredential { source: '${this.source}', token: [redacted] }`;
+  }
+}
+
+export type CredentialLookup =
+  | { ok: true; credential: UsageCredential }
+  | { ok: false; reason: CredentialAbsence; source?: CredentialSource; expiresAt?: number; detail: string };
+
+/** Reads one generic password from the macOS Keychain: the secret, or undefined when absent. */
+export type KeychainReader = (service: string, account: string | undefined) => Promise<string | undefined>;
+
+export type ExecFileText = (file: string, args: string[], options: { timeout: number; maxBuffer: number }) => Promise<string>;
+
+export interface CredentialStoreOptions {
+  logger?: Logger;
+  /** Reads HOME, CLAUDE_CONFIG_DIR, XDG_DATA_HOME, OPENCODE_DB, USER; nothing else. */
+  env?: NodeJS.ProcessEnv;
+  platform?: NodeJS.Platform;
+  now?: () => number;
+  /** Defaults to `security find-generic-password` on macOS; never used elsewhere. */
+  keychain?: KeychainReader;
+  loadSqlite?: () => SqliteLoad;
+  /** How often the credential files are stat-ed for changes. Default 5 s. */
+  watchIntervalMs?: number;
+  /** A token this close to its expiry counts as expired. Default 60 s. */
+  expirySkewMs?: number;
+}
+
+export interface CredentialProvider {
+  resolve(): Promise<CredentialLookup>;
+  /** Fires when a credential file changed (content, appeared, vanished). */
+  onDidChange(listener: () => void): Disposable;
+}
+
+export const KEYCHAIN_SERVICE = 'Claude Code-credentials';
+const MAX_FILE_BYTES = 1024 * 1024;
+const KEYCHAIN_NOT_FOUND = 44;
+const KEYCHAIN_RETRY_MS = 3600_000;
+
+type SourceResult =
+  | { kind: 'none' }
+  | { kind: 'unusable'; reason: 'token_not_found' | 'missing_scope'; detail: string }
+  | { kind: 'token'; token: string; expiresAt?: number };
+
+export interface CredentialPaths {
+  claudeCredentials: string;
+  claudeConfigDir?: string;
+  opencodeAuth: string;
+  opencodeDb: string;
+}
+
+/** Where the credential files are for this environment (xdg-basedir: an empty variable is unset). */
+export function credentialPaths(env: NodeJS.ProcessEnv = process.env): CredentialPaths {
+  const home = env.HOME || os.homedir();
+  const claudeConfigDir = env.CLAUDE_CONFIG_DIR || undefined;
+  const dataDir = env.XDG_DATA_HOME ? path.join(env.XDG_DATA_HOME, 'opencode') : path.join(home, '.local', 'share', 'opencode');
+  const db = env.OPENCODE_DB && path.isAbsolute(env.OPENCODE_DB) ? env.OPENCODE_DB : path.join(dataDir, 'opencode.db');
+  return {
+    claudeCredentials: path.join(claudeConfigDir ?? path.join(home, '.claude'), '.credentials.json'),
+    ...(claudeConfigDir ? { claudeConfigDir } : {}),
+    opencodeAuth: path.join(dataDir, 'auth.json'),
+    opencodeDb: db,
+  };
+}
+
+/** Service names Claude Code uses: with CLAUDE_CONFIG_DIR it appends the first 8 hex of sha256(dir). */
+export function keychainServices(claudeConfigDir: string | undefined): string[] {
+  if (!claudeConfigDir) return [KEYCHAIN_SERVICE];
+  const hash = createHash('sha256').update(claudeConfigDir).digest('hex').slice(0, 8);
+  return [`${KEYCHAIN_SERVICE}-${hash}`, KEYCHAIN_SERVICE];
+}
+
+/** True when `expiresAt` (ms) is past, or within `skewMs` of now. Unknown expiry: not expired. */
+export function isExpired(expiresAt: number | undefined, now: number, skewMs = 60_000): boolean {
+  return expiresAt !== undefined && expiresAt - skewMs <= now;
+}
+
+export class CredentialStore implements CredentialProvider {
+  readonly paths: CredentialPaths;
+  private readonly logger: Logger;
+  private readonly platform: NodeJS.Platform;
+  private readonly now: () => number;
+  private readonly keychain: KeychainReader | undefined;
+  private readonly account: string | undefined;
+  private readonly loadSqlite: () => SqliteLoad;
+  private readonly watchIntervalMs: number;
+  private readonly skewMs: number;
+  private readonly changes = new Emitter<void>();
+  private readonly notes = new Set<string>();
+  private keychainBlockedUntil = 0;
+  private signatures = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+  private disposed = false;
+
+  constructor(options: CredentialStoreOptions = {}) {
+    const env = options.env ?? process.env;
+    this.paths = credentialPaths(env);
+    this.logger = options.logger ?? nullLogger;
+    this.platform = options.platform ?? process.platform;
+    this.now = options.now ?? Date.now;
+    this.keychain = this.platform === 'darwin' ? (options.keychain ?? securityKeychainReader()) : undefined;
+    this.account = env.USER || safeUsername();
+    this.loadSqlite = options.loadSqlite ?? (() => loadNodeSqlite());
+    this.watchIntervalMs = options.watchIntervalMs ?? 5_000;
+    this.skewMs = options.expirySkewMs ?? 60_000;
+  }
+
+  /** The files read (for humans and for grouping processes that share a poller). */
+  files(): string[] {
+    return [this.paths.claudeCredentials, this.paths.opencodeAuth, this.paths.opencodeDb];
+  }
+
+  onDidChange(listener: () => void): Disposable {
+    return this.changes.event(listener);
+  }
+
+  /**
+   * Stat-polls the JSON credential files. Polling, not fs.watch: they are replaced by rename,
+   * their folders may not exist yet, and a few stats every 5 s cost nothing. The Keychain and the
+   * DB have no cheap change signal; they are re-read on every resolve().
+   */
+  start(): void {
+    if (this.timer || this.disposed) return;
+    this.signatures = this.currentSignatures();
+    this.timer = setInterval(() => this.checkFiles(), this.watchIntervalMs);
+    this.timer.unref();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.changes.dispose();
+  }
+
+  async resolve(): Promise<CredentialLookup> {
+    const now = this.now();
+    const sources: Array<[CredentialSource, () => Promise<SourceResult>]> = [
+      ['claude-code', () => this.readClaudeFile()],
+      ...(this.keychain ? ([['claude-code-keychain', () => this.readKeychain()]] as Array<[CredentialSource, () => Promise<SourceResult>]>) : []),
+      ['opencode-auth', () => this.readOpencodeAuth()],
+      ['opencode-db', () => Promise.resolve(this.readOpencodeDb())],
+    ];
+    let expired: { source: CredentialSource; expiresAt?: number } | undefined;
+    let unusable: { source: CredentialSource; reason: 'token_not_found' | 'missing_scope'; detail: string } | undefined;
+    for (const [source, read] of sources) {
+      let result: SourceResult;
+      try {
+        result = await read();
+      } catch (error) {
+        this.note(`${source}:error`, `usage credentials: cannot read ${source}: ${describe(error)}`);
+        continue;
+      }
+      if (result.kind === 'token') {
+        if (!isExpired(result.expiresAt, now, this.skewMs)) {
+          return { ok: true, credential: new UsageCredential(result.token, source, result.expiresAt) };
+        }
+        expired ??= { source, ...(result.expiresAt !== undefined ? { expiresAt: result.expiresAt } : {}) };
+      } else if (result.kind === 'unusable') {
+        // A token without the scope is more telling than a broken entry.
+        if (!unusable || (unusable.reason === 'token_not_found' && result.reason === 'missing_scope')) unusable = { source, reason: result.reason, detail: result.detail };
+      }
+    }
+    if (expired) {
+      const when = expired.expiresAt !== undefined ? ` at ${new Date(expired.expiresAt).toISOString()}` : '';
+      return {
+        ok: false,
+        reason: 'token_expired',
+        source: expired.source,
+        ...(expired.expiresAt !== undefined ? { expiresAt: expired.expiresAt } : {}),
+        detail: `the Claude token from ${sourceLabel(expired.source)} expired${when}; open Claude Code (or OpenCode) to refresh it`,
+      };
+    }
+    if (unusable) return { ok: false, reason: unusable.reason, source: unusable.source, detail: unusable.detail };
+    return { ok: false, reason: 'auth_not_found', detail: 'no Claude sign-in found (Claude Code or OpenCode)' };
+  }
+
+  // ── sources ───────────────────────────────────────────────────────────────
+
+  private async readClaudeFile(): Promise<SourceResult> {
+    const text = await readSmallFile(this.paths.claudeCredentials);
+    return text === undefined ? { kind: 'none' } : fromClaudeJson(text, this.paths.claudeCredentials);
+  }
+
+  private async readKeychain(): Promise<SourceResult> {
+    if (!this.keychain || this.now() < this.keychainBlockedUntil) return { kind: 'none' };
+    for (const service of keychainServices(this.paths.claudeConfigDir)) {
+      let secret: string | undefined;
+      try {
+        secret = await this.keychain(service, this.account);
+      } catch (error) {
+        // Denied or locked: asking again every poll could pop a dialog each time.
+        this.keychainBlockedUntil = this.now() + KEYCHAIN_RETRY_MS;
+        this.note('keychain', `usage credentials: cannot read the Keychain item "${service}" (${describe(error)}); not trying again for an hour`);
+        return { kind: 'none' };
+      }
+      if (secret !== undefined) return fromClaudeJson(decodeKeychainValue(secret), `Keychain item "${service}"`);
+    }
+    return { kind: 'none' };
+  }
+
+  private async readOpencodeAuth(): Promise<SourceResult> {
+    const file = this.paths.opencodeAuth;
+    const text = await readSmallFile(file);
+    if (text === undefined) return { kind: 'none' };
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return { kind: 'unusable', reason: 'token_not_found', detail: `${file} is not valid JSON` };
+    }
+    const parsed = AuthFile.safeParse(value);
+    if (!parsed.success) return { kind: 'unusable', reason: 'token_not_found', detail: `${file} has an unexpected shape` };
+    return fromOauthEntry(parsed.data.anthropic, `the anthropic entry of ${file}`);
+  }
+
+  /** Skipped quietly without node:sqlite, without the DB, or while no OpenCode has it open. */
+  private readOpencodeDb(): SourceResult {
+    const file = this.paths.opencodeDb;
+    if (!fs.existsSync(file)) return { kind: 'none' };
+    // Opening a WAL database nobody has open would create its -wal/-shm files: not read-only.
+    if (isWalDatabase(file) && !fs.existsSync(`${file}-wal`)) return { kind: 'none' };
+    const loaded = this.loadSqlite();
+    if (!loaded.sqlite) {
+      this.note('sqlite', `usage credentials: OpenCode 2.x credentials not read: ${loaded.reason}`, 'debug');
+      return { kind: 'none' };
+    }
+    let db: SqliteDatabase | undefined;
+    try {
+      db = new loaded.sqlite.DatabaseSync(file, { readOnly: true, timeout: 1_000 });
+      const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'credential'").get();
+      if (!table) return { kind: 'none' };
+      const rows = db
+        .prepare("SELECT value FROM credential WHERE integration_id = 'anthropic' ORDER BY CASE WHEN active THEN 0 ELSE 1 END, time_updated DESC")
+        .all() as Array<{ value?: unknown }>;
+      let first: SourceResult = { kind: 'none' };
+      for (const row of rows) {
+        let value: unknown;
+        try {
+          value = typeof row.value === 'string' ? JSON.parse(row.value) : undefined;
+        } catch {
+          value = undefined;
+        }
+        const result = fromOauthEntry(value, `the anthropic credential in ${file}`);
+        if (result.kind === 'token') return result;
+        if (first.kind === 'none') first = result;
+      }
+      return first;
+    } catch (error) {
+      this.note('db', `usage credentials: cannot read ${file}: ${describe(error)}`, 'debug');
+      return { kind: 'none' };
+    } finally {
+      try {
+        db?.close();
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  // ── change detection ──────────────────────────────────────────────────────
+
+  private currentSignatures(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const file of [this.paths.claudeCredentials, this.paths.opencodeAuth]) out.set(file, signature(file));
+    return out;
+  }
+
+  private checkFiles(): void {
+    if (this.disposed) return;
+    const next = this.currentSignatures();
+    const changed = [...next].some(([file, sig]) => this.signatures.get(file) !== sig);
+    this.signatures = next;
+    if (changed) this.changes.fire(undefined, (error) => this.logger.error(`usage credentials listener failed: ${describe(error)}`));
+  }
+
+  private note(key: string, message: string, level: 'debug' | 'warn' = 'warn'): void {
+    if (this.notes.has(key)) return;
+    this.notes.add(key);
+    this.logger[level](message);
+  }
+}
+
+// ── parsing ─────────────────────────────────────────────────────────────────
+
+const Expiry = z.union([z.number(), z.string()]).nullable().optional();
+
+const ClaudeFile = z.looseObject({
+  claudeAiOauth: z
+    .looseObject({
+      accessToken: z.unknown().optional(),
+      expiresAt: Expiry,
+      scopes: z.array(z.unknown()).nullable().optional(),
+    })
+    .nullable()
+    .optional(),
+});
+
+const AuthFile = z.looseObject({ anthropic: z.unknown().optional() });
+
+const OauthEntry = z.looseObject({
+  type: z.string().optional(),
+  access: z.unknown().optional(),
+  expires: Expiry,
+});
+
+function fromClaudeJson(text: string, where: string): SourceResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: 'unusable', reason: 'token_not_found', detail: `${where} is not valid JSON` };
+  }
+  const parsed = ClaudeFile.safeParse(value);
+  if (!parsed.success) return { kind: 'unusable', reason: 'token_not_found', detail: `${where} has an unexpected shape` };
+  const oauth = parsed.data.claudeAiOauth;
+  if (!oauth) return { kind: 'none' }; // e.g. only MCP logins: no Claude.ai sign-in here
+  const token = oauth.accessToken;
+  if (typeof token !== 'string' || token.trim() === '') return { kind: 'unusable', reason: 'token_not_found', detail: `${where} has no access token` };
+  // Old files have no scopes: allowed. Inference-only tokens (`claude setup-token`) would get 403.
+  if (Array.isArray(oauth.scopes) && !oauth.scopes.includes('user:profile')) {
+    return { kind: 'unusable', reason: 'missing_scope', detail: `the token in ${where} lacks the user:profile scope; sign in again with \`claude\`` };
+  }
+  const expiresAt = normalizeEpochMs(oauth.expiresAt);
+  return { kind: 'token', token: token.trim(), ...(expiresAt !== undefined ? { expiresAt } : {}) };
+}
+
+function fromOauthEntry(value: unknown, where: string): SourceResult {
+  if (value === undefined || value === null) return { kind: 'none' };
+  const parsed = OauthEntry.safeParse(value);
+  if (!parsed.success) return { kind: 'unusable', reason: 'token_not_found', detail: `${where} has an unexpected shape` };
+  // API keys cannot read the subscription usage: as if there were no sign-in.
+  if (parsed.data.type !== 'oauth') return { kind: 'none' };
+  const token = parsed.data.access;
+  if (typeof token !== 'string' || token.trim() === '') return { kind: 'unusable', reason: 'token_not_found', detail: `${where} has no access token` };
+  const expiresAt = normalizeEpochMs(parsed.data.expires);
+  return { kind: 'token', token: token.trim(), ...(expiresAt !== undefined ? { expiresAt } : {}) };
+}
+
+/** ms since epoch from ms, seconds or an ISO string; 0 and garbage mean "unknown". */
+export function normalizeEpochMs(value: unknown): number | undefined {
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value);
+    if (!Number.isFinite(n)) {
+      const ms = Date.parse(value);
+      return Number.isFinite(ms) ? ms : undefined;
+    }
+    value = n;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) return undefined;
+  return value < 1e12 ? value * 1000 : value;
+}
+
+/** `security -w` prints the secret as hex when it holds non-printable bytes. */
+function decodeKeychainValue(raw: string): string {
+  const text = raw.trim();
+  if (text.startsWith('{') || !/^(?:[0-9a-f]{2})+$/i.test(text)) return text;
+  return Buffer.from(text, 'hex').toString('utf8');
+}
+
+// ── I/O helpers ─────────────────────────────────────────────────────────────
+
+async function readSmallFile(file: string): Promise<string | undefined> {
+  let handle: fs.promises.FileHandle;
+  try {
+    handle = await fs.promises.open(file, 'r');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
+    throw error;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) return undefined;
+    if (st.size > MAX_FILE_BYTES) throw new Error(`${file} is larger than ${MAX_FILE_BYTES} bytes`);
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+function signature(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+/** SQLite header bytes 18–19 are 2 in WAL mode. */
+function isWalDatabase(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const header = Buffer.alloc(20);
+    if (fs.readSync(fd, header, 0, 20, 0) < 20) return false;
+    return header[18] === 2 && header[19] === 2;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** The default KeychainReader: `security` with an argument array (no shell), 5 s deadline. */
+export function securityKeychainReader(run: ExecFileText = execFileText): KeychainReader {
+  return async (service, account) => {
+    const args = ['find-generic-password', '-s', service, ...(account ? ['-a', account] : []), '-w'];
+    try {
+      return await run('security', args, { timeout: 5_000, maxBuffer: MAX_FILE_BYTES });
+    } catch (error) {
+      if ((error as { code?: unknown }).code === KEYCHAIN_NOT_FOUND) return undefined;
+      // Our own message: the child's error could quote its output.
+      throw new Error(`security exited with ${String((error as { code?: unknown }).code ?? 'an error')}`);
+    }
+  };
+}
+
+function execFileText(file: string, args: string[], options: { timeout: number; maxBuffer: number }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { ...options, encoding: 'utf8', windowsHide: true }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+  });
+}
+
+export function sourceLabel(source: CredentialSource): string {
+  switch (source) {
+    case 'claude-code':
+      return 'Claude Code';
+    case 'claude-code-keychain':
+      return 'the Claude Code Keychain item';
+    case 'opencode-auth':
+      return "OpenCode's auth.json";
+    case 'opencode-db':
+      return "OpenCode's database";
+  }
+}
+
+function safeUsername(): string | undefined {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
+
+function errnoCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function describe(error: unknown): string {
+  return redactSecrets(error instanceof Error ? error.message : String(error));
+}
