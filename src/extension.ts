@@ -40,7 +40,13 @@ export function activate(context: vscode.ExtensionContext): void {
   services.add(new Notifications(monitor, config, terminals, log));
   services.add(new LegacyFiles(monitor, config, log));
   services.add(registerCommands({ monitor, log, config, passwords, terminals, tree, extensionId: context.extension.id }));
-  services.add(config.onDidChange(offerReload));
+  services.add(
+    config.onDidChange((e) => {
+      if (!e.affects('discovery') && !e.affects('heuristicThreshold')) return;
+      const c = config.current;
+      monitor.setTuning({ discoveryIntervalMs: c.discoveryIntervalMs, heuristicThresholdMs: c.heuristicThresholdMs });
+    }),
+  );
 
   // Don't wait: the first scan only decides between "looking…" and "nothing found".
   void monitor.settle(SETTLE_TIMEOUT_MS).then(
@@ -74,14 +80,6 @@ function startMonitor(config: Config, log: Logger): { monitor: Monitor; error?: 
     log.error(`cannot discover OpenCode processes: ${message}; watching configured servers only`);
     return { monitor: createMonitor({ ...options, discoverLocal: false }).start(), error: `Cannot look for OpenCode processes: ${message}` };
   }
-}
-
-/** The monitor takes these at creation only. */
-function offerReload(e: ConfigChange): void {
-  if (!e.affects('discovery') && !e.affects('heuristicThreshold')) return;
-  void vscode.window.showInformationMessage('Reload the window to apply the new OpenCode Monitor setting.', 'Reload Window').then((choice) => {
-    if (choice) void vscode.commands.executeCommand('workbench.action.reloadWindow');
-  });
 }
 
 /**

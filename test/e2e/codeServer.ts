@@ -71,6 +71,37 @@ export interface CodeServer {
   stop(): Promise<void>;
 }
 
+// If this process exits or is signalled before stop(), kill the (detached) groups anyway and
+// remove the temp dirs registered with removeOnExit.
+const liveGroups = new Set<number>();
+const tempDirs = new Set<string>();
+let exitHooked = false;
+
+function killLiveGroupsSync(): void {
+  for (const pid of liveGroups) signalPid(-pid, 'SIGKILL');
+  liveGroups.clear();
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+export function removeOnExit(dir: string): void {
+  hookExit();
+  tempDirs.add(dir);
+}
+
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', killLiveGroupsSync);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      killLiveGroupsSync();
+      process.removeListener(sig, onSignal);
+      process.kill(process.pid, sig);
+    };
+    process.on(sig, onSignal);
+  }
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -140,6 +171,8 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   child.on('exit', (code, sig) => (exited = `exited (code ${code}, signal ${sig})`));
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not spawn code-server');
+  hookExit();
+  liveGroups.add(pid);
   const url = `http://127.0.0.1:${port}`;
 
   let stopping: Promise<void> | undefined;
@@ -198,6 +231,7 @@ async function stopGroup(pid: number, marker: string): Promise<void> {
   while (groupAlive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   if (groupAlive()) signalPid(-pid, 'SIGKILL');
   await waitForExit(pid, 5000);
+  liveGroups.delete(pid);
   await killMarked(marker);
 }
 

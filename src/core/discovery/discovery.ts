@@ -105,7 +105,7 @@ type Entry = { key: string; json: string; instance: DiscoveredInstance };
 
 export class Discovery {
   private readonly scanner: ProcessScanner;
-  private readonly intervalMs: number;
+  private intervalMs: number;
   private readonly logger: Logger;
   private readonly probe: ProbeFn;
   private readonly probeTimeoutMs: number;
@@ -138,6 +138,11 @@ export class Discovery {
   /** The instances as last published (after a scan or a probe), by pid. */
   get instances(): DiscoveredInstance[] {
     return [...this.current.values()].map((e) => e.instance);
+  }
+
+  /** Takes effect from the next pause between scans. */
+  setIntervalMs(ms: number): void {
+    this.intervalMs = ms;
   }
 
   /** Starts the loop: a scan now, then one intervalMs after each scan ends. */

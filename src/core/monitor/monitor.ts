@@ -37,6 +37,7 @@ export interface InstanceSource {
   start(): void;
   dispose(): void | Promise<void>;
   scanNow(): Promise<unknown>;
+  setIntervalMs?(ms: number): void;
 }
 
 export interface EndpointConfig {
@@ -107,6 +108,7 @@ export class Monitor {
   private subscriptions: Disposable[] = [];
   private heuristicTimer: NodeJS.Timeout | undefined;
   private lastChangeAt: number;
+  private heuristicThresholdMs: number;
   private disposed = false;
   private readonly now: () => number;
 
@@ -114,6 +116,7 @@ export class Monitor {
     this.now = options.now ?? Date.now;
     this.lastChangeAt = this.now();
     this.endpoints = options.endpoints ?? [];
+    this.heuristicThresholdMs = options.heuristicThresholdMs ?? 5_000;
     this.coalescer = new ChangeCoalescer((change) => this.emit(change), options.coalesceMs ?? 50, this.now);
   }
 
@@ -165,6 +168,15 @@ export class Monitor {
   setEndpoints(endpoints: EndpointConfig[]): void {
     this.endpoints = endpoints;
     this.syncEntries();
+  }
+
+  /** Settings that may change while running. */
+  setTuning(tuning: { heuristicThresholdMs?: number; discoveryIntervalMs?: number }): void {
+    if (tuning.discoveryIntervalMs !== undefined) this.options.source?.setIntervalMs?.(tuning.discoveryIntervalMs);
+    if (tuning.heuristicThresholdMs !== undefined && tuning.heuristicThresholdMs !== this.heuristicThresholdMs) {
+      this.heuristicThresholdMs = tuning.heuristicThresholdMs;
+      this.invalidate({ sessions: this.snapshot().sessions.map((s) => s.id) });
+    }
   }
 
   setUsage(usage: UsageModel | undefined): void {
@@ -341,7 +353,7 @@ export class Monitor {
 
   private build(): MonitorSnapshot {
     const now = this.now();
-    const threshold = this.options.heuristicThresholdMs ?? 5_000;
+    const threshold = this.heuristicThresholdMs;
     const entries = [...this.entries.values()].sort((a, b) => a.firstSeen - b.firstSeen || a.id.localeCompare(b.id));
     // Which server owns each session: the one that runs it now (or did last), else one in its folder.
     const owners = new Map<string, { entry: Entry; activeAt: number; cwdMatch: boolean }>();
