@@ -180,15 +180,20 @@ async function dropMonitor(): Promise<void> {
   await m?.dispose();
 }
 
+/** [end time, duration] of every discovery scan of the current lab monitor (performance.now ms). */
+let scans: Array<[number, number]> = [];
+
 function labMonitor(home: string): { monitor: Monitor; scanMs: number[] } {
   const inner = new LinuxProcessScanner({ logger });
   const scanMs: number[] = [];
+  scans = [];
   // Only the lab's processes: other OpenCode processes on this machine are not part of the bench.
   const scanner = {
     scan: async () => {
       const t = performance.now();
       const all = await inner.scan();
       scanMs.push(performance.now() - t);
+      scans.push([performance.now(), performance.now() - t]);
       return all.filter((p) => p.home === home);
     },
   };
@@ -239,7 +244,7 @@ function breakdown(requests: RecordedRequest[], t0: number) {
   const first = (test: (r: RecordedRequest) => boolean) => requests.find(test);
   const lastDone = Math.max(...requests.filter((r) => !r.path.endsWith('/event')).map((r) => r.doneAt ?? r.headersAt ?? r.createdAt));
   return {
-    firstProbeAt: rel(first((r) => r.path.endsWith('/global/health'))?.createdAt),
+    firstHealthAt: rel(first((r) => r.path.endsWith('/global/health'))?.createdAt),
     firstStreamAt: rel(first((r) => r.path.endsWith('/event'))?.createdAt),
     lastStreamOpenAt: rel(Math.max(...requests.filter((r) => r.path.endsWith('/event')).map((r) => r.headersAt ?? 0))),
     firstListAt: rel(first((r) => r.path.endsWith('/session'))?.createdAt),
@@ -459,7 +464,10 @@ serve({
     const used = process.cpuUsage(c0);
     const wall = performance.now() - t0;
     const after = monitor!.stats();
+    const inWindow = scans.filter(([end]) => end >= t0);
     return {
+      discoveryScans: inWindow.length,
+      discoveryScanWallMs: inWindow.reduce((n, [, d]) => n + d, 0),
       cpuMs: (used.user + used.system) / 1000,
       userMs: used.user / 1000,
       systemMs: used.system / 1000,
@@ -492,6 +500,17 @@ serve({
     await waitEvents(events, timeoutMs);
     await sleep(200); // the last coalesced change
     return { heapUsed: gcHeap(), events: watchers().reduce((n, w) => n + w.stats.events, 0), changes };
+  },
+  /** Requests to one port while recording (e.g. discovery's probes of a new server), in wall ms. */
+  record: ({ on, port }: { on: boolean; port?: number }) => {
+    if (on) {
+      startRecording();
+      return [];
+    }
+    const all = stopRecording();
+    return all
+      .filter((r) => port === undefined || r.origin.endsWith(`:${port}`))
+      .map((r) => ({ request: `${r.method} ${r.path}`, createdAt: performance.timeOrigin + r.createdAt, doneAt: r.doneAt === undefined ? undefined : performance.timeOrigin + r.doneAt, status: r.status, error: r.error }));
   },
   eventCount: () => watchers().reduce((n, w) => n + w.stats.events, 0),
   drop: async () => {

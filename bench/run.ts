@@ -14,10 +14,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import * as esbuild from 'esbuild';
-import { request as undiciRequest } from 'undici';
 import { createLab, createSession, getJson, promptAsync, waitFor } from '../test/harness/opencodeLab';
 import type { Lab, LabServer } from '../test/harness/opencodeLab';
 import { hasTmux, opencodeBinary, TuiSession } from '../test/integration/db/tui';
+import { firstAnswer } from '../test/hardening/support/firstAnswer';
 import { call } from './ipc';
 import { fmt, fmtSummary, round, summarize, wallMs } from './stats';
 import type { Summary } from './stats';
@@ -61,7 +61,9 @@ interface Results {
 const children = new Set<ChildProcess>();
 
 function forkChild(script: string, execArgv: string[] = []): ChildProcess {
-  const child = fork(path.join(__dirname, script), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // OCM_BENCH_PROFILE=<dir>: a V8 CPU profile of the monitor's process, to see where its time goes.
+  const profile = script === 'monitorChild.js' && process.env.OCM_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.OCM_BENCH_PROFILE}`] : [];
+  const child = fork(path.join(__dirname, script), [], { execArgv: [...execArgv, ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
@@ -94,42 +96,6 @@ function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-/** Wall time of the first 200 from GET /global/health on a port: probes every 20 ms, each with its own socket. */
-function firstAnswer(port: number, timeoutMs: number): { at: Promise<number>; stop(): void } {
-  let done = false;
-  let timer: NodeJS.Timeout | undefined;
-  const at = new Promise<number>((resolve, reject) => {
-    const deadline = setTimeout(() => {
-      done = true;
-      clearInterval(timer);
-      reject(new Error(`port ${port} never answered`));
-    }, timeoutMs);
-    timer = setInterval(() => {
-      if (done) return;
-      undiciRequest(`http://127.0.0.1:${port}/global/health`, { reset: true, signal: AbortSignal.timeout(400) })
-        .then(async (res) => {
-          await res.body.text();
-          const t = wallMs();
-          if (res.statusCode === 200 && !done) {
-            done = true;
-            clearInterval(timer);
-            clearTimeout(deadline);
-            resolve(t);
-          }
-        })
-        .catch(() => undefined);
-    }, 20);
-  });
-  at.catch(() => undefined);
-  return {
-    at,
-    stop: () => {
-      done = true;
-      clearInterval(timer);
-    },
-  };
 }
 
 function ratio(a: Summary, b: Summary): number {
@@ -383,19 +349,25 @@ async function benchLab(results: Results): Promise<void> {
 
     log(`new server answers → connected in the model × ${NEW_SERVER_REPS}`);
     const newServer: number[] = [];
-    const newServerSeen: number[] = [];
+    const newServerTimelines: unknown[] = [];
     for (let i = 0; i < NEW_SERVER_REPS; i++) {
       const port = await freePort();
       const prober = firstAnswer(port, 60_000);
+      await call(mon, 'record', { on: true });
       const server = await lab.startServer({ name: `late${i}`, port });
       extras.push(server);
       const answeredAt = await prober.at;
       prober.stop();
       const times = await call<{ firstAt: number; connectedAt?: number } | null>(mon, 'instanceTimes', { id: `pid:${server.pid}`, want: 'connected', timeoutMs: 15_000 });
-      if (times?.connectedAt !== undefined) {
-        newServer.push(times.connectedAt - answeredAt);
-        newServerSeen.push(times.firstAt - answeredAt);
-      } else results.notes.push(`new server ${i}: not connected in the model within 15 s of answering`);
+      const requests = await call<Array<{ request: string; createdAt: number; doneAt?: number; status?: number; error?: string }>>(mon, 'record', { on: false, port });
+      // Where the time went: the monitor's requests to the new port, relative to its first answer.
+      newServerTimelines.push({
+        processInModelMs: times ? round(times.firstAt - answeredAt) : null,
+        connectedMs: times?.connectedAt !== undefined ? round(times.connectedAt - answeredAt) : null,
+        requests: requests.map((r) => ({ request: r.request, sentMs: round(r.createdAt - answeredAt), doneMs: r.doneAt === undefined ? null : round(r.doneAt - answeredAt), status: r.status ?? null, error: r.error ?? null })),
+      });
+      if (times?.connectedAt !== undefined) newServer.push(times.connectedAt - answeredAt);
+      else results.notes.push(`new server ${i}: not connected in the model within 15 s of answering`);
       await server.stop();
       await sleep(1_500);
     }
@@ -425,7 +397,7 @@ async function benchLab(results: Results): Promise<void> {
     results.figures.promptToBusy = { monitor: summarize(promptMonitor), floor: summarize(promptFloor), delta: summarize(promptDelta) };
     results.figures.eventToChange = { all: summarize(eventToChange), busyLab: summarize(quietLatency), duringPrompts: summarize(promptLatency) };
     results.figures.cpu = { idle: idleCpu, busy: busyCpu, busySummaryAfter: stillBusy };
-    results.figures.newServer = { connected: summarize(newServer), firstSeen: summarize(newServerSeen) };
+    results.figures.newServer = { connected: summarize(newServer), timelines: newServerTimelines };
     results.figures.tui = summarize(tui);
   } finally {
     log('stopping the lab');
@@ -504,7 +476,17 @@ function machine(): Record<string, unknown> {
     memoryGiB: round(os.totalmem() / 1024 ** 3, 1),
     os: `${os.type()} ${kernel}`,
     loadAvgAtStart: os.loadavg().map((v) => round(v, 2)),
+    // Discovery reads /proc for every process: their number drives its idle cost.
+    processesAtStart: processCount(),
   };
+}
+
+function processCount(): number | undefined {
+  try {
+    return fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).length;
+  } catch {
+    return undefined;
+  }
 }
 
 function writeReadme(results: Results, text: string): void {
@@ -552,6 +534,7 @@ async function main(): Promise<void> {
   }
   results.durationS = Math.round((Date.now() - startedAt) / 1000);
   (results.machine as Record<string, unknown>).loadAvgAtEnd = os.loadavg().map((v) => round(v, 2));
+  (results.machine as Record<string, unknown>).processesAtEnd = processCount();
   judge(results);
   const text = table(results);
   process.stdout.write(`\n${text}\n\n`);

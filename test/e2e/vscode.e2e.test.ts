@@ -39,6 +39,9 @@ interface LabSession {
   title: string;
   id: string;
 }
+interface Message {
+  info: { role: string; finish?: string; time: { completed?: number } };
+}
 interface Pending {
   id: string;
   sessionID: string;
@@ -105,8 +108,18 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   await wb.open(cs.workbenchUrl(alpha.dir));
   lap('workbench open');
 
-  const idle = (s: { server: LabServer; id: string }): Promise<true> =>
-    waitFor(async () => ((await getJson<Status>(s.server, '/session/status'))[s.id] ? undefined : true), 30_000, `session ${s.id} idle`);
+  /** Idle: not in /session/status and its last assistant message finished with "stop" (not between tool calls). */
+  const idle = (s: LabSession): Promise<true> =>
+    waitFor(
+      async () => {
+        if ((await getJson<Status>(s.server, '/session/status'))[s.id]) return undefined;
+        const messages = await getJson<Message[]>(s.server, `/session/${s.id}/message`);
+        const last = messages.filter((m) => m.info.role === 'assistant').at(-1)?.info;
+        return last?.time.completed && last.finish === 'stop' ? true : undefined;
+      },
+      30_000,
+      `session "${s.title}" idle`,
+    );
   const pending = async (server: LabServer, route: '/permission' | '/question', sessionID: string): Promise<Pending[]> =>
     (await getJson<Pending[]>(server, route)).filter((p) => p.sessionID === sessionID);
   // Other OpenCode processes on this machine (another test run, a developer's own) show up in the
@@ -145,7 +158,10 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     await wb.runCommand(ui.showLog!.palette);
     const panel = wb.panel();
     await panel.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
-    await panel.locator('.view-lines', { hasText: /activated/ }).first().waitFor({ timeout: UI_TIMEOUT });
+    // The Output view with our channel picked in its drop-down (a <select>).
+    const picked = (): Promise<string[]> => panel.locator('select').evaluateAll((els) => els.map((el) => el.querySelector('option:checked')?.textContent ?? ''));
+    await waitFor(async () => ((await picked()).includes(OUTPUT_CHANNEL) ? true : undefined), UI_TIMEOUT, `"${OUTPUT_CHANNEL}" picked in the Output view`);
+    await panel.locator('.view-lines', { hasText: /\S/ }).first().waitFor({ timeout: UI_TIMEOUT });
     const logs = cs.outputChannelLogs(OUTPUT_CHANNEL);
     assert.ok(logs.length > 0, `no "${OUTPUT_CHANNEL}" channel log among:\n${cs.logFiles().join('\n')}`);
     assert.match(fs.readFileSync(logs[0]!, 'utf8'), /activated/);
@@ -173,9 +189,9 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
       ? `no tree view in view container "${ui.container.id}" yet`
       : false;
   const viewName = ui.view?.name ?? '';
-  // By port ("acme-api:41047"); by folder name only when the label shows no port.
-  const instanceRow = (s: LabServer) => (r: TreeRow) =>
-    rowText(r).includes(`:${s.port}`) || (r.label.includes(path.basename(s.dir)) && !/:\d+/.test(r.label));
+  /** The instance's row: the one showing ":<port>", else the first labelled with its folder name. */
+  const instanceOf = (rows: TreeRow[], s: LabServer): TreeRow | undefined =>
+    rows.find((r) => rowText(r).includes(`:${s.port}`)) ?? rows.find((r) => r.label.includes(path.basename(s.dir)));
   const sessionRow = (title: string) => (r: TreeRow) => r.label.includes(title);
   /** A row followed by its visible descendants (the deeper rows right after it). */
   const subtree = (rows: TreeRow[], row: TreeRow): TreeRow[] => {
@@ -185,30 +201,27 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   };
   const looks = (r: TreeRow, want: RegExp): boolean => want.test(`${rowText(r)} ${r.icons}`);
   const expand = (r: TreeRow): Promise<void> => wb.rowLocator(viewName, r).locator('.monaco-tl-twistie').click({ timeout: 2000 });
+  /** Polls the tree's rows until `pick` returns something; the error lists the rows seen last. */
+  const pollTree = async <T>(pick: (rows: TreeRow[]) => Promise<T | undefined>, label: string): Promise<T> => {
+    let rows: TreeRow[] = [];
+    return waitFor(async () => pick((rows = await wb.rows(viewName))), UI_TIMEOUT, label, 250).catch((e: Error) => {
+      throw new Error(`${e.message}\nrows of "${viewName}":\n${rows.map((r) => `  [${r.level}] ${rowText(r)} {${r.icons}}`).join('\n')}`);
+    });
+  };
   /**
    * Polls until `pick` accepts the rows of session `s` (its row, then its visible descendants),
    * found under its own instance's row; collapsed rows on the way are expanded.
    */
-  const inSession = async <T>(s: LabSession, pick: (rows: TreeRow[]) => T | undefined, label: string): Promise<T> => {
-    let rows: TreeRow[] = [];
-    return waitFor(
-      async () => {
-        rows = await wb.rows(viewName);
-        const instance = rows.find(instanceRow(s.server));
-        if (instance?.expanded === false) await expand(instance);
-        const session = instance && subtree(rows, instance).find(sessionRow(s.title));
-        if (!session) return undefined;
-        const picked = pick(subtree(rows, session));
-        if (picked === undefined && session.expanded === false) await expand(session);
-        return picked;
-      },
-      UI_TIMEOUT,
-      label,
-      250,
-    ).catch((e: Error) => {
-      throw new Error(`${e.message}\nrows of "${viewName}":\n${rows.map((r) => `  [${r.level}] ${rowText(r)} {${r.icons}}`).join('\n')}`);
-    });
-  };
+  const inSession = <T>(s: LabSession, pick: (rows: TreeRow[]) => T | undefined, label: string): Promise<T> =>
+    pollTree(async (rows) => {
+      const instance = instanceOf(rows, s.server);
+      if (instance?.expanded === false) await expand(instance);
+      const session = instance && subtree(rows, instance).find(sessionRow(s.title));
+      if (!session) return undefined;
+      const picked = pick(subtree(rows, session));
+      if (picked === undefined && session.expanded === false) await expand(session);
+      return picked;
+    }, label);
   /** The session's rows once one of them matches `want`. */
   const sessionShows = (s: LabSession, want: RegExp): Promise<TreeRow[]> =>
     inSession(s, (rows) => (rows.some((r) => looks(r, want)) ? rows : undefined), `session "${s.title}" showing ${want}`);
@@ -240,7 +253,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     await wb.openViewContainer(ui.container!.title);
     await wb.tree(viewName).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await wb.setSidebarWidth(SIDEBAR_WIDTH);
-    for (const s of [alpha, beta]) await wb.findRow(viewName, instanceRow(s), `instance row of ${s.url}`);
+    for (const s of [alpha, beta]) await pollTree(async (rows) => instanceOf(rows, s), `instance row of ${s.url}`);
     for (const s of Object.values(sessions)) await inSession(s, (rows) => rows[0], `session row "${s.title}"`);
     await shot('tree-idle');
   });
@@ -251,6 +264,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   }
   await step('(f) the status bar counts the busy sessions', await statusSkip(), async () => {
     await statusItem.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    t.diagnostic(`status bar items: ${(await statusItem.evaluateAll((els) => els.map((el) => el.id))).join(', ')}`);
     busyStatus = await waitStatus('status bar showing 2 busy', (text, atLeast) => hasCount(text, 2, atLeast));
     assert.match(await wb.hoverTooltip(statusItem.first()), EXPECT.tooltipBusy);
     await shot('statusbar-busy-tooltip');

@@ -48,8 +48,6 @@ export interface TreeRow {
   aria: string;
   /** Class names of the row's icons (codicon-…, theme icons). */
   icons: string;
-  /** aria-labels of the row's inline action buttons. */
-  actions: string[];
 }
 
 export function rowText(r: TreeRow): string {
@@ -162,7 +160,6 @@ export class Workbench {
           const text = (sel: string): string => el.querySelector(sel)?.textContent?.trim() ?? '';
           const expanded = el.getAttribute('aria-expanded');
           const icons = [...el.querySelectorAll('.codicon, [class*="icon"]')].map((i) => i.className).join(' ');
-          const actions = [...el.querySelectorAll('.actions .action-label')].map((a) => a.getAttribute('aria-label') ?? '');
           return {
             index: Number(el.getAttribute('data-index')),
             level: Number(el.getAttribute('aria-level') ?? '1'),
@@ -171,7 +168,6 @@ export class Workbench {
             description: text('.label-description'),
             aria: el.getAttribute('aria-label') ?? '',
             icons,
-            actions,
           };
         }),
       );
@@ -179,15 +175,6 @@ export class Workbench {
 
   rowLocator(viewName: string, row: TreeRow): Locator {
     return this.tree(viewName).locator(`.monaco-list-row[data-index="${row.index}"]`);
-  }
-
-  /** Waits for a row matching `want`; the error lists the rows seen last. */
-  async findRow(viewName: string, want: (r: TreeRow) => boolean, label: string, timeoutMs = 20_000): Promise<TreeRow> {
-    let last: TreeRow[] = [];
-    return waitFor(async () => (last = await this.rows(viewName)).find(want), timeoutMs, label, 250).catch((e: Error) => {
-      const dump = last.map((r) => `  [${r.level}] ${rowText(r)}`);
-      throw new Error(`${e.message}\nrows of "${viewName}":\n${dump.join('\n') || '  (none)'}`);
-    });
   }
 
   /** Clicks a row's inline action (hover reveals it); the button's aria-label starts with `title`. */

@@ -202,10 +202,13 @@ export function selectInstances(candidates: readonly Candidate[], join?: (...par
 export function keepCandidates<T extends Candidate>(candidates: readonly T[]): T[] {
   const pids = new Set(candidates.map((c) => c.pid));
   const parents = new Set(candidates.map((c) => c.ppid));
+  const argsOf = new Map(candidates.map((c) => [c.pid, c.args.join('\0')]));
   return candidates
     .filter((c) => {
       if (c.role.role !== 'instance' && c.role.role !== 'wrapper') return false;
       if (c.role.role === 'wrapper' && parents.has(c.pid)) return false;
+      // A tool child caught between fork and exec still looks exactly like its OpenCode parent.
+      if (argsOf.get(c.ppid) === c.args.join('\0')) return false;
       const owner = Number(c.env?.OPENCODE_PID);
       return !(Number.isInteger(owner) && owner > 0 && owner !== c.pid && pids.has(owner));
     })

@@ -137,12 +137,15 @@ export function presentTree(snapshot: MonitorSnapshot, now: number): PresentedTr
 
 // ── Instances ──────────────────────────────────────────────────────────────
 
-/** busy/total over the instance's top-level sessions (a sub-agent's work is its parent's). */
+/**
+ * busy/total over the instance's top-level sessions (a sub-agent's work is its parent's); a
+ * session waiting for the user counts as waiting, not busy, as in the status bar.
+ */
 export function instanceDescription(instance: InstanceModel, sessions: readonly SessionModel[]): string {
   const ids = new Set(sessions.map((s) => s.id));
   const mine = sessions.filter((s) => s.instanceId === instance.id);
   const own = mine.filter((s) => !(s.parentId && ids.has(s.parentId)));
-  const busy = own.filter((s) => s.status !== 'idle').length;
+  const busy = own.filter((s) => s.status !== 'idle' && !s.needsAttention).length;
   const needs = mine.filter((s) => s.needsAttention).length;
   const parts: string[] = [];
   if (own.length > 0 || instance.connection === 'connected') parts.push(`${busy}/${own.length} busy`);

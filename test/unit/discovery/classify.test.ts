@@ -203,3 +203,15 @@ test('listenRefreshDue: new process, waiting server, period; not for settled or 
   assert.equal(listenRefreshDue(40_000, 37_000, [waiting], o), true);
   assert.equal(listenRefreshDue(130_000, 125_000, [waiting], o), false);
 });
+
+test('selectInstances: a tool child caught between fork and exec is not an instance', () => {
+  const args = ['/x/opencode-linux-x64/bin/opencode', 'serve', '--port', '4801'];
+  const out = selectInstances([
+    candidate(50, 1, args, { listeners: [{ address: '127.0.0.1', port: 4801 }] }),
+    // Forked by 50 to spawn `bash -c …`: same argv, no OPENCODE_PID yet, a moment later it execs.
+    candidate(51, 50, args),
+    // A real TUI started from a shell inside a terminal of its own is still one.
+    candidate(52, 7, ['/x/opencode-linux-x64/bin/opencode']),
+  ]);
+  assert.deepEqual(out.map((p) => p.pid), [50, 52]);
+});

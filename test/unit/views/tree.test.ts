@@ -43,7 +43,7 @@ describe('instance rows', () => {
     const tree = presentTree(makeSnapshot([instance], [makeSession({ needsAttention: true, attentionReason: 'heuristic', waitingSince: NOW - 240_000 })]), NOW);
     const row = node(tree, 'instance:pid:4242');
     assert.equal(row.label, 'web (no port)');
-    assert.equal(row.description, '1/1 busy · 1 needs you · not live');
+    assert.equal(row.description, '0/1 busy · 1 needs you · not live');
     assert.equal(row.contextValue, 'instance+limited');
     assert.equal(row.icon.id, 'vm-outline');
     assert.equal(row.childIds[0], 'notice:pid:4242');
