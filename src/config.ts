@@ -30,9 +30,18 @@ export interface MonitorConfig {
   };
   /** Servers without the permission API: a tool running longer than this counts as "maybe waiting" (ms). */
   heuristicThresholdMs: number;
+  usage: {
+    /** Show Claude subscription usage when a Claude sign-in exists. */
+    enabled: boolean;
+    intervalSeconds: number;
+    /** Empty: api.anthropic.com (or OPENCODE_MONITOR_ANTHROPIC_BASE_URL). */
+    baseUrl: string;
+    /** Empty: opencode-monitor/<version>. */
+    userAgent: string;
+  };
 }
 
-export type ConfigKey = 'discovery' | 'endpoints' | 'legacyFiles' | 'notifications' | 'heuristicThreshold';
+export type ConfigKey = 'discovery' | 'endpoints' | 'legacyFiles' | 'notifications' | 'heuristicThreshold' | 'usage';
 
 export interface ConfigChange {
   previous: MonitorConfig;
@@ -59,6 +68,12 @@ export function readConfig(logger?: Logger): MonitorConfig {
       finished: c.get<boolean>('notifications.finished', false) === true,
     },
     heuristicThresholdMs: clamp(c.get<number>('heuristicThreshold', 5000), 1000, 3_600_000, 5000),
+    usage: {
+      enabled: c.get<boolean>('usage.enabled', true) !== false,
+      intervalSeconds: clamp(c.get<number>('usage.intervalSeconds', 300), 60, 3600, 300),
+      baseUrl: (c.get<string>('usage.baseUrl') ?? '').trim(),
+      userAgent: (c.get<string>('usage.userAgent') ?? '').trim(),
+    },
   };
 }
 

@@ -10,6 +10,8 @@ import { LegacyWriter } from './core/legacy/legacyWriter';
 import { WriterLock } from './core/legacy/writerLock';
 import type { Logger } from './core/log';
 import { createMonitor } from './core/monitor/createMonitor';
+import { createUsageService } from './core/usage/service';
+import type { UsageService } from './core/usage/service';
 import type { Monitor } from './core/monitor/monitor';
 import { Notifications } from './notifications';
 import { StatusBar } from './statusBar';
@@ -39,7 +41,8 @@ export function activate(context: vscode.ExtensionContext): void {
   services.add(new StatusBar(monitor));
   services.add(new Notifications(monitor, config, terminals, log));
   services.add(new LegacyFiles(monitor, config, log));
-  services.add(registerCommands({ monitor, log, config, passwords, terminals, tree, extensionId: context.extension.id }));
+  const usage = services.add(new UsageMeter(monitor, config, log, String(context.extension.packageJSON.version)));
+  services.add(registerCommands({ monitor, log, config, passwords, terminals, tree, extensionId: context.extension.id, refreshUsage: () => usage.refreshNow() }));
   services.add(
     config.onDidChange((e) => {
       if (!e.affects('discovery') && !e.affects('heuristicThreshold')) return;
@@ -79,6 +82,69 @@ function startMonitor(config: Config, log: Logger): { monitor: Monitor; error?: 
     const message = e instanceof Error ? e.message : String(e);
     log.error(`cannot discover OpenCode processes: ${message}; watching configured servers only`);
     return { monitor: createMonitor({ ...options, discoverLocal: false }).start(), error: `Cannot look for OpenCode processes: ${message}` };
+  }
+}
+
+/**
+ * Claude subscription usage follows its settings: one service per settings snapshot, replaced
+ * when they change; only one process per user polls the API (the others read its result).
+ */
+class UsageMeter implements vscode.Disposable {
+  private service: UsageService | undefined;
+  private subscription: { dispose(): void } | undefined;
+  private readonly configSubscription: vscode.Disposable;
+
+  constructor(
+    private readonly monitor: Monitor,
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly version: string,
+  ) {
+    this.configSubscription = config.onDidChange((e) => this.onConfigChanged(e));
+    this.onConfigChanged();
+  }
+
+  refreshNow(): void {
+    this.service?.refreshNow();
+  }
+
+  dispose(): void {
+    this.configSubscription.dispose();
+    this.stop();
+  }
+
+  private onConfigChanged(e?: ConfigChange): void {
+    if (!changed(e, 'usage')) return;
+    this.stop();
+    const settings = this.config.current.usage;
+    if (!settings.enabled) {
+      this.monitor.setUsage(undefined);
+      return;
+    }
+    try {
+      const service = createUsageService({
+        logger: this.log,
+        ownerLabel: `VS Code window (pid ${process.pid})`,
+        version: this.version,
+        userAgent: settings.userAgent,
+        baseUrl: settings.baseUrl || undefined,
+        intervalSeconds: settings.intervalSeconds,
+      });
+      this.subscription = service.onChange((usage) => this.monitor.setUsage(usage));
+      this.service = service;
+      service.start();
+      this.monitor.setUsage(service.current());
+    } catch (error) {
+      this.log.warn(`usage meter off: ${error instanceof Error ? error.message : String(error)}`);
+      this.monitor.setUsage(undefined);
+    }
+  }
+
+  private stop(): void {
+    this.subscription?.dispose();
+    this.subscription = undefined;
+    void this.service?.dispose();
+    this.service = undefined;
   }
 }
 

@@ -18,13 +18,18 @@ export interface CommandServices {
   terminals: Terminals;
   tree: SessionTreeView;
   extensionId: string;
+  /** Fetch subscription usage again (rate-limited by the usage service itself). */
+  refreshUsage?: () => void;
 }
 
 export function registerCommands(s: CommandServices): vscode.Disposable {
   const { monitor, log } = s;
   const cursor = new JumpCursor();
   const handlers: Record<CommandId, (arg?: unknown) => unknown> = {
-    [CommandId.refresh]: () => refresh(monitor, log),
+    [CommandId.refresh]: () => {
+      s.refreshUsage?.();
+      return refresh(monitor, log);
+    },
     [CommandId.focusTerminal]: (arg) => focusTerminal(monitor, s.terminals, arg),
     [CommandId.nextNeedingMe]: (arg) => jumpToNextNeedingMe(monitor, s.tree, cursor, arg),
     [CommandId.approveOnce]: (arg) => replyPermission(monitor, log, arg, 'once'),

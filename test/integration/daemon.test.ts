@@ -31,7 +31,7 @@ describe('opencode-monitor daemon', { timeout: 180_000 }, () => {
     const p = paths();
     const child = spawn(
       process.execPath,
-      [cli, 'daemon', '--no-discovery', '--endpoint', server.url, '--state-file', p.state, '--usage-file', p.usage, '--lock-file', p.lock, '--log-file', p.log],
+      [cli, 'daemon', '--no-discovery', '--no-usage', '--endpoint', server.url, '--state-file', p.state, '--usage-file', p.usage, '--lock-file', p.lock, '--log-file', p.log],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));

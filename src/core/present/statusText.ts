@@ -8,17 +8,15 @@ import { sessionsNeedingYou } from './attention';
 import { CommandId } from './commandIds';
 import { commandLink, escapeMarkdown } from './markdown';
 import { sessionLabel } from './tree';
+import { resetCountdown, resetDay, usageLevel } from '../usage/format';
+import type { UsageLevel } from '../usage/format';
 
-/** Below 50 %, from 50 %, from 70 %, from 90 %. */
-export type UsageLevel = 'normal' | 'elevated' | 'high' | 'critical';
-
-export const USAGE_THRESHOLDS = { elevated: 50, high: 70, critical: 90 } as const;
-
+/** The legacy thresholds (50/70/90) as theme colours; below 50 % the default text colour. */
 export const USAGE_COLORS: Record<UsageLevel, string | undefined> = {
-  normal: undefined,
-  elevated: 'charts.yellow',
-  high: 'charts.orange',
-  critical: 'charts.red',
+  green: undefined,
+  yellow: 'charts.yellow',
+  orange: 'charts.orange',
+  red: 'charts.red',
 };
 
 export const DIMMED_COLOR = 'disabledForeground';
@@ -40,14 +38,7 @@ export interface StatusPresentation {
   needsYou: number;
 }
 
-export function usageLevel(percent: number): UsageLevel {
-  if (percent >= USAGE_THRESHOLDS.critical) return 'critical';
-  if (percent >= USAGE_THRESHOLDS.high) return 'high';
-  if (percent >= USAGE_THRESHOLDS.elevated) return 'elevated';
-  return 'normal';
-}
-
-const LEVEL_RANK: Record<UsageLevel, number> = { normal: 0, elevated: 1, high: 2, critical: 3 };
+const LEVEL_RANK: Record<UsageLevel, number> = { green: 0, yellow: 1, orange: 2, red: 3 };
 
 /** Root sessions at work (a busy sub-agent already makes its parent busy). */
 export function busySessions(snapshot: MonitorSnapshot): SessionModel[] {
@@ -63,7 +54,7 @@ export interface UsageSummary {
 }
 
 export function summarizeUsage(usage: UsageModel | undefined): UsageSummary {
-  if (!usage) return { text: '', level: 'normal', dimmed: false };
+  if (!usage) return { text: '', level: 'green', dimmed: false };
   const windows: Array<[string, UsageWindow | undefined]> = [
     ['5h', usage.fiveHour],
     ['7d', usage.sevenDay],
@@ -72,13 +63,13 @@ export function summarizeUsage(usage: UsageModel | undefined): UsageSummary {
   // No credentials at all: the feature does not apply, say nothing.
   if (shown.length === 0) {
     return usage.error && usage.error !== 'auth_not_found'
-      ? { text: `${ERROR_MARKER} usage`, level: 'normal', dimmed: true }
-      : { text: '', level: 'normal', dimmed: false };
+      ? { text: `${ERROR_MARKER} usage`, level: 'green', dimmed: true }
+      : { text: '', level: 'green', dimmed: false };
   }
   const level = shown.reduce<UsageLevel>((worst, [, w]) => {
     const l = usageLevel(w.percent);
     return LEVEL_RANK[l] > LEVEL_RANK[worst] ? l : worst;
-  }, 'normal');
+  }, 'green');
   const dimmed = usage.stale || usage.error !== undefined;
   const text = shown.map(([name, w]) => `${name} ${Math.round(w.percent)}%`).join(' · ');
   return { text: dimmed ? `${text} ${usage.error && !usage.stale ? ERROR_MARKER : STALE_MARKER}` : text, level, dimmed };
@@ -95,7 +86,7 @@ export function presentStatus(snapshot: MonitorSnapshot, now: number): StatusPre
   if (waiting.length > 0) parts.push(`$(bell) ${waiting.length}`);
   if (usage.text) parts.push(usage.text);
 
-  const background = waiting.length > 0 ? 'warning' : usage.level === 'critical' && !usage.dimmed ? 'error' : undefined;
+  const background = waiting.length > 0 ? 'warning' : usage.level === 'red' && !usage.dimmed ? 'error' : undefined;
   const color = background ? undefined : usage.dimmed ? DIMMED_COLOR : USAGE_COLORS[usage.level];
 
   const a11y = [
@@ -161,8 +152,10 @@ function usageTooltip(usage: UsageModel | undefined, now: number): string[] {
     lines.push('| Window | Used | Resets |', '|---|---:|---|');
     for (const [name, w] of present) {
       const level = usageLevel(w.percent);
-      const mark = level === 'critical' ? ' $(error)' : level === 'high' ? ' $(warning)' : '';
-      lines.push(`| ${escapeMarkdown(name)} | ${Math.round(w.percent)}%${mark} | ${resetText(w.resetsAt, now)} |`);
+      const mark = level === 'red' ? ' $(error)' : level === 'orange' ? ' $(warning)' : '';
+      // The 5-hour window is a countdown; weekly ones are a day and time.
+      const resets = name === '5-hour' ? resetCountdown(w.resetsAt, now) : resetDay(w.resetsAt);
+      lines.push(`| ${escapeMarkdown(name)} | ${Math.trunc(w.percent)}%${mark} | ${resets} |`);
     }
     lines.push('');
   }
@@ -176,9 +169,3 @@ function usageTooltip(usage: UsageModel | undefined, now: number): string[] {
   return lines;
 }
 
-function resetText(resetsAt: string | undefined, now: number): string {
-  if (!resetsAt) return '—';
-  const at = Date.parse(resetsAt);
-  if (Number.isNaN(at)) return '—';
-  return at <= now ? 'now' : `in ${formatDuration(at - now)}`;
-}

@@ -196,7 +196,7 @@ export class CredentialStore implements CredentialProvider {
     const now = this.now();
     const sources: Array<[CredentialSource, () => Promise<SourceResult>]> = [
       ['claude-code', () => this.readClaudeFile()],
-      ...(this.keychain ? ([['claude-code-keychain', () => this.readKeychain()]] as Array<[CredentialSource, () => Promise<SourceResult>]>) : []),
+      ['claude-code-keychain', () => this.readKeychain()],
       ['opencode-auth', () => this.readOpencodeAuth()],
       ['opencode-db', () => Promise.resolve(this.readOpencodeDb())],
     ];

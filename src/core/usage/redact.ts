@@ -7,7 +7,7 @@
 const MASK = '[redacted]';
 // sk-ant-oat01-…, sk-ant-ort01-…, sk-ant-api03-…
 const ANTHROPIC_KEY = /sk-ant-[A-Za-z0-9_-]+/g;
-const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
+const BEARER = /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/gi;
 
 export function redactSecrets(text: string, secrets: ReadonlyArray<string | undefined> = []): string {
   let out = text;
@@ -15,7 +15,7 @@ export function redactSecrets(text: string, secrets: ReadonlyArray<string | unde
     // Short values would mask innocent text and are no tokens anyway.
     if (secret && secret.length >= 8) out = out.split(secret).join(MASK);
   }
-  return out.replace(ANTHROPIC_KEY, `sk-ant-${MASK}`).replace(BEARER, `$1 ${MASK}`);
+  return out.replace(ANTHROPIC_KEY, `sk-ant-${MASK}`).replace(BEARER, `Bearer ${MASK}`);
 }
 
 /** One line, bounded, scrubbed: what may appear in an error message. */

@@ -11,7 +11,7 @@ import { CredentialStore } from './credentials';
 import type { CredentialStoreOptions } from './credentials';
 import { SharedUsage, usageShareKey } from './sharedUsage';
 import type { UsageRole } from './sharedUsage';
-import { UsageClient, defaultUserAgent, resolveUsageBaseUrl } from './usageClient';
+import { UsageClient, defaultUserAgent, resolveUsageBaseUrl, userAgentOr } from './usageClient';
 import { UsagePoller, clampUsageInterval } from './usagePoller';
 import type { Clock } from './usagePoller';
 
@@ -56,7 +56,7 @@ export function createUsageService(options: UsageServiceOptions): UsageService {
   const credentials = new CredentialStore({ ...options.credentials, logger, env });
   const client = new UsageClient({
     baseUrl,
-    userAgent: options.userAgent?.trim() || defaultUserAgent(options.version),
+    userAgent: userAgentOr(options.userAgent, defaultUserAgent(options.version)),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
   const shared = new SharedUsage({

@@ -65,6 +65,12 @@ export function defaultUserAgent(version: string): string {
   return `opencode-monitor/${version}`;
 }
 
+/** `value` when it is a usable header value (printable ASCII; a setting could hold a newline), else `fallback`. */
+export function userAgentOr(value: string | undefined, fallback: string): string {
+  const ua = value?.trim() ?? '';
+  return /^[\x20-\x7e]{1,200}$/.test(ua) ? ua : fallback;
+}
+
 /** The environment variable wins over the setting (tests), the setting over the default. */
 export function resolveUsageBaseUrl(setting?: string, env: NodeJS.ProcessEnv = process.env): string {
   return env[BASE_URL_ENV]?.trim() || setting?.trim() || DEFAULT_USAGE_BASE_URL;
@@ -105,7 +111,7 @@ export class UsageClient implements UsageFetcher {
       // Reported on every fetch, so the model shows it instead of the feature silently failing.
       this.configError = error instanceof UsageApiError ? error : new UsageApiError('config', String(error));
     }
-    this.userAgent = options.userAgent.trim() || defaultUserAgent('0.0.0');
+    this.userAgent = userAgentOr(options.userAgent, 'opencode-monitor');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_USAGE_TIMEOUT_MS;
     this.ownsDispatcher = !options.dispatcher;
     this.dispatcher =

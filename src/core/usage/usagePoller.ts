@@ -188,22 +188,24 @@ export class UsagePoller {
     }
     const run = (async () => {
       let next: Trigger | undefined = kind;
-      while (next && !this.disposed) {
-        this.pending = undefined;
-        try {
-          await this.run(next);
-        } catch (error) {
-          this.logger.error(`usage poller failed: ${redactSecrets(error instanceof Error ? error.message : String(error))}`);
-          this.schedule(this.clock.now() + this.intervalMs);
+      try {
+        while (next && !this.disposed) {
+          this.pending = undefined;
+          try {
+            await this.run(next);
+          } catch (error) {
+            this.logger.error(`usage poller failed: ${redactSecrets(error instanceof Error ? error.message : String(error))}`);
+            this.schedule(this.clock.now() + this.intervalMs);
+          }
+          this.fireRun();
+          next = this.pending;
         }
-        this.fireRun();
-        next = this.pending;
+      } finally {
+        // In the same tick as the last look at `pending`: a trigger in between cannot be lost.
+        this.running = undefined;
       }
     })();
     this.running = run;
-    void run.finally(() => {
-      if (this.running === run) this.running = undefined;
-    });
     return run;
   }
 

@@ -92,53 +92,59 @@ describe('token confidentiality', () => {
       logger,
       statePath: path.join(legacyDir, 'state.json'),
       usagePath: path.join(legacyDir, 'usage.json'),
-      refresher: { notify: () => undefined, dispose: () => undefined },
+      refresher: { notify: () => undefined },
       usage: { keepStaleValuesSec: 3600 },
     });
     const models: Array<UsageModel | undefined> = [];
     shared.onChange((u) => models.push(u));
 
+    const cleanup = async () => {
+      shared.dispose();
+      writer.dispose();
+      credentials.dispose();
+      await client.close();
+    };
     shared.start();
-    await shared.settle(3_000);
-    assert.ok(poller);
     const seen = new Set<string>();
-    for (const [name, run] of SCENARIOS) {
-      scenario = run;
-      if (name !== 'ok') {
-        // Past any backoff: the next scheduled poll runs now.
-        clock.advance(clock.nextDelay() ?? 0);
-        await new Promise((r) => setImmediate(r));
-        await poller.whenIdle();
+    try {
+      await shared.settle(3_000);
+      assert.ok(poller);
+      for (const [name, run] of SCENARIOS) {
+        scenario = run;
+        if (name !== 'ok') {
+          // Past any backoff: the next scheduled poll runs now.
+          clock.advance(clock.nextDelay() ?? 0);
+          await new Promise((r) => setImmediate(r));
+          await poller.whenIdle();
+        }
+        const current = shared.current();
+        writer.update({ instances: [], sessions: [], usage: current, updatedAt: Date.now() });
+        seen.add(`${name}: ${current?.error ?? 'ok'}`);
       }
-      const current = shared.current();
-      writer.update({ instances: [], sessions: [], usage: current, updatedAt: Date.now() });
-      seen.add(`${name}: ${current?.error ?? 'ok'}`);
+      assert.equal(server.requests.length, SCENARIOS.length, 'one request per scenario');
+      assert.ok(server.requests.every((r) => r.headers.authorization === `Bearer ${token}`));
+      assert.deepEqual(
+        [...seen],
+        [
+          'ok: ok',
+          '401 echo: token_expired',
+          '403 echo: missing_scope',
+          '429 echo: rate_limited',
+          '500 text echo: api_error',
+          '200 malformed echo: api_error',
+          '200 wrong shape echo: api_error',
+          'slow: api_error',
+          'reset: api_error',
+          'ok again: ok',
+        ],
+      );
+      const errorMessages = models.map((m) => m?.errorMessage).filter(Boolean);
+      assert.ok(errorMessages.length >= 8, 'the failures were reported');
+      assert.ok(errorMessages.some((m) => m!.includes('[redacted]')), 'echoed tokens were masked, not dropped silently');
+    } finally {
+      await cleanup();
     }
-    assert.equal(server.requests.length, SCENARIOS.length, 'one request per scenario');
-    assert.ok(server.requests.every((r) => r.headers.authorization === `Bearer ${token}`));
-    assert.deepEqual(
-      [...seen],
-      [
-        'ok: ok',
-        '401 echo: token_expired',
-        '403 echo: missing_scope',
-        '429 echo: rate_limited',
-        '500 text echo: api_error',
-        '200 malformed echo: api_error',
-        '200 wrong shape echo: api_error',
-        'slow: api_error',
-        'reset: api_error',
-        'ok again: ok',
-      ],
-    );
-    const errorMessages = models.map((m) => m?.errorMessage).filter(Boolean);
-    assert.ok(errorMessages.length >= 8, 'the failures were reported');
-    assert.ok(errorMessages.some((m) => m!.includes('[redacted]')), 'echoed tokens were masked, not dropped silently');
-
-    shared.dispose();
-    writer.dispose();
-    credentials.dispose();
-    await client.close();
+    assert.ok(poller);
 
     // Logs, models, errors, handed-over state.
     assert.equal(logger.text().includes(token), false, 'log');

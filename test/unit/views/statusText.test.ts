@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { UsageModel } from '../../../src/core/monitor/model';
-import { presentStatus, summarizeUsage, usageLevel } from '../../../src/core/present/statusText';
+import { presentStatus, summarizeUsage } from '../../../src/core/present/statusText';
+import { usageLevel } from '../../../src/core/usage/format';
 import { makeInstance, makeSession, makeSnapshot } from '../../fixtures/legacy/snapshots';
 
 const NOW = 1_766_900_060_000;
@@ -12,14 +13,14 @@ function usage(five: number, seven: number, over: Partial<UsageModel> = {}): Usa
 
 describe('usage thresholds 50/70/90', () => {
   test('levels', () => {
-    assert.equal(usageLevel(0), 'normal');
-    assert.equal(usageLevel(49.9), 'normal');
-    assert.equal(usageLevel(50), 'elevated');
-    assert.equal(usageLevel(69), 'elevated');
-    assert.equal(usageLevel(70), 'high');
-    assert.equal(usageLevel(89.5), 'high');
-    assert.equal(usageLevel(90), 'critical');
-    assert.equal(usageLevel(100), 'critical');
+    assert.equal(usageLevel(0), 'green');
+    assert.equal(usageLevel(49.9), 'green');
+    assert.equal(usageLevel(50), 'yellow');
+    assert.equal(usageLevel(69), 'yellow');
+    assert.equal(usageLevel(70), 'orange');
+    assert.equal(usageLevel(89.5), 'orange');
+    assert.equal(usageLevel(90), 'red');
+    assert.equal(usageLevel(100), 'red');
   });
 
   test('colour follows the worse window', () => {
@@ -46,7 +47,7 @@ describe('usage thresholds 50/70/90', () => {
   });
 
   test('an error without values shows a marker; no credentials shows nothing', () => {
-    assert.deepEqual(summarizeUsage({ stale: false, error: 'token_expired' }), { text: '$(warning) usage', level: 'normal', dimmed: true });
+    assert.deepEqual(summarizeUsage({ stale: false, error: 'token_expired' }), { text: '$(warning) usage', level: 'green', dimmed: true });
     assert.equal(summarizeUsage({ stale: false, error: 'auth_not_found' }).text, '');
     assert.equal(summarizeUsage(undefined).text, '');
   });
@@ -95,7 +96,12 @@ describe('status text', () => {
       makeSnapshot([makeInstance()], [], usage(72, 91, { fiveHour: { percent: 72, resetsAt: new Date(NOW + 2 * 3600_000 + 600_000).toISOString() } })),
       NOW,
     );
-    assert.ok(p.tooltip.includes('| 5\\-hour | 72% $(warning) | in 2h 10m |'), p.tooltip);
-    assert.ok(p.tooltip.includes('| 7\\-day | 91% $(error) | — |'), p.tooltip);
+    assert.ok(p.tooltip.includes('| 5\\-hour | 72% $(warning) | resets in 2h 10m |'), p.tooltip);
+    assert.ok(p.tooltip.includes('| 7\\-day | 91% $(error) | not started |'), p.tooltip);
+    const weekly = presentStatus(
+      makeSnapshot([makeInstance()], [], usage(10, 20, { sevenDay: { percent: 20, resetsAt: '2026-11-23T09:00:00Z' } })),
+      NOW,
+    );
+    assert.match(weekly.tooltip, /\| 7\\-day \| 20% \| (Sun|Mon|Tue|Wed|Thu|Fri|Sat) \d\d:\d\d \|/);
   });
 });
