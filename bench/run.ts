@@ -474,7 +474,7 @@ function machine(): Record<string, unknown> {
     cpu: cpus[0]?.model ?? 'unknown',
     cores: cpus.length,
     memoryGiB: round(os.totalmem() / 1024 ** 3, 1),
-    os: `${os.type()} ${kernel}`,
+    os: kernel,
     loadAvgAtStart: os.loadavg().map((v) => round(v, 2)),
     // Discovery reads /proc for every process: their number drives its idle cost.
     processesAtStart: processCount(),

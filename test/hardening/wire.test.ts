@@ -322,7 +322,6 @@ describe('event stream', () => {
 
   test(
     'CRLF line endings: after an oversized event the stream goes on',
-    { todo: 'EventStream skips an oversized event up to the next "\\n\\n": with CRLF (valid SSE) it never finds one and drops the rest of the connection' },
     async () => {
       const text = [
         `data: {"id":"evt_a","type":"session.idle","properties":{"sessionID":"a"}}`,
@@ -373,13 +372,17 @@ describe('monitor on a broken server', () => {
 
   test(
     'malformed or wrong-typed answers mark the instance with a readable error',
-    { todo: 'InstanceWatcher logs a failed round at debug level only while the event stream is open: the instance stays "connecting" with no error' },
     async (t) => {
     const guard = noEscapes(t);
     const server = await local();
     t.after(() => server.close());
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...routes), reply.filter((r) => r.status !== 200 || !isValidFor(r.body)), async (route, bad) => {
+        // Servers without the permission/question API answer 404 there, or the web UI's HTML page
+        // (what OpenCode serves for routes it lacks): that is "no such API", not an error.
+        const optional = route === '/permission' || route === '/question';
+        const noSuchRoute = bad.status === 404 || bad.status === 405 || (bad.status >= 200 && bad.status < 300 && bad.contentType === 'text/html');
+        fc.pre(!(optional && noSuchRoute));
         const logger = new MemoryLogger();
         server.respond = (req, res) => {
           const path = (req.url ?? '').split('?')[0];

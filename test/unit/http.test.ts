@@ -342,3 +342,12 @@ test('close() leaves no socket and no timer behind', async (t) => {
   await waitFor(() => server.openSockets === 0, 'the server side sockets to close');
   await expectHandlesBackTo(before);
 });
+
+test('the web UI page OpenCode serves for a route it lacks → no_route, not malformed', async (t) => {
+  const server = await serve(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><html><head></head></html>');
+  });
+  const http = transport(t, { url: server.url });
+  const error = await expectOpencodeError(http.json('GET', '/api/info'), 'no_route', { endpoint: 'GET /api/info', instance: server.url });
+  assert.match(error.message, /web page, not the API/);
+});

@@ -69,6 +69,9 @@ export type DiscoveryListener = (change: DiscoveryChange) => void;
 
 export const DEFAULT_INTERVAL_MS = 1_000;
 
+/** Tries per probe while a port does not answer. */
+const PROBE_ATTEMPTS = 3;
+
 /** Consecutive no-answer probes retried on the very next scan (OpenCode ignores its first ~0.5 s). */
 const NO_ANSWER_FREE_RETRIES = 3;
 const NO_ANSWER_MAX_DELAY_MS = 15_000;
@@ -272,11 +275,16 @@ export class Discovery {
   }
 
   private async probeOne(key: string, pid: number, url: string, password: string | undefined, previous: ProbeEntry | undefined): Promise<void> {
-    let result: ProbeResult;
-    try {
-      result = await this.probe(url, { timeoutMs: this.probeTimeoutMs, password, signal: this.abort.signal });
-    } catch (error) {
-      result = { ok: false, reason: 'no_answer', detail: error instanceof Error ? error.message : String(error) };
+    let result: ProbeResult = { ok: false, reason: 'no_answer', detail: 'not probed' };
+    // OpenCode never answers requests sent in its first ~0.5 s: a short timeout and an immediate
+    // retry find a new server sooner than one long wait (or a wait for the next scan).
+    for (let attempt = 0; attempt < PROBE_ATTEMPTS && !this.disposed; attempt++) {
+      try {
+        result = await this.probe(url, { timeoutMs: this.probeTimeoutMs, password, signal: this.abort.signal });
+      } catch (error) {
+        result = { ok: false, reason: 'no_answer', detail: error instanceof Error ? error.message : String(error) };
+      }
+      if (result.ok || result.reason !== 'no_answer') break;
     }
     // The process may have gone meanwhile: then its key is no longer wanted.
     if (this.disposed || !this.processes.some((p) => portUrls(p).some((u) => probeKey(p, u.port) === key))) return;

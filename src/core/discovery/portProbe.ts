@@ -32,7 +32,7 @@ export interface ProbeOptions {
 
 export type ProbeFn = (url: string, options?: ProbeOptions) => Promise<ProbeResult>;
 
-export const DEFAULT_PROBE_TIMEOUT_MS = 1_000;
+export const DEFAULT_PROBE_TIMEOUT_MS = 400;
 const MAX_BODY = 64 * 1024;
 
 export async function probeOpencode(url: string, options: ProbeOptions = {}): Promise<ProbeResult> {

@@ -179,13 +179,15 @@ export class InstanceWatcher {
       else this.stats.lightRounds++;
       this.stats.lastRoundMs = Date.now() - started;
       if (changed.size > 0) this.options.onChange({ sessions: changed, instance: false });
-      if (this.connection !== 'connected' && this.stream?.status.state === 'open') this.setConnection('connected', undefined);
+      if (this.stream?.status.state === 'open' && (this.connection !== 'connected' || this.error)) this.setConnection('connected', undefined);
     } catch (error) {
       if (this.disposed) return;
       const text = describe(error);
       this.options.logger.debug(`reconcile ${kind} of ${this.instance} failed: ${text}`);
       if (error instanceof OpencodeError && error.kind === 'auth_required') this.setConnection('down', text);
       else if (this.stream?.status.state !== 'open') this.setConnection(this.connection === 'connected' ? 'connecting' : this.connection, text);
+      // The stream is fine but the server's answers are not: say so on the instance.
+      else this.setConnection(this.connection, text);
     } finally {
       this.replay = undefined;
       this.markReady();
@@ -194,17 +196,24 @@ export class InstanceWatcher {
 
   private async fetchFull(): Promise<ReconcileData> {
     const get = <T>(task: () => Promise<T>) => this.limiter.run(task);
-    const capabilities = await get(() => this.client.capabilities());
+    // Everything goes out at once: the lists tell by themselves whether the server offers them
+    // (a missing route answers 404 or the web UI's HTML), so no separate capability probes.
+    const optional = <T>(task: () => Promise<T>) => get(task).catch((error: unknown) => routeMissing(error));
+    const [health, v2, sessions, status, permissionsResult, questionsResult] = await Promise.all([
+      get(() => this.client.health()),
+      get(() => this.client.v2Info()),
+      get(() => this.client.sessions()),
+      get(() => this.client.sessionStatus()),
+      optional(() => this.client.permissions()),
+      optional(() => this.client.questions()),
+    ]);
+    const permissions = Array.isArray(permissionsResult) ? permissionsResult : undefined;
+    const questions = Array.isArray(questionsResult) ? questionsResult : undefined;
+    const capabilities: Capabilities = { version: health.version, v1: true, v2: v2 !== undefined, permissions: !!permissions, questions: !!questions };
     const metaChanged = this.version !== capabilities.version || JSON.stringify(this.capabilities) !== JSON.stringify(capabilities);
     this.capabilities = capabilities;
     this.version = capabilities.version;
     if (metaChanged) this.options.onChange({ sessions: new Set(), instance: true });
-    const [sessions, status, permissions, questions] = await Promise.all([
-      get(() => this.client.sessions()),
-      get(() => this.client.sessionStatus()),
-      capabilities.permissions ? get(() => this.client.permissions()) : Promise.resolve(undefined),
-      capabilities.questions ? get(() => this.client.questions()) : Promise.resolve(undefined),
-    ]);
     const wanted = new Set<string>(Object.keys(status).filter((id) => status[id]?.type !== 'idle'));
     for (const p of permissions ?? []) wanted.add(p.sessionID);
     for (const q of questions ?? []) wanted.add(q.sessionID);
@@ -253,6 +262,14 @@ export class InstanceWatcher {
     await Promise.all(tasks);
     return details;
   }
+}
+
+/** A route the server does not offer resolves to `missing`; any other failure fails the round. */
+function routeMissing(error: unknown): 'missing' {
+  if (error instanceof OpencodeError) {
+    if (error.kind === 'no_route' || (error.kind === 'http' && (error.status === 404 || error.status === 405))) return 'missing';
+  }
+  throw error;
 }
 
 function describe(error: unknown): string | undefined {

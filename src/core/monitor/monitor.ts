@@ -117,7 +117,7 @@ export class Monitor {
     this.lastChangeAt = this.now();
     this.endpoints = options.endpoints ?? [];
     this.heuristicThresholdMs = options.heuristicThresholdMs ?? 5_000;
-    this.coalescer = new ChangeCoalescer((change) => this.emit(change), options.coalesceMs ?? 50, this.now);
+    this.coalescer = new ChangeCoalescer((change) => this.emit(change), options.coalesceMs ?? 10, this.now);
   }
 
   start(): this {

@@ -149,36 +149,38 @@ export class OpencodeClient {
    * answers `/api/info` where 1.x answers `/global/health`, so either one identifies a server.
    */
   async capabilities(o?: CallOptions): Promise<Capabilities> {
-    const probe = async (path: string): Promise<unknown> => {
-      try {
-        return (await this.http.json('GET', path, o)) ?? null;
-      } catch (error) {
-        // A wrong password is not a missing route: let the caller know.
-        if (error instanceof OpencodeError && error.kind === 'auth_required') throw error;
-        return undefined;
-      }
-    };
-    const [health, info, status, active, permissions, questions] = await Promise.all([
+    const [health, v2, status, permissions, questions] = await Promise.all([
       this.health(o).catch((error: unknown) => error as OpencodeError),
-      probe('/api/info'),
-      probe('/session/status'),
-      probe('/api/session/active'),
-      probe('/permission'),
-      probe('/question'),
+      this.v2Info(o),
+      this.probe('/session/status', o),
+      this.probe('/permission', o),
+      this.probe('/question', o),
     ]);
-    const v2 = info !== undefined || active !== undefined;
-    if (health instanceof OpencodeError) {
-      if (health.kind === 'auth_required' || !v2) throw health;
-    }
-    const infoVersion = isRecord(info) && typeof info.version === 'string' ? info.version : undefined;
-    const version = health instanceof OpencodeError ? infoVersion ?? 'unknown' : health.version;
+    if (health instanceof OpencodeError && (health.kind === 'auth_required' || !v2)) throw health;
     return {
-      version,
+      version: health instanceof OpencodeError ? v2?.version ?? 'unknown' : health.version,
       v1: status !== undefined,
-      v2,
+      v2: v2 !== undefined,
       permissions: Array.isArray(permissions),
       questions: Array.isArray(questions),
     };
+  }
+
+  /** OpenCode 2.x routes (`/api/*`): their version when offered, else undefined. */
+  async v2Info(o?: CallOptions): Promise<{ version?: string } | undefined> {
+    const [info, active] = await Promise.all([this.probe('/api/info', o), this.probe('/api/session/active', o)]);
+    if (info === undefined && active === undefined) return undefined;
+    return isRecord(info) && typeof info.version === 'string' ? { version: info.version } : {};
+  }
+
+  /** The body of a route, or undefined when the server does not offer it (a wrong password still throws). */
+  private async probe(path: string, o?: CallOptions): Promise<unknown> {
+    try {
+      return (await this.http.json('GET', path, o)) ?? null;
+    } catch (error) {
+      if (error instanceof OpencodeError && error.kind === 'auth_required') throw error;
+      return undefined;
+    }
   }
 
   // ── Actions ──────────────────────────────────────────────────────────────

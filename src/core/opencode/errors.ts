@@ -7,6 +7,7 @@ export type OpencodeErrorKind =
   | 'timeout' // no complete answer within the request timeout
   | 'network' // refused, reset, DNS, socket closed
   | 'http' // any other non-2xx status
+  | 'no_route' // the web UI's HTML page, which OpenCode serves for routes it does not have
   | 'malformed' // body is not JSON (even after cleaning control characters)
   | 'invalid' // JSON of the wrong shape
   | 'too_large' // body over the size cap

@@ -203,16 +203,17 @@ export class EventStream {
         if (skipping) {
           parser.reset();
           const joined: string = (endedWithNewline ? '\n' : '') + text;
-          const end = joined.indexOf('\n\n');
-          if (end < 0) {
-            endedWithNewline = joined.endsWith('\n');
+          // A blank line ends the message, with LF, CRLF or CR line endings.
+          const end = /\r?\n\r?\n|\r\r/.exec(joined);
+          if (!end) {
+            endedWithNewline = /[\r\n]$/.test(joined);
             continue;
           }
-          text = joined.slice(end + 2);
+          text = joined.slice(end.index + end[0].length);
           skipping = false;
         }
         parser.feed(text);
-        endedWithNewline = text.endsWith('\n');
+        endedWithNewline = /[\r\n]$/.test(text);
       }
       return { opened, openedAt, error: fail('the server closed the stream') };
     } catch (error) {

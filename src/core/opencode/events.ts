@@ -141,7 +141,8 @@ export function decodeEventData(data: string): DecodedMessage {
   if (!envelope.success) return { kind: 'error', error: 'event has no type' };
   const { id, type, properties } = envelope.data;
   if (type === 'sync') return { kind: 'ignored', reason: 'sync record' };
-  const schema = (propertySchemas as Record<string, z.ZodType | undefined>)[type];
+  // Own keys only: a type named `toString` or `constructor` is just an unknown type.
+  const schema = Object.hasOwn(propertySchemas, type) ? (propertySchemas as Record<string, z.ZodType>)[type] : undefined;
   const extra = { ...(id ? { id } : {}), ...(directory !== undefined ? { directory } : {}) };
   if (!schema) {
     return { kind: 'event', event: { type: 'unknown', originalType: type, properties, ...extra }, cleaned: parsed.cleaned };

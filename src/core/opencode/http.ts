@@ -166,6 +166,10 @@ export class HttpTransport {
         const excerpt = await readExcerpt(response);
         throw this.statusError(endpoint, response.statusCode, excerpt);
       }
+      if (/^text\/html\b/i.test(String(response.headers['content-type'] ?? ''))) {
+        await discard(response);
+        throw new OpencodeError('no_route', this.instance, endpoint, 'answered with a web page, not the API (no such route on this server)', response.statusCode);
+      }
       const text = await readCapped(response, this.maxBodyBytes, () =>
         new OpencodeError('too_large', this.instance, endpoint, `body over ${this.maxBodyBytes} bytes`),
       );

@@ -122,18 +122,19 @@ test('no answer is retried on the next scans, then backs off; the URL appears as
   const { scanner, probe, discovery, changes, advance } = setup();
   const url = 'http://127.0.0.1:4096';
   const silent: ProbeResult = { ok: false, reason: 'no_answer', detail: 'no answer within 1000 ms' };
-  probe.answers.set(url, [silent, silent, silent, silent, silent, { ok: true, version: '1.18.33', healthy: true }]);
+  probe.answers.set(url, [...Array<ProbeResult>(12).fill(silent), { ok: true, version: '1.18.33', healthy: true }]);
   scanner.processes = [proc(10, { ports: [4096] })];
   const probesAt = async (): Promise<number> => {
     await discovery.scanNow();
     advance(1_000);
     return probe.calls.length;
   };
-  // Three free retries (OpenCode ignores its first ~0.5 s), then 2 s, 4 s, …
-  assert.deepEqual([await probesAt(), await probesAt(), await probesAt(), await probesAt(), await probesAt(), await probesAt()], [1, 2, 3, 4, 4, 5]);
+  // Each probe tries 3 times at once; three scans retry for free (OpenCode ignores its first
+  // ~0.5 s), then 2 s, 4 s, …
+  assert.deepEqual([await probesAt(), await probesAt(), await probesAt(), await probesAt(), await probesAt()], [3, 6, 9, 12, 12]);
   assert.equal(discovery.instances[0]?.url, undefined);
-  for (let i = 0; i < 4; i++) await probesAt();
-  assert.equal(probe.calls.length, 6);
+  await probesAt();
+  assert.equal(probe.calls.length, 13);
   assert.equal(discovery.instances[0]?.url, url);
   assert.deepEqual(ids(changes.at(-1)?.changed ?? []), ['pid:10']);
 });
