@@ -56,6 +56,8 @@ const DEFAULTS = {
   healthyAfterMs: 10_000,
   backoff: { initialMs: 250, maxMs: 30_000 },
   maxEventBytes: 10 * 1024 * 1024,
+  // A ready OpenCode answers /event at once; one that hangs is in its deaf startup window.
+  connectTimeoutMs: 2_000,
 };
 
 export class EventStream {
@@ -73,6 +75,7 @@ export class EventStream {
   private readonly backoff: BackoffOptions;
   private readonly onExternalAbort = () => void this.dispose();
   private restartRequested = false;
+  private connectingSince = 0;
 
   constructor(private readonly transport: HttpTransport, private readonly options: EventStreamOptions) {
     this.path = options.path ?? '/event';
@@ -94,8 +97,15 @@ export class EventStream {
     return this;
   }
 
-  /** Skips the rest of the backoff wait (e.g. discovery saw the server answer again). */
+  /**
+   * Skips the rest of the backoff wait (e.g. discovery saw the server answer again). An attempt
+   * that has hung for a while (sent during OpenCode's deaf first half second) starts over too.
+   */
   reconnectNow(): void {
+    if (this.statusValue.state === 'connecting' && Date.now() - this.connectingSince > 500) {
+      this.restart();
+      return;
+    }
     this.wake?.();
   }
 
@@ -123,6 +133,7 @@ export class EventStream {
         this.restartRequested = false;
         attempt = 0;
       }
+      this.connectingSince = Date.now();
       this.setStatus({ state: 'connecting', attempt });
       const outcome = await this.connectOnce();
       if (this.disposed) break;
@@ -156,7 +167,7 @@ export class EventStream {
     const fail = (detail: string, kind: OpencodeError['kind'] = 'network') =>
       new OpencodeError(kind, this.transport.instance, endpoint, detail);
     try {
-      const response = await this.transport.openStream(this.path, controller.signal, this.options.connectTimeoutMs);
+      const response = await this.transport.openStream(this.path, controller.signal, this.options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs);
       opened = true;
       openedAt = Date.now();
       this.stats.connects++;
