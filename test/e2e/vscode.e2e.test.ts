@@ -10,6 +10,8 @@
 import { test, type TestContext } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BrowserContext } from 'playwright-core';
@@ -79,11 +81,31 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   };
   t.after(cleanup);
 
+  // Subscription usage: a fake usage API and a Claude Code sign-in of this run only, so the
+  // status bar shows known figures (and no real token or Anthropic server is ever involved).
+  const usageApi = http.createServer((req, res) => {
+    if (req.url?.startsWith('/api/oauth/usage')) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({ five_hour: { utilization: 42.0, resets_at: new Date(Date.now() + 2 * 3600_000).toISOString() }, seven_day: { utilization: 71.0, resets_at: new Date(Date.now() + 4 * 86400_000).toISOString() } }),
+      );
+    } else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => usageApi.listen(0, '127.0.0.1', resolve));
+  stops.push(() => new Promise((resolve) => { usageApi.closeAllConnections(); usageApi.close(() => resolve(undefined)); }));
+  const claudeDir = path.join(root, 'claude');
+  fs.mkdirSync(claudeDir, { recursive: true });
+  fs.writeFileSync(
+    path.join(claudeDir, '.credentials.json'),
+    JSON.stringify({ claudeAiOauth: { accessToken: 'sk-ant-oat01-e2e-fake', expiresAt: Date.now() + 6 * 3600_000, scopes: ['user:inference', 'user:profile'] } }),
+    { mode: 0o600 },
+  );
+  const usageEnv = { CLAUDE_CONFIG_DIR: claudeDir, OPENCODE_MONITOR_ANTHROPIC_BASE_URL: `http://127.0.0.1:${(usageApi.address() as AddressInfo).port}` };
+
   // Lab and the VSIX code-server start in parallel.
   const lap = (label: string): void => t.diagnostic(`${label}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const [labResult, csResult] = await Promise.allSettled([
     createLab().then((l) => (stops.push(() => l.stopAll()), l)),
-    startCodeServer({ tools, root: path.join(root, 'cs-ui'), vsix, marker: markers.ui }).then((c) => (stops.push(() => c.stop()), c)),
+    startCodeServer({ tools, root: path.join(root, 'cs-ui'), vsix, marker: markers.ui, env: usageEnv }).then((c) => (stops.push(() => c.stop()), c)),
   ]);
   if (labResult.status === 'rejected') throw labResult.reason;
   if (csResult.status === 'rejected') throw csResult.reason;
@@ -256,6 +278,13 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     for (const s of [alpha, beta]) await pollTree(async (rows) => instanceOf(rows, s), `instance row of ${s.url}`);
     for (const s of Object.values(sessions)) await inSession(s, (rows) => rows[0], `session row "${s.title}"`);
     await shot('tree-idle');
+  });
+
+  await step('(usage) the status bar shows the 5-hour and 7-day usage of the fake usage API', await statusSkip(), async () => {
+    await statusItem.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await waitStatus('status bar showing 5h 42% and 7d 71%', (text) => /5h\D{0,3}42%/.test(text) && /7d\D{0,3}71%/.test(text));
+    assert.match(await wb.hoverTooltip(statusItem.first()), /resets in 1h|resets in 2h/);
+    await page.mouse.move(700, 400);
   });
 
   if (!uiSkip) {
