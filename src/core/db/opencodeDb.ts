@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isOpenAssistantMessage } from './inference';
 import type { SqliteDatabase, SqliteModule, SqliteStatement } from './sqlite';
-import { isBusyError } from './sqlite';
+import { isBusyError, wouldCreateWalFiles } from './sqlite';
 import type { DbMessageRow, DbSessionRecord, DbSessionRow, DbTodoRow, DbToolRow } from './types';
 
 export const DB_FILE_NAME = 'opencode.db';
@@ -183,7 +183,7 @@ export class OpencodeDb {
   }
 
   private open(fileId: string): DbState {
-    if (isWalDatabase(this.path) && !fs.existsSync(`${this.path}-wal`)) return 'not-running';
+    if (wouldCreateWalFiles(this.path)) return 'not-running';
     let db: SqliteDatabase;
     try {
       db = new this.sqlite.DatabaseSync(this.path, { readOnly: true, timeout: this.busyTimeoutMs });
@@ -242,20 +242,6 @@ export class OpencodeDb {
   }
 }
 
-/** SQLite header bytes 18–19 are 2 in WAL mode. */
-function isWalDatabase(file: string): boolean {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(file, 'r');
-    const header = Buffer.alloc(20);
-    if (fs.readSync(fd, header, 0, 20, 0) < 20) return false;
-    return header[18] === 2 && header[19] === 2;
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
 
 function missingColumns(db: SqliteDatabase): string[] {
   const statement = db.prepare('SELECT name FROM pragma_table_info(?)');

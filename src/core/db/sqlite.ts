@@ -2,6 +2,7 @@
  * Lazy access to `node:sqlite` (Node ≥ 22.13 without a flag). It is required at run time only,
  * so older Node versions (and bundles built for them) still load everything else.
  */
+import * as fs from 'node:fs';
 
 export type SqlValue = null | number | bigint | string | Uint8Array;
 
@@ -55,4 +56,27 @@ export function isBusyError(error: unknown): boolean {
   const code = (error as { errcode?: unknown }).errcode;
   if (typeof code === 'number') return (code & 0xff) === 5 || (code & 0xff) === 6;
   return /database is locked|database table is locked|SQLITE_BUSY/i.test(String((error as { message?: unknown }).message));
+}
+
+/**
+ * A WAL database that no process has open has no `-wal` file; opening it, even read-only,
+ * would create `-wal`/`-shm` beside it. Readers that must not write anything skip it.
+ */
+export function wouldCreateWalFiles(file: string): boolean {
+  return isWalDatabase(file) && !fs.existsSync(`${file}-wal`);
+}
+
+/** SQLite header bytes 18–19 are 2 in WAL mode. */
+function isWalDatabase(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const header = Buffer.alloc(20);
+    if (fs.readSync(fd, header, 0, 20, 0) < 20) return false;
+    return header[18] === 2 && header[19] === 2;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../log';
 import { nullLogger } from '../log';
 import { OpencodeError } from './errors';
 import { parseJsonText } from './jsonText';
+import { readCapped } from '../util/readBody';
 
 export interface ServerEndpoint {
   /** Base URL, e.g. `http://127.0.0.1:4096` or `https://host/opencode`. Credentials in it are used, never shown. */
@@ -298,28 +299,6 @@ class Deadline {
   }
 }
 
-async function readCapped(response: Dispatcher.ResponseData, cap: number, tooLarge: () => Error): Promise<string> {
-  const declared = Number(response.headers['content-length']);
-  if (Number.isFinite(declared) && declared > cap) {
-    // Nobody reads this body: without a handler, the abort error would be uncaught.
-    response.body.on('error', () => undefined);
-    response.body.destroy();
-    throw tooLarge();
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > cap) {
-      response.body.on('error', () => undefined);
-      response.body.destroy();
-      throw tooLarge();
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
-}
 
 async function readExcerpt(response: Dispatcher.ResponseData): Promise<string> {
   try {

@@ -18,7 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { inspect } from 'node:util';
 import { z } from 'zod';
-import { loadNodeSqlite } from '../db/sqlite';
+import { loadNodeSqlite, wouldCreateWalFiles } from '../db/sqlite';
 import type { SqliteDatabase, SqliteLoad } from '../db/sqlite';
 import type { Logger } from '../log';
 import { nullLogger } from '../log';
@@ -278,7 +278,7 @@ export class CredentialStore implements CredentialProvider {
     const file = this.paths.opencodeDb;
     if (!fs.existsSync(file)) return { kind: 'none' };
     // Opening a WAL database nobody has open would create its -wal/-shm files: not read-only.
-    if (isWalDatabase(file) && !fs.existsSync(`${file}-wal`)) return { kind: 'none' };
+    if (wouldCreateWalFiles(file)) return { kind: 'none' };
     const loaded = this.loadSqlite();
     if (!loaded.sqlite) {
       this.note('sqlite', `usage credentials: OpenCode 2.x credentials not read: ${loaded.reason}`, 'debug');
@@ -446,20 +446,6 @@ function signature(file: string): string {
   }
 }
 
-/** SQLite header bytes 18–19 are 2 in WAL mode. */
-function isWalDatabase(file: string): boolean {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(file, 'r');
-    const header = Buffer.alloc(20);
-    if (fs.readSync(fd, header, 0, 20, 0) < 20) return false;
-    return header[18] === 2 && header[19] === 2;
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
 
 /** The default KeychainReader: `security` with an argument array (no shell), 5 s deadline. */
 export function securityKeychainReader(run: ExecFileText = execFileText): KeychainReader {

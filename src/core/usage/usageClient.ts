@@ -4,6 +4,7 @@
  * whose messages are scrubbed of the token even if the server echoes it.
  */
 import { Agent, request } from 'undici';
+import { readCapped } from '../util/readBody';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { UsageWindow } from '../monitor/model';
@@ -144,7 +145,7 @@ export class UsageClient implements UsageFetcher {
           'content-type': 'application/json',
         },
       });
-      const text = await readCapped(response);
+      const text = await readCapped(response, MAX_BODY_BYTES, () => new UsageApiError('malformed', `usage API body larger than ${MAX_BODY_BYTES} bytes`, response.statusCode));
       const status = response.statusCode;
       if (status >= 200 && status < 300) {
         let body: unknown;
@@ -342,21 +343,6 @@ function slug(name: string): string {
     .replace(/^-+|-+$/g, '');
 }
 
-async function readCapped(response: Dispatcher.ResponseData): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) {
-      response.body.on('error', () => undefined);
-      response.body.destroy();
-      throw new UsageApiError('malformed', `usage API body larger than ${MAX_BODY_BYTES} bytes`, response.statusCode);
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
-}
 
 function describeError(error: unknown): string {
   if (error instanceof Error) {
