@@ -10,6 +10,7 @@ import { nullLogger } from '../log';
 import { OpencodeError } from './errors';
 import { parseJsonText } from './jsonText';
 import { readCapped } from '../util/readBody';
+import { describeError } from '../util/describe';
 
 export interface ServerEndpoint {
   /** Base URL, e.g. `http://127.0.0.1:4096` or `https://host/opencode`. Credentials in it are used, never shown. */
@@ -322,12 +323,3 @@ function isStaleSocket(error: OpencodeError): boolean {
   return /other side closed|ECONNRESET|socket hang up|UND_ERR_SOCKET|EPIPE/i.test(error.message);
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const cause = (error as { cause?: unknown }).cause;
-    const causeText = cause instanceof Error && cause.message !== error.message ? ` (${cause.message})` : '';
-    return `${code && !error.message.includes(code) ? code + ': ' : ''}${error.message}${causeText}`;
-  }
-  return String(error);
-}

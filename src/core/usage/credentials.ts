@@ -25,6 +25,7 @@ import { nullLogger } from '../log';
 import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
 import { redactSecrets } from './redact';
+import { fileSignature } from '../util/fileSignature';
 
 export type CredentialSource = 'claude-code' | 'claude-code-keychain' | 'opencode-auth' | 'opencode-db';
 
@@ -321,7 +322,7 @@ export class CredentialStore implements CredentialProvider {
 
   private currentSignatures(): Map<string, string> {
     const out = new Map<string, string>();
-    for (const file of [this.paths.claudeCredentials, this.paths.opencodeAuth]) out.set(file, signature(file));
+    for (const file of [this.paths.claudeCredentials, this.paths.opencodeAuth]) out.set(file, fileSignature(file));
     return out;
   }
 
@@ -437,14 +438,6 @@ async function readSmallFile(file: string): Promise<string | undefined> {
   }
 }
 
-function signature(file: string): string {
-  try {
-    const st = fs.statSync(file);
-    return `${st.ino}:${st.size}:${st.mtimeMs}`;
-  } catch {
-    return 'missing';
-  }
-}
 
 
 /** The default KeychainReader: `security` with an argument array (no shell), 5 s deadline. */

@@ -28,6 +28,7 @@ import type { UsageModel } from '../monitor/model';
 import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
 import type { UsagePoller, UsagePollerState } from './usagePoller';
+import { fileSignature } from '../util/fileSignature';
 
 export interface SharedUsageOptions {
   logger: Logger;
@@ -216,7 +217,7 @@ export class SharedUsage {
         this.markSettled();
       }),
     ];
-    this.requestSignature = signature(this.paths.request);
+    this.requestSignature = fileSignature(this.paths.request);
     if (role === 'poller') {
       this.logger.info(`usage: this process polls the usage API (${this.options.ownerLabel})`);
       this.removeOldFiles();
@@ -246,7 +247,7 @@ export class SharedUsage {
     if (this.role === 'reader') {
       this.readShared();
     } else if (this.role === 'poller' && this.poller) {
-      const sig = signature(this.paths.request);
+      const sig = fileSignature(this.paths.request);
       if (sig !== this.requestSignature) {
         this.requestSignature = sig;
         if (sig !== 'missing') this.poller.refreshNow();
@@ -287,7 +288,7 @@ export class SharedUsage {
 
   /** Reader: picks up a new cache, and re-judges the age of the one it has. */
   private readShared(): void {
-    const sig = signature(this.paths.cache);
+    const sig = fileSignature(this.paths.cache);
     if (sig !== this.cacheSignature) {
       this.cacheSignature = sig;
       this.readCache = sig === 'missing' ? undefined : this.loadCache();
@@ -401,14 +402,6 @@ export function parseCache(text: string, key: string): UsageCacheFile | undefine
   return parsed.data as UsageCacheFile;
 }
 
-function signature(file: string): string {
-  try {
-    const st = fs.statSync(file);
-    return `${st.ino}:${st.size}:${st.mtimeMs}`;
-  } catch {
-    return 'missing';
-  }
-}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { UsageWindow } from '../monitor/model';
 import type { UsageCredential } from './credentials';
 import { redactSecrets, safeExcerpt } from './redact';
+import { describeError } from '../util/describe';
 
 export const DEFAULT_USAGE_BASE_URL = 'https://api.anthropic.com';
 export const USAGE_PATH = '/api/oauth/usage';
@@ -344,12 +345,3 @@ function slug(name: string): string {
 }
 
 
-function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const cause = (error as { cause?: unknown }).cause;
-    const causeText = cause instanceof Error && cause.message !== error.message ? ` (${cause.message})` : '';
-    return `${code && !error.message.includes(code) ? code + ': ' : ''}${error.message}${causeText}`;
-  }
-  return String(error);
-}
