@@ -349,9 +349,10 @@ function permissionNode(permission: PermissionModel, session: SessionModel, pare
     parentId,
     childIds: [],
     label: permissionLabel(permission),
-    description: `needs approval · ${formatDuration(now - permission.askedAt)}`,
+    // A port-less TUI has no API to answer through: only its terminal can.
+    description: `${session.source === 'db' ? 'answer in its terminal' : 'needs approval'} · ${formatDuration(now - permission.askedAt)}`,
     icon: { id: 'shield', color: WARNING_COLOR },
-    contextValue: 'permission',
+    contextValue: session.source === 'db' ? 'permission+terminal' : 'permission',
     tooltip: lines.join('\n'),
     collapsible: 'none',
     ref: { instanceId: session.instanceId, sessionId: session.id, permissionId: permission.id },
@@ -379,12 +380,12 @@ function questionNode(question: QuestionModel, session: SessionModel, parentId: 
     parentId,
     childIds: [],
     label: questionLabel(question),
-    description: `${header ? `${truncate(header, 30)} · ` : ''}question · ${formatDuration(now - question.askedAt)}`,
+    description: `${header ? `${truncate(header, 30)} · ` : ''}${session.source === 'db' ? 'answer in its terminal' : 'question'} · ${formatDuration(now - question.askedAt)}`,
     icon: { id: 'question', color: WARNING_COLOR },
-    contextValue: 'question',
+    contextValue: session.source === 'db' ? 'question+terminal' : 'question',
     tooltip: lines.join('\n').trimEnd(),
     collapsible: 'none',
-    command: { id: CommandId.answerQuestion, title: 'Answer Question' },
+    command: session.source === 'db' ? { id: CommandId.focusTerminal, title: 'Focus Terminal' } : { id: CommandId.answerQuestion, title: 'Answer Question' },
     ref: { instanceId: session.instanceId, sessionId: session.id, questionId: question.id },
   };
 }

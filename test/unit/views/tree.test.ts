@@ -277,3 +277,20 @@ describe('diffTrees', () => {
     assert.deepEqual(diffTrees(a, b), ['session:s1']);
   });
 });
+
+describe('port-less TUI sessions (from the DB)', () => {
+  test('offer no answer buttons: only the terminal can answer', () => {
+    const now = 1_795_290_000_000;
+    const permission = { id: 'prt_1', sessionId: 'ses_db', permission: 'bash', patterns: [], command: 'rm -f x', always: [], askedAt: now - 5_000 };
+    const question = { id: 'prt_2', sessionId: 'ses_db', questions: [{ question: 'Which?', options: [{ label: 'A' }] }], askedAt: now - 5_000 };
+    const session = { ...makeSession({ id: 'ses_db', instanceId: 'pid:7' }), source: 'db' as const, permissions: [permission], questions: [question], needsAttention: true };
+    const tree = presentTree(makeSnapshot([makeInstance({ id: 'pid:7', connection: 'limited', port: undefined, url: undefined })], [session]), now);
+    const rows = [...tree.nodes.values()];
+    const p = rows.find((n) => n.kind === 'permission')!;
+    const q = rows.find((n) => n.kind === 'question')!;
+    assert.equal(p.contextValue, 'permission+terminal');
+    assert.match(p.description ?? '', /answer in its terminal/);
+    assert.equal(q.contextValue, 'question+terminal');
+    assert.equal(q.command?.id, 'opencodeMonitor.focusTerminal');
+  });
+});
