@@ -410,18 +410,24 @@ function gcHeap(): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Starts a fresh monitor and times it until settled; ends the request recording. */
+async function coldStart(m: Monitor): Promise<{ ms: number; t0: number }> {
+  const t0 = performance.now();
+  adopt(m);
+  m.start();
+  await m.settle(20_000);
+  const ms = performance.now() - t0;
+  stopRecording();
+  return { ms, t0 };
+}
+
 serve({
   /** Cold snapshot of the lab: discovery + every instance in full, on a fresh monitor (kept running afterwards). */
   labCold: async ({ home }: { home: string }) => {
     await dropMonitor();
     const requests = startRecording();
     const { monitor: m, scanMs } = labMonitor(home);
-    const t0 = performance.now();
-    adopt(m);
-    m.start();
-    await m.settle(20_000);
-    const ms = performance.now() - t0;
-    stopRecording();
+    const { ms, t0 } = await coldStart(m);
     return { ms, requests, scanMs: scanMs[0], breakdown: breakdown(requests, t0), summary: summary(m.snapshot()) };
   },
   /** The scale fleet: configured endpoints (they are not processes), cold. */
@@ -429,12 +435,7 @@ serve({
     await dropMonitor();
     const requests = startRecording();
     const m = new Monitor({ logger, endpoints: urls.map((url) => ({ url })) });
-    const t0 = performance.now();
-    adopt(m);
-    m.start();
-    await m.settle(20_000);
-    const ms = performance.now() - t0;
-    stopRecording();
+    const { ms, t0 } = await coldStart(m);
     return { ms, requestCount: requests.length, breakdown: breakdown(requests, t0), summary: summary(m.snapshot()) };
   },
   round: async ({ kind }: { kind: 'full' | 'light' }) => {

@@ -97,45 +97,59 @@ export async function resolveInstance(monitor: Monitor, arg: unknown, placeHolde
 }
 
 export async function resolvePermission(monitor: Monitor, arg: unknown): Promise<{ session: SessionModel; permission: PermissionModel } | undefined> {
-  const snapshot = monitor.snapshot();
-  const ref = refOf(arg);
-  const all = snapshot.sessions.flatMap((session) => session.permissions.map((permission) => ({ session, permission })));
-  if (ref.permissionId !== undefined) {
-    const hit = all.find((x) => x.permission.id === ref.permissionId);
-    if (!hit) void vscode.window.showInformationMessage('That permission request was already answered.');
-    return hit;
-  }
-  const candidates = ref.sessionId !== undefined ? all.filter((x) => x.session.id === ref.sessionId) : all;
-  if (candidates.length === 0) {
-    void vscode.window.showInformationMessage('No OpenCode permission request is pending.');
-    return undefined;
-  }
-  if (candidates.length === 1) return candidates[0];
-  const picked = await vscode.window.showQuickPick(
-    candidates.map((x) => ({ label: permissionLabel(x.permission), description: sessionLabel(x.session), value: x })),
-    { placeHolder: 'Which permission request?', matchOnDescription: true },
-  );
-  return picked?.value;
+  const hit = await resolvePending(monitor, arg, {
+    list: (s) => s.permissions,
+    refId: (ref) => ref.permissionId,
+    label: permissionLabel,
+    gone: 'That permission request was already answered.',
+    none: 'No OpenCode permission request is pending.',
+    placeHolder: 'Which permission request?',
+  });
+  return hit && { session: hit.session, permission: hit.item };
 }
 
 export async function resolveQuestion(monitor: Monitor, arg: unknown): Promise<{ session: SessionModel; question: QuestionModel } | undefined> {
-  const snapshot = monitor.snapshot();
+  const hit = await resolvePending(monitor, arg, {
+    list: (s) => s.questions,
+    refId: (ref) => ref.questionId,
+    label: questionLabel,
+    gone: 'That question was already answered.',
+    none: 'No OpenCode question is pending.',
+    placeHolder: 'Which question?',
+  });
+  return hit && { session: hit.session, question: hit.item };
+}
+
+interface PendingKind<T> {
+  list: (session: SessionModel) => T[];
+  refId: (ref: ReturnType<typeof refOf>) => string | undefined;
+  label: (item: T) => string;
+  /** Shown when the row's request no longer exists. */
+  gone: string;
+  /** Shown when nothing of this kind is pending. */
+  none: string;
+  placeHolder: string;
+}
+
+/** The request a row names, else the only pending one, else the one the user picks. */
+async function resolvePending<T extends { id: string }>(monitor: Monitor, arg: unknown, kind: PendingKind<T>): Promise<{ session: SessionModel; item: T } | undefined> {
   const ref = refOf(arg);
-  const all = snapshot.sessions.flatMap((session) => session.questions.map((question) => ({ session, question })));
-  if (ref.questionId !== undefined) {
-    const hit = all.find((x) => x.question.id === ref.questionId);
-    if (!hit) void vscode.window.showInformationMessage('That question was already answered.');
+  const all = monitor.snapshot().sessions.flatMap((session) => kind.list(session).map((item) => ({ session, item })));
+  const id = kind.refId(ref);
+  if (id !== undefined) {
+    const hit = all.find((x) => x.item.id === id);
+    if (!hit) void vscode.window.showInformationMessage(kind.gone);
     return hit;
   }
   const candidates = ref.sessionId !== undefined ? all.filter((x) => x.session.id === ref.sessionId) : all;
   if (candidates.length === 0) {
-    void vscode.window.showInformationMessage('No OpenCode question is pending.');
+    void vscode.window.showInformationMessage(kind.none);
     return undefined;
   }
   if (candidates.length === 1) return candidates[0];
   const picked = await vscode.window.showQuickPick(
-    candidates.map((x) => ({ label: questionLabel(x.question), description: sessionLabel(x.session), value: x })),
-    { placeHolder: 'Which question?', matchOnDescription: true },
+    candidates.map((x) => ({ label: kind.label(x.item), description: sessionLabel(x.session), value: x })),
+    { placeHolder: kind.placeHolder, matchOnDescription: true },
   );
   return picked?.value;
 }

@@ -195,26 +195,47 @@ export class WriterLock {
   // ── lock operations (synchronous: each is a few syscalls on a tiny file) ──
 
   private tryAcquire(): void {
-    let tookOverFrom: string | undefined;
     for (let attempt = 0; attempt < 4; attempt++) {
       const now = this.now();
       if (createExclusive(this.path, this.serialize(now), this.token)) {
-        this.becomeHolder(now, tookOverFrom);
+        this.becomeHolder(now, undefined);
         return;
       }
       const cur = readLockFile(this.path);
       if (!cur) continue; // released between our two calls
-      const stale = this.staleReason(cur);
-      if (!stale) {
+      if (!this.staleReason(cur)) {
         // Even our own token (put back by a contender after we stepped down) is left to go stale:
         // claiming it without the exclusive path could overwrite someone's fresh takeover.
         this.noteHolder(cur.record);
         return;
       }
-      const outcome = replaceStaleLock(this.path, cur.raw, this.token, (c) => this.staleReason(c) !== undefined);
-      if (outcome === 'restored') return; // what we judged stale had been replaced by a live lock
-      tookOverFrom = cur.record?.token === this.token ? undefined : `${describe(cur.record)}: ${stale}`;
+      // Replacing a stale lock moves it aside for a moment. Two contenders doing that at once
+      // could each move the other's fresh lock and both hold it for a heartbeat, so takeovers go
+      // one at a time; the others retry on their next tick (or when the folder changes).
+      const mutex = `${this.path}.takeover`;
+      if (!takeMutex(mutex, this.token, this.now())) return;
+      try {
+        if (this.takeOverUnderMutex()) return;
+      } finally {
+        removeQuietly(mutex);
+      }
     }
+  }
+
+  /** With the takeover mutex held: judges the lock again and replaces it if still stale. True when done. */
+  private takeOverUnderMutex(): boolean {
+    const cur = readLockFile(this.path);
+    const stale = cur ? this.staleReason(cur) : undefined;
+    if (cur && !stale) {
+      this.noteHolder(cur.record);
+      return true;
+    }
+    if (cur && replaceStaleLock(this.path, cur.raw, this.token, (c) => this.staleReason(c) !== undefined) === 'restored') return true;
+    const now = this.now();
+    if (!createExclusive(this.path, this.serialize(now), this.token)) return false; // created by a contender meanwhile: look again
+    const from = cur && cur.record?.token !== this.token ? `${describe(cur.record)}: ${stale}` : undefined;
+    this.becomeHolder(now, from);
+    return true;
   }
 
   private beat(): void {
@@ -461,6 +482,22 @@ function removeQuietly(file: string): void {
 }
 
 /** Temp files of killed contenders (`<lock>.<token>.*`), once clearly abandoned. */
+/** How old a takeover mutex must be before it counts as left by a dead contender (a takeover takes milliseconds). */
+const MUTEX_STALE_MS = 10_000;
+
+/** The short-lived mutex of a stale-lock takeover; a mutex left behind by a dead process expires. */
+function takeMutex(file: string, token: string, now: number): boolean {
+  const content = JSON.stringify({ pid: process.pid, token, at: now }) + '\n';
+  if (createExclusive(file, content, token)) return true;
+  try {
+    if (now - fs.statSync(file).mtimeMs <= MUTEX_STALE_MS) return false;
+  } catch (error) {
+    if (errorCode(error) !== 'ENOENT') return false;
+  }
+  removeQuietly(file);
+  return createExclusive(file, content, token);
+}
+
 function removeLeftovers(lockPath: string, now: number): void {
   const dir = path.dirname(lockPath);
   const prefix = path.basename(lockPath) + '.';

@@ -354,12 +354,6 @@ export class InstanceState {
     };
   }
 
-  /** Sessions whose live data would show something beyond their info. */
-  isActive(sessionId: string): boolean {
-    const s = this.sessions.get(sessionId);
-    return !!s && (!!s.status || s.permissions.size > 0 || s.questions.size > 0);
-  }
-
   private fingerprints(): Map<string, string> {
     const out = new Map<string, string>();
     for (const [id, s] of this.sessions) {

@@ -369,30 +369,27 @@ export class Monitor {
         }
       }
     }
-    const all: SessionModel[] = [];
+    const byId = new Map<string, SessionModel>();
     for (const [id, { entry }] of owners) {
       const watcher = entry.watcher!;
       const model = watcher.state.toModel(id, entry.id, {
         heuristicThresholdMs: threshold,
         hasPermissionApi: watcher.capabilities?.permissions ?? true,
       });
-      if (model) all.push(model);
+      if (model) byId.set(id, model);
     }
     const instances: InstanceModel[] = entries.map((entry) => this.instanceModel(entry));
     const limited = this.options.limitedSessions;
     if (limited) {
       for (const instance of instances) {
         if (instance.connection !== 'limited') continue;
+        // A port-less TUI runs its sessions: its DB view wins over a server that only lists them idle.
         for (const session of limited.sessionsFor(instance)) {
-          if (!all.some((s) => s.id === session.id && s.status !== 'idle')) {
-            const at = all.findIndex((s) => s.id === session.id);
-            if (at >= 0) all.splice(at, 1);
-            all.push(session);
-          }
+          if (byId.get(session.id)?.status === 'idle' || !byId.has(session.id)) byId.set(session.id, session);
         }
       }
     }
-    const sessions = this.visible(all, now);
+    const sessions = this.visible([...byId.values()], now);
     for (const instance of instances) instance.sessionIds = sessions.filter((s) => s.instanceId === instance.id).map((s) => s.id);
     this.scheduleHeuristic(sessions, now, threshold);
     return { instances, sessions, ...(this.usage ? { usage: this.usage } : {}), updatedAt: this.lastChangeAt };

@@ -14,6 +14,7 @@ import { describe, test } from 'node:test';
 import { Discovery } from '../../../src/core/discovery/discovery';
 import type { DiscoveredInstance, DiscoveryChange } from '../../../src/core/discovery/discovery';
 import { LinuxProcessScanner } from '../../../src/core/discovery/linuxScanner';
+import { createLab } from '../../harness/opencodeLab';
 import type { OpencodeProcess } from '../../../src/core/discovery/types';
 import { REPO_ROOT } from './helpers';
 
@@ -236,34 +237,18 @@ describe('Linux scanner on real processes', { skip: !LINUX && 'Linux only' }, ()
           : false;
 
   test('real OpenCode: serve, port-less TUI and --port 0 TUI; probe; removal; nothing left', { skip: skipReal, timeout: 180_000 }, async (t) => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ocm-disc-real-'));
-    const home = path.join(root, 'home');
+    // The lab's isolated HOME and config; this test starts the processes itself (one under a pty).
+    const lab = await createLab();
+    const home = lab.home;
     const started = new Started();
     const seen = new Set<number>();
     t.after(async () => {
       await started.stopAll([...seen]);
       assert.deepEqual(processesWithHome(home), [], 'processes of the test HOME still running');
-      fs.rmSync(root, { recursive: true, force: true });
+      await lab.stopAll();
     });
-    const xdg = {
-      XDG_CONFIG_HOME: path.join(home, '.config'),
-      XDG_DATA_HOME: path.join(home, '.local', 'share'),
-      XDG_STATE_HOME: path.join(home, '.local', 'state'),
-      XDG_CACHE_HOME: path.join(home, '.cache'),
-    };
-    for (const d of Object.values(xdg)) fs.mkdirSync(d, { recursive: true });
-    seedPlugin(path.join(xdg.XDG_CONFIG_HOME, 'opencode'));
-    const env: NodeJS.ProcessEnv = {
-      ...cleanEnv(home),
-      ...xdg,
-      OPENCODE_DISABLE_AUTOUPDATE: '1',
-      OPENCODE_DISABLE_MODELS_FETCH: '1',
-      OPENCODE_DISABLE_LSP_DOWNLOAD: '1',
-      OPENCODE_DISABLE_SHARE: '1',
-      NO_PROXY: '127.0.0.1,localhost',
-    };
-    const dirs = { serve: path.join(root, 'alpha'), tui: path.join(root, 'beta'), tuiPort: path.join(root, 'gamma') };
-    for (const d of Object.values(dirs)) fs.mkdirSync(d);
+    const env: NodeJS.ProcessEnv = { ...lab.env, TERM: 'xterm-256color' };
+    const dirs = { serve: lab.projectDir('alpha'), tui: lab.projectDir('beta'), tuiPort: lab.projectDir('gamma') };
 
     const t0 = Date.now();
     const serve = started.track(
@@ -341,12 +326,3 @@ describe('Linux scanner on real processes', { skip: !LINUX && 'Linux only' }, ()
 });
 
 /** The plugin OpenCode installs on first start, pre-seeded so it does not reach for npm. */
-function seedPlugin(configDir: string): void {
-  const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'node_modules/opencode-ai/package.json'), 'utf8')) as { version: string }).version;
-  const pluginDir = path.join(configDir, 'node_modules', '@opencode-ai', 'plugin');
-  fs.mkdirSync(pluginDir, { recursive: true });
-  fs.writeFileSync(path.join(configDir, 'package.json'), JSON.stringify({ dependencies: { '@opencode-ai/plugin': version } }));
-  fs.writeFileSync(path.join(pluginDir, 'package.json'), JSON.stringify({ name: '@opencode-ai/plugin', version, main: 'index.js' }));
-  fs.writeFileSync(path.join(pluginDir, 'index.js'), 'module.exports = {};\n');
-  fs.writeFileSync(path.join(configDir, 'opencode.json'), JSON.stringify({ $schema: 'https://opencode.ai/config.json', autoupdate: false, share: 'disabled' }));
-}
