@@ -16,6 +16,16 @@ export interface MonitorConfig {
   discoveryIntervalMs: number;
   /** Extra servers to watch (remote, container, tunnel), without credentials. */
   endpoints: string[];
+  /** The `opencode` executable; empty: the first one on PATH. */
+  opencodePath: string;
+  servers: {
+    restartOnCrash: boolean;
+    requirePassword: boolean;
+  };
+  docker: {
+    enabled: boolean;
+    path: string;
+  };
   legacyFiles: {
     /** Write the SwiftBar files of the old menu-bar plugin (one writer per machine). */
     enabled: boolean;
@@ -41,7 +51,7 @@ export interface MonitorConfig {
   };
 }
 
-export type ConfigKey = 'discovery' | 'endpoints' | 'legacyFiles' | 'notifications' | 'heuristicThreshold' | 'usage';
+export type ConfigKey = 'discovery' | 'endpoints' | 'opencodePath' | 'servers' | 'docker' | 'legacyFiles' | 'notifications' | 'heuristicThreshold' | 'usage';
 
 export interface ConfigChange {
   previous: MonitorConfig;
@@ -58,6 +68,15 @@ export function readConfig(logger?: Logger): MonitorConfig {
   return {
     discoveryIntervalMs: clamp(c.get<number>('discovery.interval', 1000), 250, 60_000, 1000),
     endpoints: cleanEndpoints(c.get<unknown>('endpoints', []), logger),
+    opencodePath: (c.get<string>('opencodePath') ?? '').trim(),
+    servers: {
+      restartOnCrash: c.get<boolean>('servers.restartOnCrash', true) !== false,
+      requirePassword: c.get<boolean>('servers.requirePassword', false) === true,
+    },
+    docker: {
+      enabled: c.get<boolean>('docker.enabled', false) === true,
+      path: nonEmpty(c.get<string>('docker.path'), 'docker'),
+    },
     legacyFiles: {
       enabled: c.get<boolean>('legacyFiles.enabled', false) === true,
       statePath: nonEmpty(c.get<string>('legacyFiles.statePath'), DEFAULT_STATE_PATH),

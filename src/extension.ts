@@ -13,6 +13,8 @@ import { createMonitor } from './core/monitor/createMonitor';
 import { createUsageService } from './core/usage/service';
 import type { UsageService } from './core/usage/service';
 import type { Monitor } from './core/monitor/monitor';
+import { DockerWatch } from './dockerWatch';
+import { ManagedServers } from './managedServers';
 import { Notifications } from './notifications';
 import { StatusBar } from './statusBar';
 import { Terminals } from './terminals';
@@ -32,17 +34,21 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = services.add(vscode.window.createOutputChannel('OpenCode Monitor', { log: true }));
   const config = services.add(new Config(log));
   const passwords = services.add(new ServerPasswords(context.secrets, context.globalState, log));
-  const { monitor, error } = startMonitor(config, log);
+  // Before the monitor, so it is disposed after it: the watchers close before the servers stop.
+  const servers = new ManagedServers(config, context.secrets, log, context.logUri.fsPath);
+  services.addAsync(() => servers.dispose());
+  const { monitor, error } = startMonitor(config, log, servers);
   services.addAsync(() => monitor.dispose());
   services.add(new EndpointSync(monitor, config, passwords));
-  const terminals = new Terminals(log);
+  services.add(new DockerWatch(monitor, config, log));
+  const terminals = services.add(new Terminals(log));
   const tree = services.add(new SessionTreeView(monitor, log));
   if (error) tree.setError(error);
   services.add(new StatusBar(monitor));
   services.add(new Notifications(monitor, config, terminals, log));
   services.add(new LegacyFiles(monitor, config, log));
   const usage = services.add(new UsageMeter(monitor, config, log, String(context.extension.packageJSON.version)));
-  services.add(registerCommands({ monitor, log, config, passwords, terminals, tree, extensionId: context.extension.id, refreshUsage: () => usage.refreshNow() }));
+  services.add(registerCommands({ monitor, log, config, passwords, terminals, tree, servers, extensionId: context.extension.id, refreshUsage: () => usage.refreshNow() }));
   services.add(
     config.onDidChange((e) => {
       if (!e.affects('discovery') && !e.affects('heuristicThreshold')) return;
@@ -68,10 +74,11 @@ export async function deactivate(): Promise<void> {
   await done?.();
 }
 
-function startMonitor(config: Config, log: Logger): { monitor: Monitor; error?: string } {
+function startMonitor(config: Config, log: Logger, servers: ManagedServers): { monitor: Monitor; error?: string } {
   const c = config.current;
   const options = {
     logger: log,
+    managed: servers.manager,
     localPassword: process.env.OPENCODE_SERVER_PASSWORD,
     discoveryIntervalMs: c.discoveryIntervalMs,
     heuristicThresholdMs: c.heuristicThresholdMs,

@@ -21,16 +21,36 @@ export type FocusResult =
 
 const TOOL_TIMEOUT_MS = 3_000;
 
-export class Terminals {
+export class Terminals implements vscode.Disposable {
+  /** Terminals this window opened with `opencode --port N`, by N: an exact link. */
+  private readonly byPort = new Map<number, vscode.Terminal>();
+  private readonly subscription: vscode.Disposable;
+
   constructor(
     private readonly logger: Logger,
     private readonly readPpid: PpidReader = createPpidReader(),
     private readonly run: CommandRunner = runCommand,
     private readonly platform: NodeJS.Platform = process.platform,
-  ) {}
+  ) {
+    this.subscription = vscode.window.onDidCloseTerminal((closed) => {
+      for (const [port, terminal] of this.byPort) if (terminal === closed) this.byPort.delete(port);
+    });
+  }
+
+  /** Remembers that `terminal` runs the OpenCode listening on `port`. */
+  link(port: number, terminal: vscode.Terminal): void {
+    this.byPort.set(port, terminal);
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.byPort.clear();
+  }
 
   /** The integrated terminal of this window whose shell is the process or one of its ancestors. */
   async terminalFor(instance: InstanceModel): Promise<vscode.Terminal | undefined> {
+    const linked = instance.port !== undefined && instance.kind !== 'endpoint' && instance.kind !== 'container' ? this.byPort.get(instance.port) : undefined;
+    if (linked && linked.exitStatus === undefined) return linked;
     if (instance.pid === undefined || vscode.window.terminals.length === 0) return undefined;
     const terminals = vscode.window.terminals;
     const [chain, pids] = await Promise.all([

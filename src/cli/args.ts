@@ -8,9 +8,9 @@ export interface ParsedArgs {
   interval?: number;
 }
 
-const FLAGS = new Set(['json', 'help', 'no-discovery', 'no-usage']);
-const OPTIONS = new Set(['state-file', 'usage-file', 'log-file', 'lock-file', 'endpoint', 'interval']);
-const COMMANDS = new Set(['watch', 'status', 'daemon', 'probe', 'events', 'help']);
+const FLAGS = new Set(['json', 'help', 'no-discovery', 'no-usage', 'docker', 'no-restart']);
+const OPTIONS = new Set(['state-file', 'usage-file', 'log-file', 'lock-file', 'endpoint', 'interval', 'opencode', 'log-dir', 'docker-path']);
+const COMMANDS = new Set(['watch', 'status', 'daemon', 'serve', 'probe', 'events', 'help']);
 
 export function parseArgs(argv: string[]): ParsedArgs {
   const result: ParsedArgs = { command: 'watch', positionals: [], flags: new Set(), options: new Map(), endpoints: [] };

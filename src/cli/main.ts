@@ -4,6 +4,8 @@
  * are visible to every user in the process table).
  */
 import { appendFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { createLineLogger } from '../core/log';
 import type { Logger } from '../core/log';
 import { createMonitor } from '../core/monitor/createMonitor';
@@ -12,6 +14,7 @@ import { OpencodeClient } from '../core/opencode/client';
 import type { OpencodeEvent } from '../core/opencode/events';
 import { LegacyWriter, DEFAULT_STATE_PATH, DEFAULT_USAGE_PATH } from '../core/legacy/legacyWriter';
 import { WriterLock } from '../core/legacy/writerLock';
+import { ServerManager, resolveOpencodeBinary } from '../core/servers/serverManager';
 import { createUsageService } from '../core/usage/service';
 import type { UsageService } from '../core/usage/service';
 import { BASE_URL_ENV } from '../core/usage/usageClient';
@@ -31,6 +34,11 @@ commands:
       --usage-file PATH    default ${DEFAULT_USAGE_PATH}
       --log-file PATH      default /tmp/opencode-monitor.log
       --lock-file PATH     single-writer lock shared with VS Code windows (default /tmp/opencode-monitor-writer.lock)
+  serve [DIR ...]          start \`opencode serve\` in each DIR (default: here), watch them like
+                           \`watch\`, restart them when they crash; Ctrl-C stops them all
+      --opencode PATH      the opencode executable (default: the first on PATH)
+      --log-dir DIR        one log file per server (default ${defaultServerLogDir()})
+      --no-restart         leave a crashed server crashed
   probe <url> [--json]     capabilities, sessions and their status on one server
   events <url>             print one server's live events until interrupted
 
@@ -38,11 +46,14 @@ options (watch, status, daemon):
   --endpoint URL           also watch this server (repeatable); user:password@ in the URL is accepted
   --no-discovery           watch the --endpoint servers only
   --interval MS            discovery interval (default 1000)
+  --docker                 also watch OpenCode in Docker containers (\`docker ps\` every 5 s)
+  --docker-path PATH       the Docker CLI (default docker)
   --no-usage               do not show Claude subscription usage (shown when a Claude
                            Code or OpenCode sign-in exists; one process per user polls)
 
 environment:
-  OPENCODE_SERVER_PASSWORD   password (user "opencode") for servers that ask for one
+  OPENCODE_SERVER_PASSWORD   password (user "opencode") for servers that ask for one;
+                             \`serve\` starts its servers with it
   OPENCODE_DEBUG=1           debug logging
   ${BASE_URL_ENV}  usage API base URL (default https://api.anthropic.com)
 `;
@@ -67,6 +78,8 @@ export async function main(argv: string[]): Promise<number> {
       return status(args, stderrLogger(debug ? 'debug' : 'error', false));
     case 'daemon':
       return daemon(args, debug);
+    case 'serve':
+      return serve(args, stderrLogger(debug ? 'debug' : 'warn', true));
     case 'probe':
     case 'events':
       return single(args, stderrLogger(debug ? 'debug' : 'warn', false));
@@ -82,14 +95,63 @@ function stderrLogger(level: 'debug' | 'warn' | 'error', quietWhileTty: boolean)
   return createLineLogger((line) => process.stderr.write(line + '\n'), min);
 }
 
-function monitorFrom(args: ParsedArgs, logger: Logger): Monitor {
+function monitorFrom(args: ParsedArgs, logger: Logger, managed?: ServerManager): Monitor {
   return createMonitor({
     logger,
     endpoints: args.endpoints.map((url) => ({ url, password: process.env.OPENCODE_SERVER_PASSWORD })),
     localPassword: process.env.OPENCODE_SERVER_PASSWORD,
     discoverLocal: !args.flags.has('no-discovery'),
     discoveryIntervalMs: args.interval,
+    ...(managed ? { managed } : {}),
+    ...(args.flags.has('docker') ? { docker: { binary: args.options.get('docker-path') ?? 'docker' } } : {}),
   }).start();
+}
+
+function defaultServerLogDir(): string {
+  const state = process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
+  return path.join(state, 'opencode-monitor', 'servers');
+}
+
+/** Managed servers in the foreground: started here, watched like `watch`, stopped on Ctrl-C. */
+async function serve(args: ParsedArgs, logger: Logger): Promise<number> {
+  const folders = (args.positionals.length > 0 ? args.positionals : [process.cwd()]).map((d) => path.resolve(d));
+  let binary: string;
+  try {
+    binary = resolveOpencodeBinary(args.options.get('opencode'));
+  } catch (error) {
+    process.stderr.write(`opencode-monitor serve: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  const manager = new ServerManager({
+    logger,
+    logDir: args.options.get('log-dir') ?? defaultServerLogDir(),
+    binary,
+    restart: { enabled: !args.flags.has('no-restart') },
+  });
+  // State changes go to stderr as lines (the table on stdout shows them too when it is a terminal).
+  const seen = new Map<string, string>();
+  const lifecycle = manager.onDidChange(() => {
+    for (const info of manager.list()) {
+      const line = `${info.state}${info.url ? ` ${info.url}` : ''}${info.pid ? ` pid ${info.pid}` : ''}${info.state === 'crashed' && info.lastError ? `: ${info.lastError.split('\n')[0]}` : ''}`;
+      if (seen.get(info.id) === line) continue;
+      seen.set(info.id, line);
+      if (!process.stdout.isTTY) process.stderr.write(`${new Date().toISOString()} ${info.folder} ${line}\n`);
+    }
+  });
+  const stopAll = async () => {
+    lifecycle.dispose();
+    await manager.dispose();
+  };
+  const results = await Promise.allSettled(folders.map((folder) => manager.start(folder)));
+  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${folders[i]}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`] : []));
+  for (const f of failed) process.stderr.write(`opencode-monitor serve: ${f}\n`);
+  if (failed.length === folders.length) {
+    await stopAll();
+    return 1;
+  }
+  const code = await watch(args, logger, manager);
+  await stopAll();
+  return code;
 }
 
 /** Claude usage, unless --no-usage: one process per user polls, the others read its result. */
@@ -117,8 +179,8 @@ async function status(args: ParsedArgs, logger: Logger): Promise<number> {
   }
 }
 
-function watch(args: ParsedArgs, logger: Logger): Promise<number> {
-  const monitor = monitorFrom(args, logger);
+function watch(args: ParsedArgs, logger: Logger, managed?: ServerManager): Promise<number> {
+  const monitor = monitorFrom(args, logger, managed);
   const usage = usageFrom(args, logger, `opencode-monitor watch (pid ${process.pid})`, monitor);
   const tty = Boolean(process.stdout.isTTY);
   let last = '';

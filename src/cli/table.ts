@@ -34,7 +34,14 @@ export function renderTable(snapshot: MonitorSnapshot, options: TableOptions): s
   for (const instance of snapshot.instances) {
     const icon =
       instance.connection === 'connected' ? paint('green', '●') : instance.connection === 'limited' ? paint('yellow', '◐') : instance.connection === 'down' ? paint('red', '✕') : paint('dim', '◌');
-    const meta = [instance.pid ? `pid ${instance.pid}` : '', instance.tty ?? '', instance.version ? `v${instance.version}` : '', instance.connection]
+    const meta = [
+      instance.managed ? `managed ${instance.managed.state}${instance.managed.restarts ? ` (${instance.managed.restarts} restarts)` : ''}` : '',
+      instance.container ? `docker ${instance.container.image}` : '',
+      instance.pid ? `pid ${instance.pid}` : '',
+      instance.tty ?? '',
+      instance.version ? `v${instance.version}` : '',
+      instance.connection,
+    ]
       .filter(Boolean)
       .join('  ');
     lines.push('');

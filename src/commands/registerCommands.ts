@@ -8,6 +8,8 @@ import type { SessionTreeView } from '../views/sessionTree';
 import { openSettings, probeServer, refresh, setServerPassword } from './general';
 import { replyPermission } from './permissions';
 import { answerQuestion, dismissQuestion } from './questions';
+import { newServerTerminal, openInTerminal, restartServer, showServerLog, startServer, stopServer } from './servers';
+import type { ManagedServers } from '../managedServers';
 import { JumpCursor, abortSession, attachInTerminal, copySessionId, focusTerminal, jumpToNextNeedingMe } from './sessions';
 
 export interface CommandServices {
@@ -17,6 +19,7 @@ export interface CommandServices {
   passwords: ServerPasswords;
   terminals: Terminals;
   tree: SessionTreeView;
+  servers: ManagedServers;
   extensionId: string;
   /** Fetch subscription usage again (rate-limited by the usage service itself). */
   refreshUsage?: () => void;
@@ -38,12 +41,18 @@ export function registerCommands(s: CommandServices): vscode.Disposable {
     [CommandId.answerQuestion]: (arg) => answerQuestion(monitor, log, arg),
     [CommandId.dismissQuestion]: (arg) => dismissQuestion(monitor, log, arg),
     [CommandId.abortSession]: (arg) => abortSession(monitor, log, arg),
-    [CommandId.attachInTerminal]: (arg) => attachInTerminal(monitor, s.passwords, log, arg),
+    [CommandId.attachInTerminal]: (arg) => attachInTerminal(monitor, s.passwords, s.servers, log, arg),
     [CommandId.setServerPassword]: (arg) => setServerPassword(monitor, s.config, s.passwords, log, arg),
     [CommandId.showLog]: () => log.show(true),
     [CommandId.openSettings]: () => openSettings(s.extensionId),
     [CommandId.probeServer]: () => probeServer(log, s.passwords),
     [CommandId.copySessionId]: (arg) => copySessionId(monitor, arg),
+    [CommandId.startServer]: (arg) => startServer(s, arg),
+    [CommandId.openInTerminal]: (arg) => openInTerminal(s, arg),
+    [CommandId.stopServer]: (arg) => stopServer(s, arg),
+    [CommandId.restartServer]: (arg) => restartServer(s, arg),
+    [CommandId.showServerLog]: (arg) => showServerLog(s, arg),
+    [CommandId.newServerTerminal]: (arg) => newServerTerminal(s, arg),
   };
   return vscode.Disposable.from(
     ...Object.entries(handlers).map(([id, handler]) => vscode.commands.registerCommand(id, (arg?: unknown) => handler(arg))),

@@ -10,6 +10,7 @@ import { shellQuote } from '../core/platform/shell';
 import { nextNeedingYou } from '../core/present/attention';
 import { CommandId } from '../core/present/commandIds';
 import { sessionLabel } from '../core/present/tree';
+import type { ManagedServers } from '../managedServers';
 import type { Terminals } from '../terminals';
 import type { SessionTreeView } from '../views/sessionTree';
 import { refOf, reportFailure, resolveInstance, resolveSession } from './targets';
@@ -68,10 +69,11 @@ export async function copySessionId(monitor: Monitor, arg: unknown): Promise<voi
 }
 
 /**
- * `opencode attach <url> [--session <id>]` in a new integrated terminal. A known password goes
- * into the terminal's environment (OPENCODE_SERVER_PASSWORD), never onto the command line.
+ * `opencode attach <url> [--session <id>]` in a new integrated terminal, with OPENCODE_SERVER set.
+ * A known password goes into the terminal's environment (OPENCODE_SERVER_PASSWORD), never onto
+ * the command line.
  */
-export async function attachInTerminal(monitor: Monitor, passwords: ServerPasswords, logger: Logger, arg: unknown): Promise<void> {
+export async function attachInTerminal(monitor: Monitor, passwords: ServerPasswords, servers: ManagedServers, logger: Logger, arg: unknown): Promise<void> {
   const ref = refOf(arg);
   const snapshot = monitor.snapshot();
   let url: string | undefined;
@@ -100,15 +102,22 @@ export async function attachInTerminal(monitor: Monitor, passwords: ServerPasswo
     return;
   }
   const safeUrl = redactUrl(url);
-  const password = passwords.get(safeUrl);
+  const password = passwords.get(safeUrl) ?? servers.passwordFor(safeUrl);
+  let binary = 'opencode';
   try {
+    binary = servers.binary();
+  } catch {
+    // not found: the terminal says so, in the user's own shell
+  }
+  try {
+    const env: Record<string, string> = { OPENCODE_SERVER: safeUrl, ...(password ? { OPENCODE_SERVER_PASSWORD: password } : {}) };
     const terminal = vscode.window.createTerminal({
       name,
       iconPath: new vscode.ThemeIcon('terminal'),
       ...(cwd && isDirectory(cwd) ? { cwd } : {}),
-      ...(password ? { env: { OPENCODE_SERVER_PASSWORD: password } } : {}),
+      env,
     });
-    const args = ['opencode', 'attach', safeUrl, ...(sessionId ? ['--session', sessionId] : [])];
+    const args = [binary, 'attach', safeUrl, ...(sessionId ? ['--session', sessionId] : [])];
     terminal.sendText(args.map(shellQuote).join(' '), true);
     terminal.show();
     logger.info(`Attached a terminal to ${safeUrl}${sessionId ? ` (session ${sessionId})` : ''}`);

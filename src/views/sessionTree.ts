@@ -218,6 +218,7 @@ export class SessionTreeView implements vscode.Disposable {
     this.setContext(ContextKey.permissionsPending, snapshot.sessions.some((s) => s.permissions.length > 0));
     this.setContext(ContextKey.questionsPending, snapshot.sessions.some((s) => s.questions.length > 0));
     this.setContext(ContextKey.busy, snapshot.sessions.some((s) => s.status !== 'idle'));
+    this.setContext(ContextKey.managedServers, snapshot.instances.some((i) => i.managed !== undefined));
     this.timeDependent = snapshot.sessions.some((s) => s.status !== 'idle' || s.needsAttention);
     this.syncTicker();
     if (this.view.visible) this.showNewRequests(added);

@@ -126,6 +126,9 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   fs.mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
   fs.mkdirSync(dirs.extensions, { recursive: true });
   fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), `${JSON.stringify({ ...USER_SETTINGS, ...opts.settings }, null, 2)}\n`);
+  // The workbench is remote to code-server: machine-scoped settings are read from here only.
+  fs.mkdirSync(path.join(dirs.userData, 'Machine'), { recursive: true });
+  fs.writeFileSync(path.join(dirs.userData, 'Machine', 'settings.json'), `${JSON.stringify({ ...opts.settings }, null, 2)}\n`);
   const env = childEnv(opts);
   // Port 0: the OS picks a free one (no race); code-server logs which.
   fs.writeFileSync(dirs.config, 'bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n');

@@ -18,7 +18,7 @@ import type { BrowserContext } from 'playwright-core';
 import { createLab, createSession, getJson, promptAsync, waitFor, type Lab, type LabServer } from '../harness/opencodeLab';
 import { QUESTION_OPTIONS } from '../fixtures/fakeModel';
 import { LinuxProcessScanner } from '../../src/core/discovery/linuxScanner';
-import { assertNoLeftovers } from '../harness/processes';
+import { assertNoLeftovers, isAlive, listProcesses, waitForExit } from '../harness/processes';
 import { killMarked, markedProcesses, removeOnExit, startCodeServer, type CodeServer } from './codeServer';
 import { REPO_ROOT, SETUP_HINT, findTools, requireFresh } from './tools';
 import { EXPECT, EXTENSION_ID, OUTPUT_CHANNEL, hasCount, readUiSpec, type Manifest, type UiCommand } from './uiSpec';
@@ -30,6 +30,7 @@ const README_SHOTS: Record<string, string> = {
   'tree-busy': 'tree-busy.png',
   'permission-row': 'permission.png',
   'statusbar-tooltip': 'statusbar-tooltip.png',
+  'managed-server': 'managed-server.png',
 };
 const SLEEP_S = 8;
 const UI_TIMEOUT = 20_000;
@@ -101,16 +102,29 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   );
   const usageEnv = { CLAUDE_CONFIG_DIR: claudeDir, OPENCODE_MONITOR_ANTHROPIC_BASE_URL: `http://127.0.0.1:${(usageApi.address() as AddressInfo).port}` };
 
+  // Servers the extension starts run the lab's OpenCode in the lab's HOME (scripted model, no
+  // internet): `opencodeMonitor.opencodePath` points at a wrapper that loads the lab's environment,
+  // written once the lab exists.
+  const labEnvFile = path.join(root, 'lab-env.sh');
+  const opencodeWrapper = path.join(root, 'opencode-lab.sh');
+  fs.writeFileSync(opencodeWrapper, `#!/bin/sh\n. '${labEnvFile}'\nexec "$OCM_LAB_OPENCODE" "$@"\n`, { mode: 0o755 });
+  const extensionSettings = { 'opencodeMonitor.opencodePath': opencodeWrapper };
+
   // Lab and the VSIX code-server start in parallel.
   const lap = (label: string): void => t.diagnostic(`${label}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const [labResult, csResult] = await Promise.allSettled([
     createLab().then((l) => (stops.push(() => l.stopAll()), l)),
-    startCodeServer({ tools, root: path.join(root, 'cs-ui'), vsix, marker: markers.ui, env: usageEnv }).then((c) => (stops.push(() => c.stop()), c)),
+    startCodeServer({ tools, root: path.join(root, 'cs-ui'), vsix, marker: markers.ui, env: usageEnv, settings: extensionSettings }).then(
+      (c) => (stops.push(() => c.stop()), c),
+    ),
   ]);
   if (labResult.status === 'rejected') throw labResult.reason;
   if (csResult.status === 'rejected') throw csResult.reason;
   const lab: Lab = labResult.value;
   const cs: CodeServer = csResult.value;
+  const quote = (v: string): string => `'${v.replace(/'/g, `'\\''`)}'`;
+  const labVars = Object.entries(lab.env).filter(([k]) => /^(HOME|XDG_\w+|OPENCODE_\w+|NO_PROXY|no_proxy|GIT_CONFIG_NOSYSTEM)$/.test(k));
+  fs.writeFileSync(labEnvFile, [...labVars, ['OCM_LAB_OPENCODE', lab.bin]].map(([k, v]) => `export ${k}=${quote(String(v))}`).join('\n') + '\n');
   const [alpha, beta] = await Promise.all([lab.startServer({ name: 'acme-api' }), lab.startServer({ name: 'acme-web' })]) as [LabServer, LabServer];
   const sessions: Record<'idle' | 'sleeperA' | 'permission' | 'sleeperB' | 'question', LabSession> = {
     idle: { server: alpha, title: 'Fix login redirect', id: '' },
@@ -362,6 +376,38 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   await step('(f) the status bar drops the count once nothing needs you', await statusSkip(), async () => {
     await waitStatus(`status bar to change from "${needsStatus}"`, (text, atLeast) => text !== needsStatus && (atLeast || !hasCount(text, 2)));
     await shot('all-idle');
+  });
+  // ---- (g) a managed server: started from the command, stopped from its row -------------------
+  /** `opencode serve` processes the extension started (they carry the code-server's marker). */
+  const managedProcesses = (): number[] =>
+    listProcesses({ env: true })
+      .filter((p) => p.state !== 'Z' && p.env?.OCM_E2E_RUN === markers.ui && p.args.includes('serve') && p.args.some((a) => /opencode/.test(a)))
+      .map((p) => p.pid);
+  await step('(g) "Start OpenCode Server…" starts a managed server; its inline "Stop Server" stops it, no process left', uiSkip, async () => {
+    const startedAt = Date.now();
+    await wb.runCommand('OpenCode: Start OpenCode Server…');
+    const isManaged = (r: TreeRow): boolean => /\bmanaged\b/.test(r.description);
+    const row = await pollTree(async (rows) => rows.find((r) => isManaged(r) && /\d+\/\d+ busy/.test(r.description)), 'a managed server row, connected');
+    const startMs = Date.now() - startedAt;
+    const pids = managedProcesses();
+    assert.equal(pids.length, 1, `one managed opencode serve process, found ${pids.join(', ') || 'none'}`);
+    assert.match(row.label, /acme-api:\d+/);
+    assert.match(row.icons, /codicon-server-process/);
+    await wb.clearNotifications();
+    // Hovered: its inline Restart / Stop buttons and its tooltip (managed, uptime) are in the shot.
+    const tooltip = await wb.hoverTooltip(wb.rowLocator(viewName, row).locator('.label-name'));
+    assert.match(tooltip, /started by OpenCode Monitor/);
+    assert.match(tooltip, /Up for \d+s/);
+    await shot('managed-server');
+    passed.add('managed-server');
+    const stopAt = Date.now();
+    await wb.clickInlineAction(viewName, row, 'Stop Server');
+    await pollTree(async (rows) => (rows.some(isManaged) ? undefined : true), 'the managed server row gone');
+    assert.ok(await waitForExit(pids[0]!, 10_000), `managed server pid ${pids[0]} still alive after Stop`);
+    const stopMs = Date.now() - stopAt;
+    assert.deepEqual(managedProcesses(), [], 'no managed opencode process left');
+    assert.ok(!isAlive(pids[0]!));
+    t.diagnostic(`managed server: command → connected row ${startMs} ms; inline Stop → process gone and row removed ${stopMs} ms`);
   });
   lap('UI steps done');
 

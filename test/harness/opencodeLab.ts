@@ -64,6 +64,13 @@ export interface Lab {
   projectDir(name: string): string;
   /** Every PID this lab started or saw as a tool child. */
   knownPids(): number[];
+  /**
+   * Adopts a process started by other code (e.g. a managed server) with this lab's env: it is
+   * killed with its group and tool children by stopAll, at exit and by the watchdog if still ours.
+   */
+  track(pid: number): void;
+  /** The `opencode` binary the lab runs. */
+  readonly bin: string;
   /** Stops every server, closes the fake model, removes root (unless OCM_LAB_KEEP=1). */
   stopAll(): Promise<void>;
 }
@@ -378,7 +385,7 @@ export async function openEventStream(s: ServerLike, urlPath = '/event', timeout
 
 // ---------------------------------------------------------------------------------------------
 
-function findOpencodeBin(): string {
+export function findOpencodeBin(): string {
   const fromEnv = process.env.OCM_OPENCODE_BIN;
   if (fromEnv) return fromEnv;
   for (const start of [__dirname, process.cwd()]) {
@@ -587,6 +594,13 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
     watchdog.send(`del\t${pid}`);
   }
 
+  const adopted = new Set<number>();
+  function track(pid: number): void {
+    if (adopted.has(pid)) return;
+    adopted.add(pid);
+    remember(pid);
+  }
+
   const inFlight = new Set<Promise<unknown>>();
   function startServer(o: StartServerOptions = {}): Promise<LabServer> {
     if (stopping) return Promise.reject(new Error('lab is stopping'));
@@ -767,6 +781,13 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
     await Promise.allSettled([...inFlight]);
     const errors: unknown[] = [];
     await Promise.all(servers.map((s) => s.stop().catch((e: unknown) => errors.push(e))));
+    // Adopted pids whose owner did not stop them (a failed test): SIGKILL, if still ours.
+    await Promise.all(
+      [...adopted].map(async (pid) => {
+        if (stillOurs({ pid, home })) await stopPid(pid, 'SIGKILL').catch((e: unknown) => errors.push(e));
+        else forget(pid);
+      }),
+    );
     model.releaseHangs();
     await model.close();
     await watchdog.stop();
@@ -791,6 +812,8 @@ export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
     startServers,
     projectDir,
     knownPids: () => [...known],
+    track,
+    bin,
     stopAll,
   };
 }

@@ -24,8 +24,9 @@ export function basename(path: string | undefined): string {
 
 /** What an instance is called in lists: its project folder and port (or "no port"). */
 export function instanceLabel(instance: InstanceModel): string {
-  const name = basename(instance.cwd) || (instance.url ? instance.url.replace(/^https?:\/\//, '') : instance.id);
-  const where = instance.kind === 'endpoint' ? '' : instance.port ? `:${instance.port}` : ' (no port)';
+  const name = instance.label || basename(instance.cwd) || (instance.url ? instance.url.replace(/^https?:\/\//, '') : instance.id);
+  // A managed server between two processes has no port for a moment: it is not a port-less TUI.
+  const where = instance.kind === 'endpoint' ? '' : instance.port ? `:${instance.port}` : instance.managed ? '' : ' (no port)';
   return `${name}${where}`;
 }
 

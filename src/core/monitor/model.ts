@@ -13,7 +13,31 @@ export type InstanceKind =
   | 'web' // `opencode web`
   | 'tui' // the terminal UI (with or without a port)
   | 'endpoint' // a configured URL (remote, container, tunnel)
+  | 'container' // a Docker container that runs OpenCode and publishes its port
   | 'unknown';
+
+/** What a managed server (started by this monitor) is doing; see src/core/servers/types.ts. */
+export interface ManagedInfo {
+  /** The manager's id of the server: stable across its restarts. */
+  serverId: string;
+  state: 'stopped' | 'starting' | 'waitingReady' | 'running' | 'stopping' | 'crashed';
+  folder: string;
+  /** When the current process became ready (ms since epoch). */
+  runningSince?: number;
+  restarts: number;
+  lastError?: string;
+  logFile?: string;
+  passwordProtected: boolean;
+}
+
+export interface ContainerInfo {
+  /** Short container id. */
+  id: string;
+  name: string;
+  image: string;
+  hostPort: number;
+  containerPort: number;
+}
 
 export type ConnectionState =
   | 'connected' // live: event stream open, data fresh
@@ -29,8 +53,14 @@ export interface InstanceCapabilities {
 }
 
 export interface InstanceModel {
-  /** Stable across rescans: `pid:<pid>` for a local process, `url:<base url>` for an endpoint. */
+  /**
+   * Stable across rescans: `pid:<pid>` for a local process, `url:<base url>` for an endpoint,
+   * `managed:<server id>` for a server this monitor started (across its restarts),
+   * `container:<id>` for a Docker container.
+   */
   id: string;
+  /** A name to show instead of the folder (a container's name). */
+  label?: string;
   agent: AgentKind;
   kind: InstanceKind;
   pid?: number;
@@ -50,6 +80,9 @@ export interface InstanceModel {
   /** Why this instance cannot be watched live, and what to do about it. */
   hint?: string;
   capabilities?: InstanceCapabilities;
+  /** Set when this monitor started the server and can stop or restart it. */
+  managed?: ManagedInfo;
+  container?: ContainerInfo;
   /** Ids of the sessions this instance owns (runs right now or last ran). */
   sessionIds: string[];
   /** When the monitor first saw it (ms since epoch). */

@@ -11,7 +11,8 @@ import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
 import { ChangeCoalescer } from './changeCoalescer';
 import { InstanceWatcher } from './instanceWatcher';
-import type { InstanceKind, InstanceModel, MonitorSnapshot, SessionModel, UsageModel } from './model';
+import type { ContainerInfo, InstanceKind, InstanceModel, ManagedInfo, MonitorSnapshot, SessionModel, UsageModel } from './model';
+import type { ManagedServerInfo } from '../servers/types';
 
 /** A process found on this machine, as discovery reports it. */
 export interface DiscoveredProcess {
@@ -54,9 +55,39 @@ export interface LimitedSessionSource {
   onChange(listener: () => void): Disposable;
 }
 
+/** Servers this monitor started (src/core/servers/serverManager.ts implements it). */
+export interface ManagedSource {
+  list(): ManagedServerInfo[];
+  onDidChange(listener: () => void): Disposable;
+  /** The password a managed server was started with, by its URL. */
+  passwordFor(url: string): string | undefined;
+}
+
+/** A container that runs OpenCode and publishes its port (src/core/discovery/docker.ts). */
+export interface ContainerTarget {
+  id: string;
+  name: string;
+  image: string;
+  url: string;
+  hostPort: number;
+  containerPort: number;
+  /** Why it may not answer (e.g. OpenCode bound to 127.0.0.1 inside the container). */
+  hint?: string;
+}
+
+/** Where containers come from (src/core/discovery/dockerSource.ts). */
+export interface ContainerSource {
+  onChange(listener: (containers: ContainerTarget[]) => void): Disposable;
+  start(): void;
+  dispose(): void;
+}
+
 export interface MonitorOptions {
   logger: Logger;
   source?: InstanceSource;
+  managed?: ManagedSource;
+  /** Started and disposed with the monitor; `setContainers` also works without it. */
+  containers?: ContainerSource;
   endpoints?: EndpointConfig[];
   limitedSessions?: LimitedSessionSource;
   /** Password for discovered local servers that ask for one (e.g. OPENCODE_SERVER_PASSWORD). */
@@ -91,6 +122,8 @@ interface Entry {
   url?: string;
   version?: string;
   authRequired?: boolean;
+  managed?: ManagedServerInfo;
+  container?: ContainerTarget;
   watcher?: InstanceWatcher;
 }
 
@@ -99,6 +132,7 @@ const LIMITED_HINT = 'Start OpenCode with `--port 0` (or `opencode serve`) for l
 export class Monitor {
   private readonly entries = new Map<string, Entry>();
   private endpoints: EndpointConfig[];
+  private containers: ContainerTarget[] = [];
   private discovered: DiscoveredProcess[] = [];
   private readonly changes = new Emitter<MonitorChange>();
   readonly onDidChange = this.changes.event;
@@ -125,6 +159,12 @@ export class Monitor {
     if (source) {
       this.subscriptions.push(source.onChange(({ all }) => this.onDiscovered(all)));
       source.start();
+    }
+    if (this.options.managed) this.subscriptions.push(this.options.managed.onDidChange(() => this.syncEntries()));
+    const containers = this.options.containers;
+    if (containers) {
+      this.subscriptions.push(containers.onChange((list) => this.setContainers(list)));
+      containers.start();
     }
     if (this.options.limitedSessions) {
       this.subscriptions.push(
@@ -167,6 +207,12 @@ export class Monitor {
 
   setEndpoints(endpoints: EndpointConfig[]): void {
     this.endpoints = endpoints;
+    this.syncEntries();
+  }
+
+  /** Containers found by Docker discovery (an empty list when it is off). */
+  setContainers(containers: ContainerTarget[]): void {
+    this.containers = containers;
     this.syncEntries();
   }
 
@@ -233,6 +279,7 @@ export class Monitor {
     for (const s of this.subscriptions.reverse()) s.dispose();
     this.subscriptions = [];
     await this.options.source?.dispose();
+    this.options.containers?.dispose();
     await Promise.all([...this.entries.values()].map((e) => e.watcher?.dispose()));
     this.entries.clear();
     for (const owned of [...(this.options.owned ?? [])].reverse()) await owned.dispose();
@@ -246,13 +293,29 @@ export class Monitor {
     this.syncEntries();
   }
 
-  /** Brings entries and watchers in line with discovery and the configured endpoints. */
+  /** Brings entries and watchers in line with discovery, managed servers, endpoints and containers. */
   private syncEntries(): void {
     if (this.disposed) return;
     const wanted = new Map<string, Omit<Entry, 'watcher' | 'firstSeen'>>();
     const urlsOfProcesses = new Set<string>();
+    // A managed server is one row across its restarts; its process (found by discovery too) folds into it.
+    const managedByPid = new Map<number, Omit<Entry, 'watcher' | 'firstSeen'>>();
+    for (const m of this.options.managed?.list() ?? []) {
+      if (m.state === 'stopped') continue;
+      const url = m.url ? normalizeUrl(m.url) : undefined;
+      if (url) urlsOfProcesses.add(url);
+      // Watched only once it answers: before that it is in OpenCode's deaf startup window.
+      const entry = { id: `managed:${m.id}`, kind: 'serve' as const, managed: m, url: m.state === 'running' ? url : undefined };
+      wanted.set(entry.id, entry);
+      if (m.pid !== undefined) managedByPid.set(m.pid, entry);
+    }
     for (const d of this.discovered) {
       const url = d.url ? normalizeUrl(d.url) : undefined;
+      const managed = managedByPid.get(d.process.pid);
+      if (managed) {
+        Object.assign(managed, { process: d.process, version: d.version, authRequired: d.authRequired });
+        continue;
+      }
       if (url) urlsOfProcesses.add(url);
       wanted.set(d.id, {
         id: d.id,
@@ -273,7 +336,17 @@ export class Monitor {
       if (urlsOfProcesses.has(url)) continue;
       wanted.set(`url:${redactUrl(url)}`, { id: `url:${redactUrl(url)}`, kind: 'endpoint', endpoint, url });
     }
+    for (const container of this.containers) {
+      const url = normalizeUrl(container.url);
+      const same = [...wanted.values()].find((w) => w.url === url);
+      if (same) {
+        same.container = container; // also configured as an endpoint: one row, named after the container
+        continue;
+      }
+      wanted.set(`container:${container.id}`, { id: `container:${container.id}`, kind: 'container', container, url });
+    }
     const changed: string[] = [];
+    const keptFirstSeen = new Map<string, number>();
     for (const [id, entry] of this.entries) {
       const next = wanted.get(id);
       if (!next || next.url !== entry.url || (next.endpoint?.password ?? undefined) !== (entry.endpoint?.password ?? undefined)) {
@@ -286,22 +359,26 @@ export class Monitor {
         }
         this.entries.delete(id);
         void entry.watcher?.dispose();
+        // Same row, new URL (a managed server restarted on another port): it keeps its place.
+        if (next) keptFirstSeen.set(id, entry.firstSeen);
         changed.push(id);
       }
     }
     for (const [id, next] of wanted) {
       const existing = this.entries.get(id);
       if (existing) {
-        const before = JSON.stringify([existing.process, existing.version, existing.authRequired]);
+        const before = entryKey(existing);
         existing.process = next.process;
         existing.version = next.version ?? existing.version;
         existing.authRequired = next.authRequired;
         existing.endpoint = next.endpoint;
-        if (before !== JSON.stringify([existing.process, existing.version, existing.authRequired])) changed.push(id);
+        existing.managed = next.managed;
+        existing.container = next.container;
+        if (before !== entryKey(existing)) changed.push(id);
         if (existing.watcher && existing.watcher.connection !== 'connected') existing.watcher.nudge();
         continue;
       }
-      const entry: Entry = { ...next, firstSeen: this.now() };
+      const entry: Entry = { ...next, firstSeen: keptFirstSeen.get(id) ?? this.now() };
       if (entry.url) entry.watcher = this.createWatcher(entry, entry.url);
       this.entries.set(id, entry);
       changed.push(id);
@@ -323,7 +400,9 @@ export class Monitor {
   }
 
   private passwordOf(entry: Entry): string | undefined {
-    return entry.endpoint?.password ?? (entry.url ? this.options.passwordFor?.(entry.url) : undefined);
+    if (entry.endpoint?.password) return entry.endpoint.password;
+    if (!entry.url) return undefined;
+    return (entry.managed ? this.options.managed?.passwordFor(entry.url) : undefined) ?? this.options.passwordFor?.(entry.url);
   }
 
   private ownerOf(sessionId: string): InstanceWatcher {
@@ -401,10 +480,14 @@ export class Monitor {
     let connection: InstanceModel['connection'];
     let error: string | undefined;
     let hint: string | undefined;
+    const managed = entry.managed;
     if (watcher) {
       connection = watcher.connection;
       error = watcher.error;
       if (error === 'password required') hint = 'Set the server password to monitor it.';
+      else if (connection !== 'connected' && entry.container?.hint) hint = entry.container.hint;
+    } else if (managed) {
+      ({ connection, error, hint } = managedConnection(managed));
     } else if (p && p.kind === 'tui' && p.ports.length === 0) {
       connection = 'limited';
       error = 'limited (no port)';
@@ -413,20 +496,25 @@ export class Monitor {
     } else {
       connection = 'connecting';
     }
+    const pid = p?.pid ?? managed?.pid;
     return {
       id: entry.id,
       agent: 'opencode',
       kind: entry.kind,
-      ...(p ? { pid: p.pid, ppid: p.ppid } : {}),
+      ...(entry.container ? { label: entry.container.name } : entry.endpoint?.label ? { label: entry.endpoint.label } : {}),
+      ...(pid !== undefined ? { pid } : {}),
+      ...(p ? { ppid: p.ppid } : {}),
       ...(entry.url ? { url: redactUrl(entry.url), port: portOf(entry.url) } : {}),
       ...(p?.tty ? { tty: p.tty } : {}),
-      ...(p?.cwd ? { cwd: p.cwd } : {}),
+      ...((p?.cwd ?? managed?.folder) ? { cwd: p?.cwd ?? managed?.folder } : {}),
       ...(p?.dataDir ? { dataDir: p.dataDir } : {}),
       ...((watcher?.version ?? entry.version) ? { version: watcher?.version ?? entry.version } : {}),
       connection,
       ...(error ? { error } : {}),
       ...(hint ? { hint } : {}),
       ...(watcher?.capabilities ? { capabilities: { v1: watcher.capabilities.v1, v2: watcher.capabilities.v2, permissions: watcher.capabilities.permissions, questions: watcher.capabilities.questions } } : {}),
+      ...(managed ? { managed: managedInfo(managed) } : {}),
+      ...(entry.container ? { container: containerInfo(entry.container) } : {}),
       sessionIds: [],
       firstSeen: entry.firstSeen,
     };
@@ -477,6 +565,45 @@ export class Monitor {
     const sessionIds = sessions.map((s) => s.id);
     this.heuristicTimer = setTimeout(() => this.invalidate({ sessions: sessionIds }), Math.max(0, next - now) + 5);
   }
+}
+
+/** What changes an existing entry's row. */
+function entryKey(e: Entry): string {
+  return JSON.stringify([e.process, e.version, e.authRequired, e.managed, e.container, e.endpoint?.label]);
+}
+
+/** A managed server that is not watched right now: what its row says. */
+function managedConnection(m: ManagedServerInfo): { connection: InstanceModel['connection']; error?: string; hint?: string } {
+  switch (m.state) {
+    case 'starting':
+      return { connection: 'connecting', error: 'starting' };
+    case 'waitingReady':
+      return { connection: 'connecting', error: 'waiting until it answers' };
+    case 'stopping':
+      return { connection: 'connecting', error: 'stopping' };
+    case 'running':
+      return { connection: 'connecting' };
+    case 'crashed':
+    case 'stopped':
+      return { connection: 'down', error: m.lastError ?? m.state, hint: 'Restart it, or look at its log.' };
+  }
+}
+
+function managedInfo(m: ManagedServerInfo): ManagedInfo {
+  return {
+    serverId: m.id,
+    state: m.state,
+    folder: m.folder,
+    ...(m.runningSince !== undefined ? { runningSince: m.runningSince } : {}),
+    restarts: m.restarts,
+    ...(m.lastError ? { lastError: m.lastError } : {}),
+    ...(m.logFile ? { logFile: m.logFile } : {}),
+    passwordProtected: m.passwordProtected,
+  };
+}
+
+function containerInfo(c: ContainerTarget): ContainerInfo {
+  return { id: c.id, name: c.name, image: c.image, hostPort: c.hostPort, containerPort: c.containerPort };
 }
 
 function normalizeUrl(url: string): string {

@@ -19,6 +19,12 @@ export const CommandId = {
   showLog: 'opencodeMonitor.showLog',
   openSettings: 'opencodeMonitor.openSettings',
   probeServer: 'opencodeMonitor.probeServer',
+  startServer: 'opencodeMonitor.startServer',
+  openInTerminal: 'opencodeMonitor.openInTerminal',
+  stopServer: 'opencodeMonitor.stopServer',
+  restartServer: 'opencodeMonitor.restartServer',
+  showServerLog: 'opencodeMonitor.showServerLog',
+  newServerTerminal: 'opencodeMonitor.newServerTerminal',
   // ── Tree only (hidden from the palette) ──
   copySessionId: 'opencodeMonitor.copySessionId',
 } as const;
@@ -37,4 +43,6 @@ export const ContextKey = {
   permissionsPending: 'opencodeMonitor.permissionsPending',
   questionsPending: 'opencodeMonitor.questionsPending',
   busy: 'opencodeMonitor.busy',
+  /** Some server started by this extension exists (running, starting or crashed). */
+  managedServers: 'opencodeMonitor.managedServers',
 } as const;

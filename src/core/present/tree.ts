@@ -52,6 +52,8 @@ export interface PresentedNode {
   contextValue: string;
   /** Markdown (untrusted: no command links). */
   tooltip: string;
+  /** Running since (ms since epoch): the tooltip gets the uptime when it is shown (see `tooltipAt`). */
+  since?: number;
   collapsible: Collapsible;
   /** Run on click; the wrapper passes the row itself as the argument. */
   command?: { id: string; title: string };
@@ -148,15 +150,33 @@ export function instanceDescription(instance: InstanceModel, sessions: readonly 
   const busy = own.filter((s) => s.status !== 'idle' && !s.needsAttention).length;
   const needs = mine.filter((s) => s.needsAttention).length;
   const parts: string[] = [];
+  if (instance.managed) parts.push('managed');
+  if (instance.container) parts.push('docker');
   if (own.length > 0 || instance.connection === 'connected') parts.push(`${busy}/${own.length} busy`);
   if (needs > 0) parts.push(`${needs} need${needs === 1 ? 's' : ''} you`);
-  if (instance.connection === 'connecting') parts.push('connecting…');
+  const state = instance.managed?.state;
+  if (state === 'starting' || state === 'waitingReady') parts.push('starting…');
+  else if (state === 'stopping') parts.push('stopping…');
+  else if (state === 'crashed') parts.push(instance.error ? `crashed: ${truncate(instance.error, 40)}` : 'crashed');
+  else if (instance.connection === 'connecting') parts.push('connecting…');
   if (instance.connection === 'limited') parts.push('not live');
-  if (instance.connection === 'down') parts.push(instance.error ? `down: ${truncate(instance.error, 40)}` : 'down');
+  if (instance.connection === 'down' && state !== 'crashed') parts.push(instance.error ? `down: ${truncate(instance.error, 40)}` : 'down');
   return parts.join(' · ');
 }
 
 export function instanceIcon(instance: InstanceModel): IconSpec {
+  if (instance.managed) {
+    switch (instance.managed.state) {
+      case 'crashed':
+        return { id: 'error', color: ERROR_COLOR };
+      case 'starting':
+      case 'waitingReady':
+      case 'stopping':
+        return { id: 'loading~spin' };
+      default:
+        return instance.connection === 'connected' ? { id: 'server-process', color: 'charts.green' } : { id: 'server-process' };
+    }
+  }
   switch (instance.connection) {
     case 'connected':
       return { id: 'vm-running', color: 'charts.green' };
@@ -177,8 +197,10 @@ function instanceNode(instance: InstanceModel, sessions: readonly SessionModel[]
     label: instanceLabel(instance),
     description: instanceDescription(instance, sessions),
     icon: instanceIcon(instance),
-    contextValue: `instance+${instance.connection}`,
+    // `+managed` adds Stop/Restart; menus match `^instance\+<connection>` so the generic actions stay.
+    contextValue: `instance+${instance.connection}${instance.managed ? '+managed' : ''}`,
     tooltip: instanceTooltip(instance),
+    ...(instance.managed?.runningSince !== undefined && instance.managed.state === 'running' ? { since: instance.managed.runningSince } : {}),
     // Expanded even while empty: VS Code keeps a row that started as a leaf collapsed once it has children.
     collapsible: 'expanded',
     ref: { instanceId: instance.id, ...(instance.url ? { url: instance.url } : {}) },
@@ -192,12 +214,32 @@ const CONNECTION_TEXT: Record<InstanceModel['connection'], string> = {
   down: 'not answering',
 };
 
+const MANAGED_STATE_TEXT: Record<NonNullable<InstanceModel['managed']>['state'], string> = {
+  stopped: 'stopped',
+  starting: 'starting',
+  waitingReady: 'started, waiting until it answers',
+  running: 'running',
+  stopping: 'stopping',
+  crashed: 'crashed',
+};
+
+/** Time-free (rows refresh when it changes); the uptime is added on hover from `since`. */
 export function instanceTooltip(instance: InstanceModel): string {
+  const m = instance.managed;
+  const c = instance.container;
   const lines = [
-    `**${escapeMarkdown(instanceLabel(instance))}** — OpenCode ${escapeMarkdown(instance.kind)}`,
+    `**${escapeMarkdown(instanceLabel(instance))}** — OpenCode ${escapeMarkdown(instance.kind)}${m ? ', started by OpenCode Monitor' : ''}`,
     '',
     ...fieldLines([
       ['State', escapeMarkdown(CONNECTION_TEXT[instance.connection])],
+      ['Server', m ? escapeMarkdown(MANAGED_STATE_TEXT[m.state]) : undefined],
+      ['Running since', m?.runningSince !== undefined && m.state === 'running' ? clock(m.runningSince) : undefined],
+      ['Restarts', m && m.restarts > 0 ? m.restarts : undefined],
+      ['Password', m?.passwordProtected ? 'required (kept in secret storage)' : undefined],
+      ['Log', m?.logFile ? inlineCode(m.logFile) : undefined],
+      ['Container', c ? `${escapeMarkdown(c.name)} (${inlineCode(c.id)})` : undefined],
+      ['Image', c ? inlineCode(c.image) : undefined],
+      ['Ports', c ? `${c.hostPort} → ${c.containerPort}` : undefined],
       ['PID', instance.pid],
       ['Parent PID', instance.ppid],
       ['TTY', instance.tty ? inlineCode(instance.tty) : undefined],
@@ -212,9 +254,17 @@ export function instanceTooltip(instance: InstanceModel): string {
   return lines.join('\n');
 }
 
+/** The tooltip as shown at `now`: with the uptime of a running managed server. */
+export function tooltipAt(node: PresentedNode, now: number): string {
+  return node.since === undefined ? node.tooltip : `${node.tooltip}\n\nUp for ${formatDuration(now - node.since)}.`;
+}
+
 function noticeNode(instance: InstanceModel, parentId: string): PresentedNode | undefined {
   if (instance.connection === 'connected' || (!instance.hint && !instance.error)) return undefined;
   const needsPassword = instance.error === 'password required' && instance.url !== undefined;
+  const state = instance.managed?.state;
+  const transient = state === 'starting' || state === 'waitingReady' || state === 'stopping';
+  const showLog = instance.managed?.logFile !== undefined && !transient;
   return {
     id: nodeId.notice(instance.id),
     kind: 'notice',
@@ -222,11 +272,15 @@ function noticeNode(instance: InstanceModel, parentId: string): PresentedNode | 
     childIds: [],
     label: instance.error ?? 'not connected',
     ...(instance.hint ? { description: instance.hint.replace(/`/g, '') } : {}),
-    icon: instance.connection === 'down' ? { id: 'warning', color: WARNING_COLOR } : { id: 'info' },
-    contextValue: needsPassword ? 'notice+password' : 'notice',
+    icon: transient ? { id: 'loading~spin' } : instance.connection === 'down' ? { id: 'warning', color: WARNING_COLOR } : { id: 'info' },
+    contextValue: needsPassword ? 'notice+password' : showLog ? 'notice+managed' : 'notice',
     tooltip: [instance.error ? `**${escapeMarkdown(instance.error)}**` : '', instance.hint ?? ''].filter(Boolean).join('\n\n'),
     collapsible: 'none',
-    ...(needsPassword ? { command: { id: CommandId.setServerPassword, title: 'Set Server Password' } } : {}),
+    ...(needsPassword
+      ? { command: { id: CommandId.setServerPassword, title: 'Set Server Password' } }
+      : showLog
+        ? { command: { id: CommandId.showServerLog, title: 'Show Server Log' } }
+        : {}),
     ref: { instanceId: instance.id, ...(instance.url ? { url: instance.url } : {}) },
   };
 }
