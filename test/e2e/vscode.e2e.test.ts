@@ -163,7 +163,8 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   const scanner = new LinuxProcessScanner();
   const reported = new Set<number>();
   const foreignOpencode = async (): Promise<number[]> => {
-    const ours = new Set(lab.knownPids());
+    // The lab's, and those the extension under test started itself (they carry its marker).
+    const ours = new Set([...lab.knownPids(), ...markedProcesses(markers.ui)]);
     const pids = (await scanner.scan().catch(() => [])).map((p) => p.pid).filter((pid) => !ours.has(pid));
     const fresh = pids.filter((p) => !reported.has(p));
     fresh.forEach((p) => reported.add(p));
@@ -408,6 +409,26 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     assert.deepEqual(managedProcesses(), [], 'no managed opencode process left');
     assert.ok(!isAlive(pids[0]!));
     t.diagnostic(`managed server: command → connected row ${startMs} ms; inline Stop → process gone and row removed ${stopMs} ms`);
+  });
+  await step('(h) "Open OpenCode in Terminal…" runs the TUI with a port: watched live, linked to its terminal', uiSkip, async () => {
+    const tuiProcesses = (): number[] =>
+      listProcesses({ env: true })
+        .filter((p) => p.state !== 'Z' && p.env?.OCM_E2E_RUN === markers.ui && p.args.includes('--port') && !p.args.includes('serve') && p.args.some((a) => /opencode/.test(a)))
+        .map((p) => p.pid);
+    const startedAt = Date.now();
+    await wb.runCommand('OpenCode: Open OpenCode in Terminal…');
+    const pid = await waitFor(async () => tuiProcesses()[0], UI_TIMEOUT, 'an `opencode --port N` process in a terminal');
+    const args = listProcesses().find((p) => p.pid === pid)?.args ?? [];
+    const port = Number(args[args.indexOf('--port') + 1]);
+    assert.ok(port > 0, `its port: ${args.join(' ')}`);
+    const row = await pollTree(async (rows) => rows.find((r) => r.label.includes(`:${port}`) && /\d+\/\d+ busy/.test(r.description)), `the TUI's row :${port}, connected`);
+    t.diagnostic(`Open OpenCode in Terminal: command → connected row ${Date.now() - startedAt} ms (pid ${pid}, port ${port})`);
+    assert.match(row.icons, /codicon-vm-running/);
+    await shot('tui-in-terminal');
+    // The terminal is its own: killing the terminal ends it, and its row goes.
+    await wb.runCommand('Terminal: Kill the Active Terminal Instance');
+    assert.ok(await waitForExit(pid, 10_000), `TUI pid ${pid} still alive after its terminal was killed`);
+    await pollTree(async (rows) => (rows.some((r) => r.label.includes(`:${port}`)) ? undefined : true), `the TUI's row :${port} gone`);
   });
   lap('UI steps done');
 

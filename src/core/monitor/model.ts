@@ -25,6 +25,8 @@ export interface ManagedInfo {
   /** When the current process became ready (ms since epoch). */
   runningSince?: number;
   restarts: number;
+  /** Crashed, and the restart policy starts it again soon. */
+  restartPending?: boolean;
   lastError?: string;
   logFile?: string;
   passwordProtected: boolean;

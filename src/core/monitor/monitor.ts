@@ -585,7 +585,11 @@ function managedConnection(m: ManagedServerInfo): { connection: InstanceModel['c
       return { connection: 'connecting' };
     case 'crashed':
     case 'stopped':
-      return { connection: 'down', error: m.lastError ?? m.state, hint: 'Restart it, or look at its log.' };
+      return {
+        connection: 'down',
+        error: m.lastError ?? m.state,
+        hint: m.nextRestartAt !== undefined ? 'It is restarted automatically in a moment.' : 'Restart it, or look at its log.',
+      };
   }
 }
 
@@ -596,6 +600,7 @@ function managedInfo(m: ManagedServerInfo): ManagedInfo {
     folder: m.folder,
     ...(m.runningSince !== undefined ? { runningSince: m.runningSince } : {}),
     restarts: m.restarts,
+    ...(m.state === 'crashed' && m.nextRestartAt !== undefined ? { restartPending: true } : {}),
     ...(m.lastError ? { lastError: m.lastError } : {}),
     ...(m.logFile ? { logFile: m.logFile } : {}),
     passwordProtected: m.passwordProtected,

@@ -157,7 +157,7 @@ export function instanceDescription(instance: InstanceModel, sessions: readonly 
   const state = instance.managed?.state;
   if (state === 'starting' || state === 'waitingReady') parts.push('starting…');
   else if (state === 'stopping') parts.push('stopping…');
-  else if (state === 'crashed') parts.push(instance.error ? `crashed: ${truncate(instance.error, 40)}` : 'crashed');
+  else if (state === 'crashed') parts.push(instance.managed?.restartPending ? 'crashed, restarting…' : instance.error ? `crashed: ${truncate(instance.error, 40)}` : 'crashed');
   else if (instance.connection === 'connecting') parts.push('connecting…');
   if (instance.connection === 'limited') parts.push('not live');
   if (instance.connection === 'down' && state !== 'crashed') parts.push(instance.error ? `down: ${truncate(instance.error, 40)}` : 'down');
