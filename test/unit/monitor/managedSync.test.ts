@@ -58,6 +58,16 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+async function poll<T>(fn: () => T | undefined, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 const monitors: Monitor[] = [];
 after(async () => {
   for (const m of monitors) await m.dispose();
@@ -140,6 +150,9 @@ describe('containers in the monitor', () => {
     const ci = snap.instances.find((i) => i.id === `url:http://127.0.0.1:${p2}`);
     assert.equal(ci?.kind, 'endpoint');
     assert.equal(ci?.label, 'opencode-ci');
+    // Nothing listens: down with the reason, and still retried (the stream backs off, never gives up).
+    const down = await poll(() => monitor.snapshot().instances.find((i) => i.id === 'container:aaaaaaaaaaaa' && i.connection === 'down'));
+    assert.match(down.error ?? '', /unreachable|not answering/);
     monitor.setContainers([]);
     assert.deepEqual(monitor.snapshot().instances.map((i) => i.id), [`url:http://127.0.0.1:${p2}`]);
   });
