@@ -117,7 +117,7 @@ async function serve(args: ParsedArgs, logger: Logger): Promise<number> {
   const folders = (args.positionals.length > 0 ? args.positionals : [process.cwd()]).map((d) => path.resolve(d));
   let binary: string;
   try {
-    binary = resolveOpencodeBinary(args.options.get('opencode'));
+    binary = resolveOpencodeBinary(args.options.get('opencode'), process.env, process.platform, undefined, '--opencode');
   } catch (error) {
     process.stderr.write(`opencode-monitor serve: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;

@@ -17,6 +17,8 @@ export function resolveOpencodeBinary(
   env: NodeJS.ProcessEnv = process.env,
   platform: NodeJS.Platform = process.platform,
   probe: ExecutableProbe = defaultProbe(platform),
+  /** Where `setting` came from, for the error message (the CLI passes `--opencode`). */
+  source = 'opencodeMonitor.opencodePath',
 ): string {
   const p = platform === 'win32' ? path.win32 : path.posix;
   const wanted = setting?.trim();
@@ -27,16 +29,16 @@ export function resolveOpencodeBinary(
     if (!/[\\/]/.test(expanded)) {
       const found = searchPath([expanded], env, platform, probe);
       if (found) return found;
-      throw new Error(`OpenCode not found: "${wanted}" (opencodeMonitor.opencodePath) is not on PATH`);
+      throw new Error(`OpenCode not found: "${wanted}" (${source}) is not on PATH`);
     }
     const file = p.resolve(expanded);
     if (probe(file)) return platform === 'win32' ? exeBehindShim(file, probe) : file;
-    throw new Error(`OpenCode not found: "${wanted}" (opencodeMonitor.opencodePath) ${describeMissing(file, platform)}`);
+    throw new Error(`OpenCode not found: "${wanted}" (${source}) ${describeMissing(file, platform)}`);
   }
   const names = platform === 'win32' ? ['opencode.exe', 'opencode.cmd'] : ['opencode'];
   const found = searchPath(names, env, platform, probe);
   if (found) return found;
-  throw new Error(NOT_FOUND_MESSAGE);
+  throw new Error(source === 'opencodeMonitor.opencodePath' ? NOT_FOUND_MESSAGE : `OpenCode not found: pass ${source} or put opencode on PATH`);
 }
 
 function searchPath(names: readonly string[], env: NodeJS.ProcessEnv, platform: NodeJS.Platform, probe: ExecutableProbe): string | undefined {
