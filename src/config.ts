@@ -68,7 +68,7 @@ export function readConfig(logger?: Logger): MonitorConfig {
   return {
     discoveryIntervalMs: clamp(c.get<number>('discovery.interval', 1000), 250, 60_000, 1000),
     endpoints: cleanEndpoints(c.get<unknown>('endpoints', []), logger),
-    opencodePath: (c.get<string>('opencodePath') ?? '').trim(),
+    opencodePath: nonEmpty(c.get<unknown>('opencodePath'), ''),
     servers: {
       restartOnCrash: c.get<boolean>('servers.restartOnCrash', true) !== false,
       requirePassword: c.get<boolean>('servers.requirePassword', false) === true,
@@ -155,7 +155,7 @@ function clamp(value: unknown, min: number, max: number, fallback: number): numb
   return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
 }
 
-function nonEmpty(value: string | undefined, fallback: string): string {
+function nonEmpty(value: unknown, fallback: string): string {
   return typeof value === 'string' && value.trim() ? value.trim() : fallback;
 }
 

@@ -138,20 +138,38 @@ async function serve(args: ParsedArgs, logger: Logger): Promise<number> {
       if (!process.stdout.isTTY) process.stderr.write(`${new Date().toISOString()} ${info.folder} ${line}\n`);
     }
   });
-  const stopAll = async () => {
+  // The servers lead their own process groups: Ctrl-C and a closed terminal never reach them, so
+  // every way out of this process stops them. A second signal while stopping kills them at once.
+  let stopRequested: () => void = () => undefined;
+  const stopSignal = new Promise<void>((resolve) => (stopRequested = resolve));
+  let signalled = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++signalled === 1) {
+      logger.info(`serve: ${signal}, stopping the servers`);
+      stopRequested();
+      return;
+    }
+    manager.killAllSync();
+    process.exit(130);
+  };
+  const onExit = (): void => manager.killAllSync();
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, onSignal);
+  process.on('exit', onExit);
+  try {
+    const starting = Promise.allSettled(folders.map((folder) => manager.start(folder)));
+    const results = await Promise.race([starting, stopSignal.then(() => undefined)]);
+    if (!results) return 0; // stopped while starting: the finally stops them
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${folders[i]}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`] : []));
+    for (const f of failed) process.stderr.write(`opencode-monitor serve: ${f}\n`);
+    if (failed.length === folders.length) return 1;
+    return await watch(args, logger, manager, stopSignal);
+  } finally {
     lifecycle.dispose();
     await manager.dispose();
-  };
-  const results = await Promise.allSettled(folders.map((folder) => manager.start(folder)));
-  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${folders[i]}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`] : []));
-  for (const f of failed) process.stderr.write(`opencode-monitor serve: ${f}\n`);
-  if (failed.length === folders.length) {
-    await stopAll();
-    return 1;
+    process.removeListener('exit', onExit);
+    for (const signal of signals) process.removeListener(signal, onSignal);
   }
-  const code = await watch(args, logger, manager);
-  await stopAll();
-  return code;
 }
 
 /** Claude usage, unless --no-usage: one process per user polls, the others read its result. */
@@ -179,7 +197,8 @@ async function status(args: ParsedArgs, logger: Logger): Promise<number> {
   }
 }
 
-function watch(args: ParsedArgs, logger: Logger, managed?: ServerManager): Promise<number> {
+/** Until SIGINT/SIGTERM, or until `until` resolves (`serve` owns the signals then). */
+function watch(args: ParsedArgs, logger: Logger, managed?: ServerManager, until?: Promise<void>): Promise<number> {
   const monitor = monitorFrom(args, logger, managed);
   const usage = usageFrom(args, logger, `opencode-monitor watch (pid ${process.pid})`, monitor);
   const tty = Boolean(process.stdout.isTTY);
@@ -203,6 +222,10 @@ function watch(args: ParsedArgs, logger: Logger, managed?: ServerManager): Promi
       if (tty) process.stdout.write('\x1b[?25h');
       void Promise.all([usage?.dispose(), monitor.dispose()]).then(() => resolve(0));
     };
+    if (until) {
+      void until.then(stop);
+      return;
+    }
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

@@ -88,6 +88,8 @@ export async function newServerTerminal(s: ServerCommandServices, arg: unknown):
     cwd: info.folder,
     iconPath: new vscode.ThemeIcon('server-process'),
     env: { OPENCODE_SERVER: info.url, ...(password ? { OPENCODE_SERVER_PASSWORD: password } : {}) },
+    // The server stops with the window: a restored terminal would point at nothing (and keep the password).
+    isTransient: true,
   });
   terminal.show();
 }
@@ -106,15 +108,17 @@ export async function openInTerminal(s: ServerCommandServices, arg: unknown): Pr
   try {
     const port = await freePort();
     const args = ['--port', String(port)];
-    // A Windows npm shim is a .cmd: it needs cmd.exe to run.
+    // A Windows npm shim is a .cmd: it needs cmd.exe, and `/s /c "<whole line>"` keeps a path with spaces whole.
     const viaCmd = process.platform === 'win32' && /\.(cmd|bat)$/i.test(binary);
     const terminal = vscode.window.createTerminal({
       name: `OpenCode ${basename(folder)}`,
       cwd: folder,
       iconPath: new vscode.ThemeIcon('terminal'),
       shellPath: viaCmd ? (process.env.ComSpec ?? 'cmd.exe') : binary,
-      shellArgs: viaCmd ? ['/d', '/s', '/c', binary, ...args] : args,
+      shellArgs: viaCmd ? `/d /s /c ""${binary}" ${args.join(' ')}"` : args,
       env: { OPENCODE_CALLER: 'vscode' },
+      // Not brought back by a reload: its OpenCode would be a new process on a port nobody links.
+      isTransient: true,
     });
     s.terminals.link(port, terminal);
     terminal.show();
@@ -133,13 +137,19 @@ async function reportServerFailure(s: ServerCommandServices, what: string, error
   s.log.warn(`${what} failed: ${detail}`);
   const notFound = /not found|ENOENT/i.test(detail);
   const actions = notFound ? ['Open Settings', 'Show Log'] : ['Show Log'];
-  const choice = await vscode.window.showErrorMessage(`${what} failed: ${firstLine(detail)}`, { detail }, ...actions);
+  // A toast shows one paragraph: the reason and its last stderr lines, folded onto it.
+  const choice = await vscode.window.showErrorMessage(`${what} failed: ${oneParagraph(detail, 500)}`, ...actions);
   if (choice === 'Show Log') s.log.show(true);
   if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'opencodeMonitor.opencodePath');
 }
 
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? text;
+function oneParagraph(text: string, max: number): string {
+  const folded = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ⏎ ');
+  return folded.length <= max ? folded : `${folded.slice(0, max - 1)}…`;
 }
 
 /** The folder from the argument (an explorer Uri, a row), else the only workspace folder, else a pick. */
@@ -148,7 +158,14 @@ async function pickFolder(arg: unknown, placeHolder: string): Promise<string | u
   if (typeof arg === 'string' && path.isAbsolute(arg)) return directoryOf(arg);
   const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
   if (folders.length === 1) return folders[0]!.uri.fsPath;
-  if (folders.length > 1) return (await vscode.window.showWorkspaceFolderPick({ placeHolder }))?.uri.fsPath;
+  if (folders.length > 1) {
+    // Only folders on disk: OpenCode cannot run in a virtual one.
+    const picked = await vscode.window.showQuickPick(
+      folders.map((f) => ({ label: f.name, description: f.uri.fsPath, path: f.uri.fsPath })),
+      { placeHolder },
+    );
+    return picked?.path;
+  }
   const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Use This Folder', title: placeHolder });
   return picked?.[0]?.fsPath;
 }

@@ -116,6 +116,8 @@ export async function attachInTerminal(monitor: Monitor, passwords: ServerPasswo
       iconPath: new vscode.ThemeIcon('terminal'),
       ...(cwd && isDirectory(cwd) ? { cwd } : {}),
       env,
+      // Not restored by a reload with a password in its environment.
+      isTransient: true,
     });
     const args = [binary, 'attach', safeUrl, ...(sessionId ? ['--session', sessionId] : [])];
     terminal.sendText(args.map(shellQuote).join(' '), true);

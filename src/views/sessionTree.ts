@@ -219,7 +219,8 @@ export class SessionTreeView implements vscode.Disposable {
     this.setContext(ContextKey.questionsPending, snapshot.sessions.some((s) => s.questions.length > 0));
     this.setContext(ContextKey.busy, snapshot.sessions.some((s) => s.status !== 'idle'));
     this.setContext(ContextKey.managedServers, snapshot.instances.some((i) => i.managed !== undefined));
-    this.timeDependent = snapshot.sessions.some((s) => s.status !== 'idle' || s.needsAttention);
+    // Elapsed times of active sessions, and the uptime of running managed servers.
+    this.timeDependent = snapshot.sessions.some((s) => s.status !== 'idle' || s.needsAttention) || snapshot.instances.some((i) => i.managed?.state === 'running');
     this.syncTicker();
     if (this.view.visible) this.showNewRequests(added);
   }

@@ -1,7 +1,6 @@
 /** Turns the pure row presentation (src/core/present/tree.ts) into vscode.TreeItems. */
 import * as vscode from 'vscode';
 import type { Collapsible, IconSpec, NodeKind, NodeRef, PresentedNode } from '../core/present/tree';
-import { tooltipAt } from '../core/present/tree';
 
 /** The element handed to VS Code: one object per row id, kept while the row exists. */
 export interface TreeNode {
@@ -34,7 +33,7 @@ export function toTreeItem(p: PresentedNode, node: TreeNode, collapsible: Collap
 }
 
 export function tooltipOf(p: PresentedNode): vscode.MarkdownString {
-  const md = new vscode.MarkdownString(tooltipAt(p, Date.now()), true);
+  const md = new vscode.MarkdownString(p.tooltip, true);
   md.isTrusted = false;
   return md;
 }

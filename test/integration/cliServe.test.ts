@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLab, getJson, waitFor } from '../harness/opencodeLab';
@@ -14,6 +14,7 @@ import type { Lab } from '../harness/opencodeLab';
 import { isAlive, listProcesses } from '../harness/processes';
 
 const cli = resolve(__dirname, '../../../dist/cli.js');
+const FAKE = resolve(__dirname, '../fixtures/fakeOpencode.js');
 
 describe('opencode-monitor serve', { timeout: 120_000 }, () => {
   let lab: Lab;
@@ -61,4 +62,29 @@ describe('opencode-monitor serve', { timeout: 120_000 }, () => {
     const left = listProcesses({ env: true }).filter((p) => p.state !== 'Z' && p.env?.HOME === lab.env.HOME);
     assert.deepEqual(left.map((p) => `${p.pid} ${p.args.join(' ')}`), []);
   });
+
+  // The servers lead their own process groups: a signal to the CLI never reaches them, so the CLI
+  // must stop them whatever the moment (here: a server that never prints its port, so still starting).
+  for (const signal of ['SIGINT', 'SIGHUP'] as const) {
+    it(`${signal} while a server is still starting stops it`, async () => {
+      const bin = join(logDir, 'fake-opencode');
+      writeFileSync(bin, `#!/bin/sh\nexec '${process.execPath}' '${FAKE}' "$@"\n`, { mode: 0o755 });
+      const child = spawn(process.execPath, [cli, 'serve', lab.projectDir('cli-serve-signal'), '--opencode', bin, '--log-dir', logDir, '--no-discovery', '--no-usage'], {
+        env: { ...lab.env, FAKE_MODE: 'silent' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+      const fake = await waitFor(
+        () => listProcesses().find((p) => p.ppid === child.pid && p.args.includes(FAKE))?.pid,
+        15_000,
+        'the fake server spawned by the CLI',
+      );
+      lab.track(fake);
+      child.kill(signal);
+      assert.equal(await exited, 0, stderr);
+      assert.ok(!isAlive(fake), `the starting server ${fake} survived ${signal} of the CLI`);
+    });
+  }
 });

@@ -129,7 +129,8 @@ describe('managed servers (fake opencode)', { timeout: 120_000 }, () => {
     assert.match(log, /spawned pid \d+: .*fake-opencode serve --port 0 --hostname 127\.0\.0\.1/);
     assert.match(log, /running after \d+ ms/);
     assert.match(log, /stopped in \d+ ms/);
-    assert.equal(path.basename(info.logFile!), 'srv-1-ok.log');
+    assert.match(path.basename(info.logFile!), /^srv-1-ok-[0-9a-f]{8}\.log$/);
+    assert.equal(fs.statSync(info.logFile!).mode & 0o777, 0o600, 'only its user reads the log');
   });
 
   it('concurrent starts of one folder share one process', async () => {

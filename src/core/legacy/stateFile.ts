@@ -85,7 +85,8 @@ const MAX_TEXT = 200;
 export function toLegacyState(snapshot: MonitorSnapshot, nowSec: number): LegacyState {
   // `down` = not answering: the legacy writers skipped such servers. `connecting` stays listed so
   // an event-stream reconnect does not flash "not connected" in the menu bar.
-  const listed = snapshot.instances.filter((i) => i.connection !== 'down');
+  // A managed server that is starting or stopping has no port yet (or soon none): not listed.
+  const listed = snapshot.instances.filter((i) => i.connection !== 'down' && (!i.managed || i.managed.state === 'running'));
   const owned = sessionsByInstance(listed, snapshot.sessions);
 
   const instances: LegacyInstance[] = listed.map((instance) => {

@@ -80,6 +80,8 @@ export interface ContainerSource {
   onChange(listener: (containers: ContainerTarget[]) => void): Disposable;
   start(): void;
   dispose(): void;
+  /** Lists now (a one-shot snapshot waits for it); changes still arrive through onChange. */
+  scanNow?(): Promise<unknown>;
 }
 
 export interface MonitorOptions {
@@ -127,12 +129,17 @@ interface Entry {
   watcher?: InstanceWatcher;
 }
 
+/** Longer than a discovery interval: by then discovery has seen the process go. */
+const ENDED_MANAGED_GRACE_MS = 5_000;
+
 const LIMITED_HINT = 'Start OpenCode with `--port 0` (or `opencode serve`) for live monitoring.';
 
 export class Monitor {
   private readonly entries = new Map<string, Entry>();
   private endpoints: EndpointConfig[];
   private containers: ContainerTarget[] = [];
+  private lastManagedPids = new Set<number>();
+  private readonly endedManaged = new Map<number, number>();
   private discovered: DiscoveredProcess[] = [];
   private readonly changes = new Emitter<MonitorChange>();
   readonly onDidChange = this.changes.event;
@@ -192,7 +199,7 @@ export class Monitor {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     const work = (async () => {
-      await this.options.source?.scanNow();
+      await Promise.all([this.options.source?.scanNow(), this.options.containers?.scanNow?.()]);
       await Promise.all([...this.entries.values()].map((e) => e.watcher?.ready));
     })();
     await Promise.race([work, deadline]);
@@ -300,6 +307,8 @@ export class Monitor {
     const urlsOfProcesses = new Set<string>();
     // A managed server is one row across its restarts; its process (found by discovery too) folds into it.
     const managedByPid = new Map<number, Omit<Entry, 'watcher' | 'firstSeen'>>();
+    const managedByUrl = new Map<string, Omit<Entry, 'watcher' | 'firstSeen'>>();
+    const managedPids = new Set<number>();
     for (const m of this.options.managed?.list() ?? []) {
       if (m.state === 'stopped') continue;
       const url = m.url ? normalizeUrl(m.url) : undefined;
@@ -307,15 +316,23 @@ export class Monitor {
       // Watched only once it answers: before that it is in OpenCode's deaf startup window.
       const entry = { id: `managed:${m.id}`, kind: 'serve' as const, managed: m, url: m.state === 'running' ? url : undefined };
       wanted.set(entry.id, entry);
-      if (m.pid !== undefined) managedByPid.set(m.pid, entry);
+      if (url) managedByUrl.set(url, entry);
+      if (m.pid !== undefined) {
+        managedByPid.set(m.pid, entry);
+        managedPids.add(m.pid);
+      }
     }
+    this.forgetEndedManaged(managedPids);
     for (const d of this.discovered) {
       const url = d.url ? normalizeUrl(d.url) : undefined;
-      const managed = managedByPid.get(d.process.pid);
+      // Its own pid, or the real opencode under a wrapper the manager spawned (npm launcher, script).
+      const managed = managedByPid.get(d.process.pid) ?? managedByPid.get(d.process.ppid) ?? (url ? managedByUrl.get(url) : undefined);
       if (managed) {
         Object.assign(managed, { process: d.process, version: d.version, authRequired: d.authRequired });
         continue;
       }
+      // A managed process that just ended: discovery has not seen it go yet; no stray row meanwhile.
+      if (this.endedManaged.has(d.process.pid)) continue;
       if (url) urlsOfProcesses.add(url);
       wanted.set(d.id, {
         id: d.id,
@@ -326,6 +343,17 @@ export class Monitor {
         authRequired: d.authRequired,
       });
     }
+    // Containers before endpoints: a container whose password was set (an endpoint of its URL)
+    // stays the container's row rather than turning into an endpoint row and back.
+    for (const container of this.containers) {
+      const url = normalizeUrl(container.url);
+      const same = [...wanted.values()].find((w) => w.url === url);
+      if (same) {
+        same.container = container;
+        continue;
+      }
+      wanted.set(`container:${container.id}`, { id: `container:${container.id}`, kind: 'container', container, url });
+    }
     for (const endpoint of this.endpoints) {
       const url = normalizeUrl(endpoint.url);
       const local = [...wanted.values()].find((w) => w.url === url);
@@ -335,15 +363,6 @@ export class Monitor {
       }
       if (urlsOfProcesses.has(url)) continue;
       wanted.set(`url:${redactUrl(url)}`, { id: `url:${redactUrl(url)}`, kind: 'endpoint', endpoint, url });
-    }
-    for (const container of this.containers) {
-      const url = normalizeUrl(container.url);
-      const same = [...wanted.values()].find((w) => w.url === url);
-      if (same) {
-        same.container = container; // also configured as an endpoint: one row, named after the container
-        continue;
-      }
-      wanted.set(`container:${container.id}`, { id: `container:${container.id}`, kind: 'container', container, url });
     }
     const changed: string[] = [];
     const keptFirstSeen = new Map<string, number>();
@@ -399,10 +418,20 @@ export class Monitor {
     }).start();
   }
 
+  /** A managed server's own password first: a password stored for a reused port must not override it. */
   private passwordOf(entry: Entry): string | undefined {
+    const managed = entry.managed && entry.url ? this.options.managed?.passwordFor(entry.url) : undefined;
+    if (managed) return managed;
     if (entry.endpoint?.password) return entry.endpoint.password;
-    if (!entry.url) return undefined;
-    return (entry.managed ? this.options.managed?.passwordFor(entry.url) : undefined) ?? this.options.passwordFor?.(entry.url);
+    return entry.url ? this.options.passwordFor?.(entry.url) : undefined;
+  }
+
+  /** Pids managed at the last sync but no longer: ignored in discovery results for a few seconds. */
+  private forgetEndedManaged(current: Set<number>): void {
+    const now = this.now();
+    for (const pid of this.lastManagedPids) if (!current.has(pid)) this.endedManaged.set(pid, now + ENDED_MANAGED_GRACE_MS);
+    for (const [pid, until] of this.endedManaged) if (until <= now || current.has(pid)) this.endedManaged.delete(pid);
+    this.lastManagedPids = current;
   }
 
   private ownerOf(sessionId: string): InstanceWatcher {

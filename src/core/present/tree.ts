@@ -52,8 +52,6 @@ export interface PresentedNode {
   contextValue: string;
   /** Markdown (untrusted: no command links). */
   tooltip: string;
-  /** Running since (ms since epoch): the tooltip gets the uptime when it is shown (see `tooltipAt`). */
-  since?: number;
   collapsible: Collapsible;
   /** Run on click; the wrapper passes the row itself as the argument. */
   command?: { id: string; title: string };
@@ -131,7 +129,7 @@ export function presentTree(snapshot: MonitorSnapshot, now: number): PresentedTr
     if (notice) childIds.push(add(notice));
     for (const session of (rootsOf.get(instance.id) ?? []).sort(byNewest)) childIds.push(addSession(session, id));
     if (childIds.length === 0) childIds.push(add(emptyNode(instance, id)));
-    add(instanceNode(instance, snapshot.sessions, childIds));
+    add(instanceNode(instance, snapshot.sessions, childIds, now));
     rootIds.push(id);
   }
   return { rootIds, nodes };
@@ -157,10 +155,10 @@ export function instanceDescription(instance: InstanceModel, sessions: readonly 
   const state = instance.managed?.state;
   if (state === 'starting' || state === 'waitingReady') parts.push('starting…');
   else if (state === 'stopping') parts.push('stopping…');
-  else if (state === 'crashed') parts.push(instance.managed?.restartPending ? 'crashed, restarting…' : instance.error ? `crashed: ${truncate(instance.error, 40)}` : 'crashed');
+  else if (state === 'crashed') parts.push(instance.managed?.restartPending ? 'crashed, restarting…' : instance.error ? `crashed: ${truncate(firstLine(instance.error), 40)}` : 'crashed');
   else if (instance.connection === 'connecting') parts.push('connecting…');
   if (instance.connection === 'limited') parts.push('not live');
-  if (instance.connection === 'down' && state !== 'crashed') parts.push(instance.error ? `down: ${truncate(instance.error, 40)}` : 'down');
+  if (instance.connection === 'down' && state !== 'crashed') parts.push(instance.error ? `down: ${truncate(firstLine(instance.error), 40)}` : 'down');
   return parts.join(' · ');
 }
 
@@ -189,7 +187,7 @@ export function instanceIcon(instance: InstanceModel): IconSpec {
   }
 }
 
-function instanceNode(instance: InstanceModel, sessions: readonly SessionModel[], childIds: string[]): PresentedNode {
+function instanceNode(instance: InstanceModel, sessions: readonly SessionModel[], childIds: string[], now: number): PresentedNode {
   return {
     id: nodeId.instance(instance.id),
     kind: 'instance',
@@ -199,8 +197,7 @@ function instanceNode(instance: InstanceModel, sessions: readonly SessionModel[]
     icon: instanceIcon(instance),
     // `+managed` adds Stop/Restart; menus match `^instance\+<connection>` so the generic actions stay.
     contextValue: `instance+${instance.connection}${instance.managed ? '+managed' : ''}`,
-    tooltip: instanceTooltip(instance),
-    ...(instance.managed?.runningSince !== undefined && instance.managed.state === 'running' ? { since: instance.managed.runningSince } : {}),
+    tooltip: instanceTooltip(instance, now),
     // Expanded even while empty: VS Code keeps a row that started as a leaf collapsed once it has children.
     collapsible: 'expanded',
     ref: { instanceId: instance.id, ...(instance.url ? { url: instance.url } : {}) },
@@ -223,8 +220,11 @@ const MANAGED_STATE_TEXT: Record<NonNullable<InstanceModel['managed']>['state'],
   crashed: 'crashed',
 };
 
-/** Time-free (rows refresh when it changes); the uptime is added on hover from `since`. */
-export function instanceTooltip(instance: InstanceModel): string {
+/**
+ * A row refreshes when its tooltip changes (VS Code keeps a resolved tooltip until then): the
+ * uptime of a running managed server is in whole minutes, so that happens once a minute.
+ */
+export function instanceTooltip(instance: InstanceModel, now: number): string {
   const m = instance.managed;
   const c = instance.container;
   const lines = [
@@ -233,7 +233,7 @@ export function instanceTooltip(instance: InstanceModel): string {
     ...fieldLines([
       ['State', escapeMarkdown(CONNECTION_TEXT[instance.connection])],
       ['Server', m ? escapeMarkdown(MANAGED_STATE_TEXT[m.state]) : undefined],
-      ['Running since', m?.runningSince !== undefined && m.state === 'running' ? clock(m.runningSince) : undefined],
+      ['Running since', m?.runningSince !== undefined && m.state === 'running' ? `${clock(m.runningSince)} (up ${uptime(now - m.runningSince)})` : undefined],
       ['Restarts', m && m.restarts > 0 ? m.restarts : undefined],
       ['Password', m?.passwordProtected ? 'required (kept in secret storage)' : undefined],
       ['Log', m?.logFile ? inlineCode(m.logFile) : undefined],
@@ -254,9 +254,13 @@ export function instanceTooltip(instance: InstanceModel): string {
   return lines.join('\n');
 }
 
-/** The tooltip as shown at `now`: with the uptime of a running managed server. */
-export function tooltipAt(node: PresentedNode, now: number): string {
-  return node.since === undefined ? node.tooltip : `${node.tooltip}\n\nUp for ${formatDuration(now - node.since)}.`;
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? text;
+}
+
+/** Whole minutes: `less than a minute`, `5m`, `2h 03m`. */
+function uptime(ms: number): string {
+  return ms < 60_000 ? 'less than a minute' : formatDuration(Math.floor(ms / 60_000) * 60_000);
 }
 
 function noticeNode(instance: InstanceModel, parentId: string): PresentedNode | undefined {
@@ -270,7 +274,8 @@ function noticeNode(instance: InstanceModel, parentId: string): PresentedNode | 
     kind: 'notice',
     parentId,
     childIds: [],
-    label: instance.error ?? 'not connected',
+    // A start failure carries stderr lines: the row shows the first, the tooltip all of them.
+    label: instance.error ? truncate(firstLine(instance.error), 120) : 'not connected',
     ...(instance.hint ? { description: instance.hint.replace(/`/g, '') } : {}),
     icon: transient ? { id: 'loading~spin' } : instance.connection === 'down' ? { id: 'warning', color: WARNING_COLOR } : { id: 'info' },
     contextValue: needsPassword ? 'notice+password' : showLog ? 'notice+managed' : 'notice',

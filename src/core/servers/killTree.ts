@@ -121,18 +121,23 @@ async function terminateWindows(o: TerminateTreeOptions): Promise<TerminateResul
   const started = Date.now();
   const run = o.run ?? runCommand;
   const log = o.log ?? (() => undefined);
-  const taskkill = async (force: boolean): Promise<void> => {
+  /** True when taskkill says it asked every process to end. */
+  const taskkill = async (force: boolean): Promise<boolean> => {
     try {
-      await run('taskkill', ['/pid', String(o.pid), '/T', ...(force ? ['/F'] : [])], { timeoutMs: 10_000 });
+      const result = await run('taskkill', ['/pid', String(o.pid), '/T', ...(force ? ['/F'] : [])], { timeoutMs: 10_000 });
+      if (result.code !== 0) log(`taskkill${force ? ' /F' : ''} exited ${result.code}: ${result.stderr.trim()}`);
+      return result.code === 0;
     } catch (error) {
       log(`taskkill failed: ${describeError(error)}`);
+      return false;
     }
   };
   let forced = false;
   let exited = o.hasExited();
   if (!exited) {
-    await taskkill(false);
-    exited = await within(o.exited, o.timeoutMs);
+    // A console process without a window cannot be asked to close: then force at once, not after the timeout.
+    const asked = await taskkill(false);
+    exited = asked ? await within(o.exited, o.timeoutMs) : o.hasExited();
     if (!exited) {
       forced = true;
       log(`still running ${o.timeoutMs} ms after taskkill: taskkill /F`);

@@ -3,6 +3,7 @@
  * `x.log.1` (older ones shift up to `keep`) and a new `x.log` starts. Writes are synchronous:
  * a managed server's output is small, and lines must survive the extension host dying.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -63,7 +64,8 @@ export class RotatingLog {
 
   private open(): void {
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    this.fd = fs.openSync(this.file, 'a');
+    // Only its user reads it: server output can carry paths, prompts and tool output.
+    this.fd = fs.openSync(this.file, 'a', 0o600);
     this.size = fs.fstatSync(this.fd).size;
   }
 
@@ -98,9 +100,14 @@ function renameIfExists(from: string, to: string): void {
   }
 }
 
-/** `<logDir>/<id>-<folder basename>.log`, the basename reduced to characters safe in any file system. */
+/**
+ * `<logDir>/<id>-<folder basename>-<hash of the folder>.log`: the basename reduced to characters
+ * safe in any file system; the hash keeps `~/a/api` and `~/b/api` apart in a shared log folder.
+ */
 export function serverLogFile(logDir: string, id: string, folder: string): string {
-  const base = path.basename(folder.replace(/[\\/]+$/, '')) || 'root';
+  const trimmed = folder.replace(/[\\/]+$/, '');
+  const base = path.basename(trimmed) || 'root';
   const safe = base.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[.]+/, '_').slice(0, 60) || 'folder';
-  return path.join(logDir, `${id}-${safe}.log`);
+  const hash = createHash('sha256').update(trimmed).digest('hex').slice(0, 8);
+  return path.join(logDir, `${id}-${safe}-${hash}.log`);
 }

@@ -76,6 +76,8 @@ export class ServerManager {
       }
       // Crashed with another password: replace it rather than keep a stale one around.
       await this.stop(existing.server.id);
+      // Disposed meanwhile: stopAll has already run and would never stop a server made now.
+      if (this.disposed) throw new Error('the server manager is disposed');
     }
     const server = new ManagedServer({
       id: `srv-${++this.serial}`,
@@ -153,8 +155,11 @@ export class ServerManager {
     await entry.server.restart();
   }
 
+  /** Every server is asked to stop even when one of them fails to; the first failure is rethrown. */
   async stopAll(): Promise<void> {
-    await Promise.all([...this.entries.keys()].map((id) => this.stop(id)));
+    const results = await Promise.allSettled([...this.entries.keys()].map((id) => this.stop(id)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Applies to every server from now on; turning restarts off cancels pending ones. */
@@ -174,8 +179,11 @@ export class ServerManager {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await this.stopAll();
-    this.emitter.dispose();
+    try {
+      await this.stopAll();
+    } finally {
+      this.emitter.dispose();
+    }
   }
 
   private get platform(): NodeJS.Platform {

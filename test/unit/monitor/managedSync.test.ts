@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, describe, test } from 'node:test';
 import { nullLogger } from '../../../src/core/log';
-import type { DiscoveredProcess, InstanceSource, ManagedSource } from '../../../src/core/monitor/monitor';
+import type { ContainerSource, ContainerTarget, DiscoveredProcess, InstanceSource, ManagedSource } from '../../../src/core/monitor/monitor';
 import { Monitor } from '../../../src/core/monitor/monitor';
 import type { ManagedServerInfo } from '../../../src/core/servers/types';
 import { Emitter } from '../../../src/core/util/events';
@@ -126,8 +126,24 @@ describe('managed servers in the monitor', () => {
     assert.equal(snap.instances[1]!.firstSeen, 2_000);
     assert.equal(snap.instances[1]!.managed?.restarts, 1);
 
+    // Stopped: gone at once, and its process (still in the last discovery result) is no stray row.
+    source.set([...source.all, { id: 'pid:501', process: { pid: 501, ppid: process.pid, kind: 'serve', ports: [port2], cwd: '/work/api' }, url: `http://127.0.0.1:${port2}` }]);
     managed.set([]);
     assert.deepEqual(monitor.snapshot().instances.map((i) => i.id), ['pid:77']);
+  });
+
+  test('a wrapper spawned by the manager: the real opencode under it folds into the managed row', async () => {
+    const managed = new FakeManaged([]);
+    const source = new FakeSource([]);
+    const monitor = new Monitor({ logger: nullLogger, source, managed, coalesceMs: 0 }).start();
+    monitors.push(monitor);
+    const port = await closedPort();
+    const url = `http://127.0.0.1:${port}`;
+    managed.set([info({ pid: 900, state: 'running', port, url, runningSince: 1 })]);
+    source.set([{ id: 'pid:901', process: { pid: 901, ppid: 900, kind: 'serve', ports: [port], cwd: '/work/api' }, url }]);
+    const rows = monitor.snapshot().instances;
+    assert.deepEqual(rows.map((i) => i.id), ['managed:srv-1']);
+    assert.equal(rows[0]!.pid, 901, 'the process that serves');
   });
 });
 
@@ -147,13 +163,34 @@ describe('containers in the monitor', () => {
     assert.equal(dev?.kind, 'container');
     assert.equal(dev?.label, 'opencode-dev');
     assert.equal(dev?.container?.image, 'acme/opencode:1');
-    const ci = snap.instances.find((i) => i.id === `url:http://127.0.0.1:${p2}`);
-    assert.equal(ci?.kind, 'endpoint');
+    // Also an endpoint (a password was set for it): still the container's row, with the endpoint's password.
+    const ci = snap.instances.find((i) => i.id === 'container:bbbbbbbbbbbb');
+    assert.equal(ci?.kind, 'container');
     assert.equal(ci?.label, 'opencode-ci');
     // Nothing listens: down with the reason, and still retried (the stream backs off, never gives up).
     const down = await poll(() => monitor.snapshot().instances.find((i) => i.id === 'container:aaaaaaaaaaaa' && i.connection === 'down'));
     assert.match(down.error ?? '', /unreachable|not answering/);
     monitor.setContainers([]);
-    assert.deepEqual(monitor.snapshot().instances.map((i) => i.id), [`url:http://127.0.0.1:${p2}`]);
+    assert.deepEqual(monitor.snapshot().instances.map((i) => i.id), [`url:http://127.0.0.1:${p2}`], 'the endpoint alone remains');
   });
 });
+
+describe('settle', () => {
+  test('a one-shot snapshot waits for the first container listing', async () => {
+    const port = await closedPort();
+    const emitter = new Emitter<ContainerTarget[]>();
+    const list: ContainerTarget[] = [{ id: 'cccccccccccc', name: 'slow', image: 'acme/opencode', url: `http://127.0.0.1:${port}`, hostPort: port, containerPort: 4096 }];
+    const containers: ContainerSource = {
+      onChange: (listener) => emitter.event(listener),
+      start: () => undefined,
+      dispose: () => emitter.dispose(),
+      // Like `docker ps`: answers after a while, and tells listeners before resolving.
+      scanNow: () => new Promise((resolve) => setTimeout(() => (emitter.fire(list), resolve(list)), 200)),
+    };
+    const monitor = new Monitor({ logger: nullLogger, containers, coalesceMs: 0 }).start();
+    monitors.push(monitor);
+    await monitor.settle(3_000);
+    assert.deepEqual(monitor.snapshot().instances.map((i) => i.id), ['container:cccccccccccc']);
+  });
+});
+

@@ -83,11 +83,15 @@ test('an unwritable log reports once and goes quiet, close() lets it retry', () 
   assert.equal(errors.length, 2);
 });
 
-test('serverLogFile: id and a safe folder basename', () => {
-  assert.equal(serverLogFile('/logs', 'srv-1', '/home/me/my repo'), path.join('/logs', 'srv-1-my_repo.log'));
-  assert.equal(serverLogFile('/logs', 'srv-2', '/home/me/proj/'), path.join('/logs', 'srv-2-proj.log'));
-  assert.equal(serverLogFile('/logs', 'srv-3', '/'), path.join('/logs', 'srv-3-root.log'));
-  assert.equal(serverLogFile('/logs', 'srv-4', '/x/..hidden'), path.join('/logs', 'srv-4-_hidden.log'));
-  assert.equal(serverLogFile('/logs', 'srv-5', '/x/ümlaut:*?'), path.join('/logs', 'srv-5-_mlaut_.log'));
-  assert.ok(path.basename(serverLogFile('/logs', 'srv-6', `/x/${'n'.repeat(300)}`)).length <= 70);
+test('serverLogFile: id, a safe folder basename and a hash of the folder', () => {
+  const name = (id: string, folder: string) => path.basename(serverLogFile('/logs', id, folder));
+  assert.match(name('srv-1', '/home/me/my repo'), /^srv-1-my_repo-[0-9a-f]{8}\.log$/);
+  assert.match(name('srv-2', '/home/me/proj/'), /^srv-2-proj-[0-9a-f]{8}\.log$/);
+  assert.equal(name('srv-2', '/home/me/proj/'), name('srv-2', '/home/me/proj'), 'a trailing slash is the same folder');
+  assert.match(name('srv-3', '/'), /^srv-3-root-[0-9a-f]{8}\.log$/);
+  assert.match(name('srv-4', '/x/..hidden'), /^srv-4-_hidden-[0-9a-f]{8}\.log$/);
+  assert.match(name('srv-5', '/x/ümlaut:*?'), /^srv-5-_mlaut_-[0-9a-f]{8}\.log$/);
+  assert.notEqual(name('srv-1', '/a/api'), name('srv-1', '/b/api'), 'same basename, other folder: other file');
+  assert.equal(path.dirname(serverLogFile('/logs', 'srv-1', '/a/api')), '/logs');
+  assert.ok(name('srv-6', `/x/${'n'.repeat(300)}`).length <= 80);
 });
