@@ -1,7 +1,7 @@
 /**
  * Typed settings, read as one snapshot, plus the server passwords kept in SecretStorage (never
- * in settings.json). Consumers follow the `onConfigChanged(e?)` pattern: `changed(e, key)` is
- * true for the initial pass (no event) and for a change under `key`.
+ * in settings.json). Services that start and stop with a group of settings use
+ * `SettingFollower` (src/settingServices.ts).
  */
 import * as vscode from 'vscode';
 import type { Logger } from './core/log';
@@ -56,11 +56,6 @@ export type ConfigKey = 'discovery' | 'endpoints' | 'opencodePath' | 'servers' |
 export interface ConfigChange {
   previous: MonitorConfig;
   affects(key: ConfigKey): boolean;
-}
-
-/** True for the initial pass (no event) and when `key` changed. */
-export function changed(e: ConfigChange | undefined, key: ConfigKey): boolean {
-  return e === undefined || e.affects(key);
 }
 
 export function readConfig(logger?: Logger): MonitorConfig {

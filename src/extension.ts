@@ -4,18 +4,13 @@
  */
 import * as vscode from 'vscode';
 import { registerCommands } from './commands/registerCommands';
-import type { ConfigChange } from './config';
-import { Config, EndpointSync, ServerPasswords, changed } from './config';
-import { LegacyWriter } from './core/legacy/legacyWriter';
-import { WriterLock } from './core/legacy/writerLock';
+import { Config, EndpointSync, ServerPasswords } from './config';
 import type { Logger } from './core/log';
 import { createMonitor } from './core/monitor/createMonitor';
-import { createUsageService } from './core/usage/service';
-import type { UsageService } from './core/usage/service';
 import type { Monitor } from './core/monitor/monitor';
-import { DockerWatch } from './dockerWatch';
 import { ManagedServers } from './managedServers';
 import { Notifications } from './notifications';
+import { UsageMeter, dockerWatch, legacyFiles } from './settingServices';
 import { StatusBar } from './statusBar';
 import { Terminals } from './terminals';
 import { SessionTreeView } from './views/sessionTree';
@@ -40,13 +35,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const { monitor, error } = startMonitor(config, log, servers);
   services.addAsync(() => monitor.dispose());
   services.add(new EndpointSync(monitor, config, passwords));
-  services.add(new DockerWatch(monitor, config, log));
+  services.add(dockerWatch(monitor, config, log));
   const terminals = services.add(new Terminals(log));
   const tree = services.add(new SessionTreeView(monitor, log));
   if (error) tree.setError(error);
   services.add(new StatusBar(monitor));
   services.add(new Notifications(monitor, config, terminals, log));
-  services.add(new LegacyFiles(monitor, config, log));
+  services.add(legacyFiles(monitor, config, log));
   const usage = services.add(new UsageMeter(monitor, config, log, String(context.extension.packageJSON.version)));
   services.add(registerCommands({ monitor, log, config, passwords, terminals, tree, servers, extensionId: context.extension.id, refreshUsage: () => usage.refreshNow() }));
   services.add(
@@ -89,115 +84,6 @@ function startMonitor(config: Config, log: Logger, servers: ManagedServers): { m
     const message = e instanceof Error ? e.message : String(e);
     log.error(`cannot discover OpenCode processes: ${message}; watching configured servers only`);
     return { monitor: createMonitor({ ...options, discoverLocal: false }).start(), error: `Cannot look for OpenCode processes: ${message}` };
-  }
-}
-
-/**
- * Claude subscription usage follows its settings: one service per settings snapshot, replaced
- * when they change; only one process per user polls the API (the others read its result).
- */
-class UsageMeter implements vscode.Disposable {
-  private service: UsageService | undefined;
-  private subscription: { dispose(): void } | undefined;
-  private readonly configSubscription: vscode.Disposable;
-
-  constructor(
-    private readonly monitor: Monitor,
-    private readonly config: Config,
-    private readonly log: Logger,
-    private readonly version: string,
-  ) {
-    this.configSubscription = config.onDidChange((e) => this.onConfigChanged(e));
-    this.onConfigChanged();
-  }
-
-  refreshNow(): void {
-    this.service?.refreshNow();
-  }
-
-  dispose(): void {
-    this.configSubscription.dispose();
-    this.stop();
-  }
-
-  private onConfigChanged(e?: ConfigChange): void {
-    if (!changed(e, 'usage')) return;
-    this.stop();
-    const settings = this.config.current.usage;
-    if (!settings.enabled) {
-      this.monitor.setUsage(undefined);
-      return;
-    }
-    try {
-      const service = createUsageService({
-        logger: this.log,
-        ownerLabel: `VS Code window (pid ${process.pid})`,
-        version: this.version,
-        userAgent: settings.userAgent,
-        baseUrl: settings.baseUrl || undefined,
-        intervalSeconds: settings.intervalSeconds,
-      });
-      this.subscription = service.onChange((usage) => this.monitor.setUsage(usage));
-      this.service = service;
-      service.start();
-      this.monitor.setUsage(service.current());
-    } catch (error) {
-      this.log.warn(`usage meter off: ${error instanceof Error ? error.message : String(error)}`);
-      this.monitor.setUsage(undefined);
-    }
-  }
-
-  private stop(): void {
-    this.subscription?.dispose();
-    this.subscription = undefined;
-    void this.service?.dispose();
-    this.service = undefined;
-  }
-}
-
-/**
- * The legacy SwiftBar files follow their setting: while on, this window competes for the
- * machine-wide writer lock and writes only while it holds it.
- */
-class LegacyFiles implements vscode.Disposable {
-  private running: { lock: WriterLock; writer: LegacyWriter; subscription: vscode.Disposable } | undefined;
-  private readonly configSubscription: vscode.Disposable;
-
-  constructor(
-    private readonly monitor: Monitor,
-    private readonly config: Config,
-    private readonly log: Logger,
-  ) {
-    this.configSubscription = config.onDidChange((e) => this.onConfigChanged(e));
-    this.onConfigChanged();
-  }
-
-  dispose(): void {
-    this.configSubscription.dispose();
-    this.stop();
-  }
-
-  private onConfigChanged(e?: ConfigChange): void {
-    if (!changed(e, 'legacyFiles')) return;
-    this.stop();
-    const { enabled, statePath, usagePath } = this.config.current.legacyFiles;
-    if (!enabled) return;
-    const lock = new WriterLock({ ownerLabel: `VS Code window (pid ${process.pid})`, logger: this.log });
-    const writer = new LegacyWriter({ lock, logger: this.log, statePath, usagePath });
-    const subscription = this.monitor.onDidChange(() => writer.update(this.monitor.snapshot()));
-    this.running = { lock, writer, subscription };
-    lock.start();
-    writer.update(this.monitor.snapshot());
-    this.log.info(`legacy files on: ${statePath}, ${usagePath} (${lock.isHolder() ? 'this window writes them' : 'another process writes them'})`);
-  }
-
-  private stop(): void {
-    if (!this.running) return;
-    const { lock, writer, subscription } = this.running;
-    this.running = undefined;
-    subscription.dispose();
-    writer.dispose(); // before the lock: it leaves "not connected" while still the holder
-    lock.dispose();
   }
 }
 

@@ -19,6 +19,7 @@ import type { ManagedServerInfo, ManagedServerState } from '../../src/core/serve
 import { createLab, createSession, promptAsync } from '../harness/opencodeLab';
 import type { Lab } from '../harness/opencodeLab';
 import { descendantsOf, isAlive, listProcesses, toolChildrenOf, waitForExit } from '../harness/processes';
+import { untilServers } from '../harness/untilServers';
 
 const figures = { startup: [] as number[], graceful: [] as number[], forced: [] as number[] };
 
@@ -55,22 +56,7 @@ function listenersOf(port: number, pids: number[]): number[] {
 }
 
 function until(m: ServerManager, test: (list: ManagedServerInfo[]) => boolean, label: string, timeoutMs = 40_000): Promise<ManagedServerInfo[]> {
-  return new Promise((resolve, reject) => {
-    const check = (): boolean => {
-      const list = m.list();
-      if (!test(list)) return false;
-      clearTimeout(timer);
-      sub.dispose();
-      resolve(list);
-      return true;
-    };
-    const timer = setTimeout(() => {
-      sub.dispose();
-      reject(new Error(`timed out waiting for ${label}: ${JSON.stringify(m.list())}`));
-    }, timeoutMs);
-    const sub = m.onDidChange(() => void check());
-    check();
-  });
+  return untilServers(m, test, label, timeoutMs);
 }
 
 function untilMonitor<T>(monitor: Monitor, test: (s: MonitorSnapshot) => T | undefined | false, label: string, timeoutMs = 30_000): Promise<T> {

@@ -14,6 +14,7 @@ import { ServerManager, NOT_FOUND_MESSAGE } from '../../src/core/servers/serverM
 import type { ManagedServerInfo } from '../../src/core/servers/types';
 import type { ServerManagerOptions } from '../../src/core/servers/serverManager';
 import { isAlive, readProcess, signalPid, toolChildrenOf, waitForExit } from '../harness/processes';
+import { untilServers } from '../harness/untilServers';
 
 const FAKE = path.join(__dirname, '..', 'fixtures', 'fakeOpencode.js');
 
@@ -65,22 +66,7 @@ function manager(env: NodeJS.ProcessEnv = {}, options: Partial<ServerManagerOpti
 }
 
 function until(m: ServerManager, test: (list: ManagedServerInfo[]) => boolean, label: string, timeoutMs = 15_000): Promise<ManagedServerInfo[]> {
-  return new Promise((resolve, reject) => {
-    const check = (): boolean => {
-      const list = m.list();
-      if (!test(list)) return false;
-      clearTimeout(timer);
-      sub.dispose();
-      resolve(list);
-      return true;
-    };
-    const timer = setTimeout(() => {
-      sub.dispose();
-      reject(new Error(`timed out waiting for ${label}: ${JSON.stringify(m.list())}`));
-    }, timeoutMs);
-    const sub = m.onDidChange(() => void check());
-    check();
-  });
+  return untilServers(m, test, label, timeoutMs);
 }
 
 describe('managed servers (fake opencode)', { timeout: 120_000 }, () => {

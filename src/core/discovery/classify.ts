@@ -153,6 +153,21 @@ export function listenRefreshDue(
   return waiting.length > 0 && now - lastListing >= WAIT_STEP_MS;
 }
 
+/** listenRefreshDue over scanner candidates that remember their listeners (`undefined`: never listed). */
+export function listenersDue(
+  now: number,
+  lastListing: number,
+  candidates: ReadonlyArray<{ args: readonly string[]; info: { listeners?: readonly unknown[]; firstSeen: number } }>,
+  options: { refreshMs?: number; portWaitMs?: number } = {},
+): boolean {
+  return listenRefreshDue(
+    now,
+    lastListing,
+    candidates.map((c) => ({ known: c.info.listeners !== undefined, args: c.args, listenerCount: c.info.listeners?.length ?? 0, firstSeen: c.info.firstSeen })),
+    options,
+  );
+}
+
 /** Where OpenCode keeps `opencode.db` (xdg-basedir semantics: an empty XDG_DATA_HOME is unset). */
 export function dataDirFromEnv(
   env: { HOME?: string; XDG_DATA_HOME?: string },

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../log';
 import { nullLogger } from '../log';
-import { classifyArgs, isOpencodeExecutable, keepCandidates, listenRefreshDue, pickEnv, toOpencodeProcess } from './classify';
+import { classifyArgs, isOpencodeExecutable, keepCandidates, listenersDue, pickEnv, toOpencodeProcess } from './classify';
 import type { ArgvRole, Candidate, EnvSubset } from './classify';
 import { runCommand } from './exec';
 import type { CommandRunner } from './exec';
@@ -259,17 +259,7 @@ export class DarwinProcessScanner implements ProcessScanner {
   }
 
   private async fillListeners(candidates: Array<Candidate & { info: Known }>, now: number): Promise<void> {
-    const due = listenRefreshDue(
-      now,
-      this.lastListing,
-      candidates.map((c) => ({
-        known: c.info.listeners !== undefined,
-        args: c.args,
-        listenerCount: c.info.listeners?.length ?? 0,
-        firstSeen: c.info.firstSeen,
-      })),
-      { refreshMs: this.options.tableRefreshMs, portWaitMs: this.options.portWaitMs },
-    );
+    const due = listenersDue(now, this.lastListing, candidates, { refreshMs: this.options.tableRefreshMs, portWaitMs: this.options.portWaitMs });
     if (!due) return;
     this.lastListing = now;
     const out = await this.tool('lsof', ['-nP', '-a', '-p', candidates.map((c) => c.pid).join(','), '-iTCP', '-sTCP:LISTEN', '-Fpn']);

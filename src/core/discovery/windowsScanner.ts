@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 import type { Logger } from '../log';
 import { nullLogger } from '../log';
-import { classifyArgs, isOpencodeExecutable, keepCandidates, listenRefreshDue, toOpencodeProcess } from './classify';
+import { classifyArgs, isOpencodeExecutable, keepCandidates, listenersDue, toOpencodeProcess } from './classify';
 import type { ArgvRole, Candidate } from './classify';
 import { runCommand } from './exec';
 import type { CommandRunner } from './exec';
@@ -293,17 +293,7 @@ export class WindowsProcessScanner implements ProcessScanner {
   }
 
   private async fillListeners(candidates: Array<Candidate & { info: Known }>, now: number): Promise<void> {
-    const due = listenRefreshDue(
-      now,
-      this.lastListing,
-      candidates.map((c) => ({
-        known: c.info.listeners !== undefined,
-        args: c.args,
-        listenerCount: c.info.listeners?.length ?? 0,
-        firstSeen: c.info.firstSeen,
-      })),
-      { refreshMs: this.options.tableRefreshMs, portWaitMs: this.options.portWaitMs },
-    );
+    const due = listenersDue(now, this.lastListing, candidates, { refreshMs: this.options.tableRefreshMs, portWaitMs: this.options.portWaitMs });
     if (!due) return;
     this.lastListing = now;
     try {

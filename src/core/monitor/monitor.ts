@@ -64,13 +64,8 @@ export interface ManagedSource {
 }
 
 /** A container that runs OpenCode and publishes its port (src/core/discovery/docker.ts). */
-export interface ContainerTarget {
-  id: string;
-  name: string;
-  image: string;
+export interface ContainerTarget extends ContainerInfo {
   url: string;
-  hostPort: number;
-  containerPort: number;
   /** Why it may not answer (e.g. OpenCode bound to 127.0.0.1 inside the container). */
   hint?: string;
 }

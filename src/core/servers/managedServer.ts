@@ -370,23 +370,30 @@ export class ManagedServer implements ManagedServerHandle {
     this.state = 'crashed';
     this.lastError = reason;
     this.changed();
-    const cleanup = (async () => {
-      await this.closeWatch();
-      if (proc) {
-        if (proc.hasExited()) await proc.drained();
-        this.lastError = this.redact(withStderr(reason, proc.stderrTail()));
-        this.changed();
-        await this.cleanupProcess(proc);
-      }
-    })();
-    this.busy = cleanup;
-    await cleanup.catch((error: unknown) => this.write(`cleanup failed: ${describeError(error)}`));
-    if (this.busy === cleanup) this.busy = undefined;
+    await this.cleanUpAfter(reason, proc);
     const message = this.lastError ?? reason;
     this.write(`failed to start: ${message}`);
     this.logger.warn(`managed server ${this.id} (${this.folder}) failed to start: ${message}`);
     a.deferred.reject(new Error(`OpenCode server for ${this.folder} did not start: ${message}`));
     if (a.auto && epoch === this.epoch) this.scheduleRestart(message);
+  }
+
+  /**
+   * After a failed start or a crash: the watch closed, lastError completed with its stderr, and
+   * what the process left killed. Held in `busy` so a start or stop meanwhile waits for it.
+   */
+  private async cleanUpAfter(reason: string, proc: ServerProcess | undefined): Promise<void> {
+    const cleanup = (async () => {
+      await this.closeWatch();
+      if (!proc) return;
+      if (proc.hasExited()) await proc.drained();
+      this.lastError = this.redact(withStderr(reason, proc.stderrTail()));
+      this.changed();
+      await this.cleanupProcess(proc);
+    })();
+    this.busy = cleanup;
+    await cleanup.catch((error: unknown) => this.write(`cleanup failed: ${describeError(error)}`));
+    if (this.busy === cleanup) this.busy = undefined;
   }
 
   // ── Running ──────────────────────────────────────────────────────────────
@@ -436,16 +443,7 @@ export class ManagedServer implements ManagedServerHandle {
     this.lastError = reason;
     this.write(`crashed: ${reason}`);
     this.changed();
-    const cleanup = (async () => {
-      await this.closeWatch();
-      if (proc.hasExited()) await proc.drained();
-      this.lastError = this.redact(withStderr(reason, proc.stderrTail()));
-      this.changed();
-      await this.cleanupProcess(proc);
-    })();
-    this.busy = cleanup;
-    await cleanup.catch((error: unknown) => this.write(`cleanup failed: ${describeError(error)}`));
-    if (this.busy === cleanup) this.busy = undefined;
+    await this.cleanUpAfter(reason, proc);
     this.logger.warn(`managed server ${this.id} (${this.folder}) crashed: ${this.lastError}`);
     if (epoch === this.epoch) this.scheduleRestart(this.lastError ?? reason);
   }
