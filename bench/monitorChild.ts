@@ -15,7 +15,7 @@ import { nullLogger } from '../src/core/log';
 import type { Logger } from '../src/core/log';
 import { InstanceState } from '../src/core/monitor/instanceState';
 import type { InstanceWatcher } from '../src/core/monitor/instanceWatcher';
-import type { MonitorSnapshot } from '../src/core/monitor/model';
+import type { MonitorSnapshot } from '../src/core/model/model';
 import { Monitor } from '../src/core/monitor/monitor';
 import type { OpencodeEvent } from '../src/core/opencode/events';
 import { serve } from './ipc';

@@ -8,15 +8,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createLineLogger } from '../core/log';
 import type { Logger } from '../core/log';
-import { createMonitor } from '../core/monitor/createMonitor';
+import { createMonitor } from '../core/createMonitor';
 import type { Monitor } from '../core/monitor/monitor';
 import { OpencodeClient } from '../core/opencode/client';
 import type { OpencodeEvent } from '../core/opencode/events';
-import { LegacyWriter, DEFAULT_STATE_PATH, DEFAULT_USAGE_PATH } from '../core/legacy/legacyWriter';
-import { WriterLock } from '../core/legacy/writerLock';
+import { DEFAULT_STATE_PATH, DEFAULT_USAGE_PATH } from '../core/legacy/legacyWriter';
+import { startLegacyFiles } from '../core/legacy/legacyFiles';
+import { watchDocker } from '../core/discovery/dockerWatch';
 import { ServerManager, resolveOpencodeBinary } from '../core/servers/serverManager';
-import { createUsageService } from '../core/usage/service';
-import type { UsageService } from '../core/usage/service';
+import { startUsage } from '../core/usage/monitorUsage';
+import type { RunningUsage } from '../core/usage/monitorUsage';
 import { BASE_URL_ENV } from '../core/usage/usageClient';
 import { version } from '../../package.json';
 import { parseArgs } from './args';
@@ -96,15 +97,16 @@ function stderrLogger(level: 'debug' | 'warn' | 'error', quietWhileTty: boolean)
 }
 
 function monitorFrom(args: ParsedArgs, logger: Logger, managed?: ServerManager): Monitor {
-  return createMonitor({
+  const monitor = createMonitor({
     logger,
     endpoints: args.endpoints.map((url) => ({ url, password: process.env.OPENCODE_SERVER_PASSWORD })),
     localPassword: process.env.OPENCODE_SERVER_PASSWORD,
     discoverLocal: !args.flags.has('no-discovery'),
     discoveryIntervalMs: args.interval,
     ...(managed ? { managed } : {}),
-    ...(args.flags.has('docker') ? { docker: { binary: args.options.get('docker-path') ?? 'docker' } } : {}),
   }).start();
+  if (args.flags.has('docker')) watchDocker(monitor, { logger, binary: args.options.get('docker-path') ?? 'docker' }); // stopped with the monitor
+  return monitor;
 }
 
 function defaultServerLogDir(): string {
@@ -173,20 +175,17 @@ async function serve(args: ParsedArgs, logger: Logger): Promise<number> {
 }
 
 /** Claude usage, unless --no-usage: one process per user polls, the others read its result. */
-function usageFrom(args: ParsedArgs, logger: Logger, ownerLabel: string, monitor: Monitor): UsageService | undefined {
+function usageFrom(args: ParsedArgs, logger: Logger, ownerLabel: string, monitor: Monitor): RunningUsage | undefined {
   if (args.flags.has('no-usage')) return undefined;
-  const usage = createUsageService({ logger, ownerLabel, version });
-  usage.onChange((value) => monitor.setUsage(value));
-  usage.start();
-  return usage;
+  return startUsage(monitor, { logger, ownerLabel, version });
 }
 
 async function status(args: ParsedArgs, logger: Logger): Promise<number> {
   const monitor = monitorFrom(args, logger);
   const usage = usageFrom(args, logger, `opencode-monitor status (pid ${process.pid})`, monitor);
   try {
-    await Promise.all([monitor.settle(), usage?.settle()]);
-    if (usage) monitor.setUsage(usage.current());
+    await Promise.all([monitor.settle(), usage?.service.settle()]);
+    if (usage) monitor.setUsage(usage.service.current());
     const snapshot = monitor.snapshot();
     if (args.flags.has('json')) process.stdout.write(JSON.stringify(toStatusJson(snapshot, Date.now()), null, 2) + '\n');
     else process.stdout.write(renderTable(snapshot, { now: Date.now(), width: process.stdout.columns || 120, color: Boolean(process.stdout.isTTY) }) + '\n');
@@ -240,31 +239,27 @@ async function daemon(args: ParsedArgs, debug: boolean): Promise<number> {
       process.stderr.write(line + '\n');
     }
   }, debug ? 'debug' : 'info');
-  const lock = new WriterLock({ ownerLabel: `opencode-monitor daemon (pid ${process.pid})`, logger, path: args.options.get('lock-file') });
+  const ownerLabel = `opencode-monitor daemon (pid ${process.pid})`;
   const monitor = monitorFrom(args, logger);
-  const usage = usageFrom(args, logger, `opencode-monitor daemon (pid ${process.pid})`, monitor);
-  const writer = new LegacyWriter({
-    lock,
+  const usage = usageFrom(args, logger, ownerLabel, monitor);
+  const files = startLegacyFiles(monitor, {
     logger,
+    ownerLabel,
+    lockPath: args.options.get('lock-file'),
     statePath: args.options.get('state-file') ?? DEFAULT_STATE_PATH,
     usagePath: args.options.get('usage-file') ?? DEFAULT_USAGE_PATH,
   });
-  lock.start();
-  const subscription = monitor.onDidChange(() => writer.update(monitor.snapshot()));
-  writer.update(monitor.snapshot());
-  logger.info(`daemon started (pid ${process.pid}); ${lock.isHolder() ? 'writing' : 'waiting to write'} ${writer.statePath}`);
+  logger.info(`daemon started (pid ${process.pid}); ${files.isHolder() ? 'writing' : 'waiting to write'} ${files.statePath}`);
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       logger.info(`daemon stopping on ${signal}`);
-      subscription.dispose();
       void (async () => {
         await usage?.dispose();
         await monitor.dispose();
-        writer.dispose();
-        lock.dispose();
+        files.dispose();
         resolve(0);
       })();
     };

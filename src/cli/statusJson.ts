@@ -2,7 +2,7 @@
  * The JSON of `opencode-monitor status --json`. Its fields are documented in the README and
  * kept stable: new fields may be added, none renamed or removed without a new schemaVersion.
  */
-import type { InstanceModel, MonitorSnapshot, SessionModel, UsageModel } from '../core/monitor/model';
+import type { InstanceModel, MonitorSnapshot, SessionModel, UsageModel } from '../core/model/model';
 
 export interface StatusJson {
   schemaVersion: 1;

@@ -1,6 +1,6 @@
 /** The `watch` screen: instances and their sessions as an indented, coloured table. */
-import type { MonitorSnapshot, SessionModel } from '../core/monitor/model';
-import { formatDuration, instanceLabel, sessionActivity, truncate } from '../core/monitor/format';
+import type { MonitorSnapshot, SessionModel } from '../core/model/model';
+import { formatDuration, instanceLabel, sessionActivity, truncate } from '../core/present/format';
 
 export interface TableOptions {
   now: number;

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { Discovery } from '../../src/core/discovery/discovery';
 import { LinuxProcessScanner } from '../../src/core/discovery/linuxScanner';
 import { MemoryLogger } from '../../src/core/log';
-import type { InstanceModel, MonitorSnapshot } from '../../src/core/monitor/model';
+import type { InstanceModel, MonitorSnapshot } from '../../src/core/model/model';
 import { Monitor } from '../../src/core/monitor/monitor';
 import { createLab, createSession, promptAsync } from '../harness/opencodeLab';
 import type { Lab, LabServer } from '../harness/opencodeLab';

@@ -14,10 +14,10 @@ import { parseLsofCwd, parseLsofListen, parsePsEnv, parsePsOutput, splitPsComman
 import { decodeHexAddress, decodeTtyNr, listenSockets, parseCmdline, parseEnviron, parseProcNetTcp, parseProcStat, socketInode } from '../../src/core/discovery/linuxScanner';
 import { parseCimProcessJson, parseCsvLine, parseNetstatListening, parseTasklistCsv, splitWindowsCommandLine } from '../../src/core/discovery/windowsScanner';
 import { legacyDaemonPid } from '../../src/core/legacy/legacyWriter';
-import { readLockFile, readWriterLock } from '../../src/core/legacy/writerLock';
-import { summarizeTodos } from '../../src/core/monitor/instanceState';
+import { readLockFile, readWriterLock } from '../../src/core/os/writerLock';
+import { summarizeTodos } from '../../src/core/model/todos';
 import { InstanceState } from '../../src/core/monitor/instanceState';
-import { toolArg } from '../../src/core/monitor/toolArg';
+import { toolArg } from '../../src/core/model/toolArg';
 import { decodeEventData } from '../../src/core/opencode/events';
 import type { OpencodeEvent } from '../../src/core/opencode/events';
 import { parseEndpointUrl, redactUrl } from '../../src/core/opencode/http';

@@ -5,9 +5,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryLogger } from '../../src/core/log';
-import { createMonitor } from '../../src/core/monitor/createMonitor';
+import { createMonitor } from '../../src/core/createMonitor';
 import type { Monitor } from '../../src/core/monitor/monitor';
-import type { InstanceModel, MonitorSnapshot, SessionModel } from '../../src/core/monitor/model';
+import type { InstanceModel, MonitorSnapshot, SessionModel } from '../../src/core/model/model';
 import { OpencodeClient } from '../../src/core/opencode/client';
 import { createLab, createSession, promptAsync, waitFor } from '../harness/opencodeLab';
 import type { Lab, LabServer } from '../harness/opencodeLab';

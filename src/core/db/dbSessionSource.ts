@@ -6,8 +6,8 @@
  * DB costs a `stat` and `PRAGMA data_version` per data dir and tick.
  */
 import type { Logger } from '../log';
-import type { InstanceModel, SessionModel } from '../monitor/model';
-import type { LimitedSessionSource } from '../monitor/monitor';
+import type { InstanceModel, SessionModel } from '../model/model';
+import type { LimitedSessionSource } from '../monitor/ports';
 import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
 import { inferSession, isOpenAssistantMessage, type InferenceContext } from './inference';

@@ -4,9 +4,9 @@
  * Pending permissions and the `retry` status are not in the DB; permissions are inferred from
  * processes (a running `bash` part without its child process waits for the user).
  */
-import { summarizeTodos } from '../monitor/instanceState';
-import type { PermissionModel, QuestionModel, RunningTool, SessionModel } from '../monitor/model';
-import { toolArg } from '../monitor/toolArg';
+import { summarizeTodos } from '../model/todos';
+import type { PermissionModel, QuestionModel, RunningTool, SessionModel } from '../model/model';
+import { toolArg } from '../model/toolArg';
 import type { DbMessageRow, DbSessionRecord, DbToolRow } from './types';
 
 /** Busy = the newest message is an assistant message neither completed nor failed. */

@@ -1,5 +1,5 @@
 /** What the reader takes out of OpenCode's `opencode.db` for one session (plain values, no wire types). */
-import type { TokenCounts } from '../monitor/model';
+import type { TokenCounts } from '../model/model';
 
 export interface DbSessionRow {
   id: string;

@@ -7,8 +7,8 @@ import type { Logger } from '../log';
 import { nullLogger } from '../log';
 import { classifyArgs, isOpencodeExecutable, keepCandidates, listenersDue, pickEnv, toOpencodeProcess } from './classify';
 import type { ArgvRole, Candidate, EnvSubset } from './classify';
-import { runCommand } from './exec';
-import type { CommandRunner } from './exec';
+import { runCommand } from '../os/exec';
+import type { CommandRunner } from '../os/exec';
 import type { ListenAddress, OpencodeProcess, ProcessScanner } from './types';
 
 // ── Pure parsers ─────────────────────────────────────────────────────────────

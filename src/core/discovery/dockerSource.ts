@@ -11,8 +11,8 @@ import { Emitter } from '../util/events';
 import type { Disposable } from '../util/events';
 import { DOCKER_PS_ARGS, PODMAN_PS_ARGS, firstErrorLine, parseDockerPs, selectOpencodeContainers } from './docker';
 import type { ContainerEndpoint } from './docker';
-import { runCommand } from './exec';
-import type { CommandResult, CommandRunner } from './exec';
+import { runCommand } from '../os/exec';
+import type { CommandResult, CommandRunner } from '../os/exec';
 
 export interface TimerClock {
   setTimeout(callback: () => void, ms: number): unknown;

@@ -10,8 +10,8 @@ import type { Logger } from '../log';
 import { nullLogger } from '../log';
 import { classifyArgs, isOpencodeExecutable, keepCandidates, listenersDue, toOpencodeProcess } from './classify';
 import type { ArgvRole, Candidate } from './classify';
-import { runCommand } from './exec';
-import type { CommandRunner } from './exec';
+import { runCommand } from '../os/exec';
+import type { CommandRunner } from '../os/exec';
 import type { ListenAddress, OpencodeProcess, ProcessScanner } from './types';
 
 // ── Pure parsers ─────────────────────────────────────────────────────────────

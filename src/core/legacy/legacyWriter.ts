@@ -6,15 +6,15 @@
  */
 import * as fs from 'node:fs';
 import type { Logger } from '../log';
-import type { MonitorSnapshot } from '../monitor/model';
+import type { MonitorSnapshot } from '../model/model';
 import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
-import { errorCode, removeStaleTemps, writeFileAtomicSync } from './atomicWrite';
+import { errorCode, removeStaleTemps, writeFileAtomicSync } from '../os/atomicWrite';
 import { contentKey, toLegacyState, toLegacyUsage } from './stateFile';
 import type { LegacyState, LegacyUsage, LegacyUsageOptions } from './stateFile';
 import type { LegacyRefresher } from './swiftbar';
 import { SwiftBarRefresher } from './swiftbar';
-import { processAlive } from './writerLock';
+import { processAlive } from '../os/writerLock';
 
 export const DEFAULT_STATE_PATH = '/tmp/opencode-state.json';
 export const DEFAULT_USAGE_PATH = '/tmp/opencode-usage.json';

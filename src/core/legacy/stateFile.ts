@@ -3,7 +3,7 @@
  * /tmp/opencode-usage.json), in the union shape of the v1.0–v2.3 writers so every plugin
  * revision renders it (docs: legacy-contract.md §1.3, §2). Pure: no I/O, no clock.
  */
-import type { InstanceModel, MonitorSnapshot, SessionModel, TodoSummary, UsageErrorCode, UsageModel, UsageWindow } from '../monitor/model';
+import type { InstanceModel, MonitorSnapshot, SessionModel, TodoSummary, UsageErrorCode, UsageModel, UsageWindow } from '../model/model';
 
 export interface LegacyTool {
   name: string;

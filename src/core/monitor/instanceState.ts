@@ -14,9 +14,10 @@ import type {
   WireStatusMap,
   WireTodo,
 } from '../opencode/schemas';
-import type { PermissionModel, QuestionModel, RunningTool, SessionModel, TodoSummary } from './model';
-import { emptyTokens } from './model';
-import { toolArg } from './toolArg';
+import type { PermissionModel, QuestionModel, RunningTool, SessionModel } from '../model/model';
+import { emptyTokens } from '../model/model';
+import { toolArg } from '../model/toolArg';
+import { summarizeTodos } from '../model/todos';
 
 export interface SessionDetails {
   messages?: WireMessage[];
@@ -372,21 +373,6 @@ export class InstanceState {
     }
     return out;
   }
-}
-
-export function summarizeTodos(todos: WireTodo[]): TodoSummary {
-  const items = todos.map((t) => ({ content: t.content, status: t.status, ...(t.priority ? { priority: t.priority } : {}) }));
-  const pending = todos.filter((t) => t.status === 'pending');
-  const inProgress = todos.filter((t) => t.status === 'in_progress');
-  return {
-    pending: pending.length,
-    inProgress: inProgress.length,
-    completed: todos.filter((t) => t.status === 'completed').length,
-    total: todos.length,
-    currentLabel: inProgress[0]?.content,
-    nextLabel: pending[0]?.content,
-    items,
-  };
 }
 
 function goIdle(s: LiveSession): boolean {

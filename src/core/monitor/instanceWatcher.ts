@@ -13,7 +13,7 @@ import type { WireSession, WireStatusMap } from '../opencode/schemas';
 import { Limiter } from '../util/limiter';
 import type { ReconcileData, SessionDetails } from './instanceState';
 import { InstanceState } from './instanceState';
-import type { ConnectionState } from './model';
+import type { ConnectionState } from '../model/model';
 
 export interface WatcherOptions {
   url: string;

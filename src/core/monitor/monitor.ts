@@ -11,79 +11,15 @@ import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
 import { ChangeCoalescer } from './changeCoalescer';
 import { InstanceWatcher } from './instanceWatcher';
-import type { ContainerInfo, InstanceKind, InstanceModel, ManagedInfo, MonitorSnapshot, SessionModel, UsageModel } from './model';
+import type { ContainerSource, ContainerTarget, DiscoveredProcess, EndpointConfig, InstanceSource, LimitedSessionSource, ManagedSource } from './ports';
+import type { ContainerInfo, InstanceKind, InstanceModel, ManagedInfo, MonitorSnapshot, SessionModel, UsageModel } from '../model/model';
 import type { ManagedServerInfo } from '../servers/types';
-
-/** A process found on this machine, as discovery reports it. */
-export interface DiscoveredProcess {
-  id: string;
-  process: {
-    pid: number;
-    ppid: number;
-    tty?: string;
-    cwd?: string;
-    kind: 'serve' | 'web' | 'tui' | 'unknown';
-    ports: number[];
-    dataDir?: string;
-  };
-  /** Base URL of its confirmed OpenCode port. */
-  url?: string;
-  version?: string;
-  authRequired?: boolean;
-}
-
-/** Where instances come from; discovery implements it. */
-export interface InstanceSource {
-  onChange(listener: (change: { all: DiscoveredProcess[] }) => void): Disposable;
-  start(): void;
-  dispose(): void | Promise<void>;
-  scanNow(): Promise<unknown>;
-  setIntervalMs?(ms: number): void;
-}
-
-export interface EndpointConfig {
-  url: string;
-  password?: string;
-  label?: string;
-}
-
-/** Sessions of a port-less instance, read from OpenCode's shared DB. */
-export interface LimitedSessionSource {
-  sessionsFor(instance: InstanceModel): SessionModel[];
-  /** Why it cannot read (e.g. no `node:sqlite`), shown on limited instances. */
-  readonly unavailableReason?: string;
-  onChange(listener: () => void): Disposable;
-}
-
-/** Servers this monitor started (src/core/servers/serverManager.ts implements it). */
-export interface ManagedSource {
-  list(): ManagedServerInfo[];
-  onDidChange(listener: () => void): Disposable;
-  /** The password a managed server was started with, by its URL. */
-  passwordFor(url: string): string | undefined;
-}
-
-/** A container that runs OpenCode and publishes its port (src/core/discovery/docker.ts). */
-export interface ContainerTarget extends ContainerInfo {
-  url: string;
-  /** Why it may not answer (e.g. OpenCode bound to 127.0.0.1 inside the container). */
-  hint?: string;
-}
-
-/** Where containers come from (src/core/discovery/dockerSource.ts). */
-export interface ContainerSource {
-  onChange(listener: (containers: ContainerTarget[]) => void): Disposable;
-  start(): void;
-  dispose(): void;
-  /** Lists now (a one-shot snapshot waits for it); changes still arrive through onChange. */
-  scanNow?(): Promise<unknown>;
-}
 
 export interface MonitorOptions {
   logger: Logger;
   source?: InstanceSource;
   managed?: ManagedSource;
-  /** Started and disposed with the monitor; `setContainers` also works without it. */
+  /** Attached at start (see `attachContainers`); `setContainers` also works without it. */
   containers?: ContainerSource;
   endpoints?: EndpointConfig[];
   limitedSessions?: LimitedSessionSource;
@@ -133,6 +69,7 @@ export class Monitor {
   private readonly entries = new Map<string, Entry>();
   private endpoints: EndpointConfig[];
   private containers: ContainerTarget[] = [];
+  private readonly containerSources = new Set<ContainerSource>();
   private lastManagedPids = new Set<number>();
   private readonly endedManaged = new Map<number, number>();
   private discovered: DiscoveredProcess[] = [];
@@ -163,11 +100,7 @@ export class Monitor {
       source.start();
     }
     if (this.options.managed) this.subscriptions.push(this.options.managed.onDidChange(() => this.syncEntries()));
-    const containers = this.options.containers;
-    if (containers) {
-      this.subscriptions.push(containers.onChange((list) => this.setContainers(list)));
-      containers.start();
-    }
+    if (this.options.containers) this.attachContainers(this.options.containers);
     if (this.options.limitedSessions) {
       this.subscriptions.push(
         this.options.limitedSessions.onChange(() => {
@@ -194,7 +127,7 @@ export class Monitor {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     const work = (async () => {
-      await Promise.all([this.options.source?.scanNow(), this.options.containers?.scanNow?.()]);
+      await Promise.all([this.options.source?.scanNow(), ...[...this.containerSources].map((c) => c.scanNow?.())]);
       await Promise.all([...this.entries.values()].map((e) => e.watcher?.ready));
     })();
     await Promise.race([work, deadline]);
@@ -210,6 +143,24 @@ export class Monitor {
   setEndpoints(endpoints: EndpointConfig[]): void {
     this.endpoints = endpoints;
     this.syncEntries();
+  }
+
+  /**
+   * Takes containers from `source` (started here) until the returned handle is disposed, which
+   * stops the source and empties the list; the monitor's dispose stops it too.
+   */
+  attachContainers(source: ContainerSource): Disposable {
+    const subscription = source.onChange((list) => this.setContainers(list));
+    this.containerSources.add(source);
+    source.start();
+    return {
+      dispose: () => {
+        if (!this.containerSources.delete(source)) return;
+        subscription.dispose();
+        source.dispose();
+        this.setContainers([]);
+      },
+    };
   }
 
   /** Containers found by Docker discovery (an empty list when it is off). */
@@ -281,7 +232,8 @@ export class Monitor {
     for (const s of this.subscriptions.reverse()) s.dispose();
     this.subscriptions = [];
     await this.options.source?.dispose();
-    this.options.containers?.dispose();
+    for (const source of this.containerSources) source.dispose();
+    this.containerSources.clear();
     await Promise.all([...this.entries.values()].map((e) => e.watcher?.dispose()));
     this.entries.clear();
     for (const owned of [...(this.options.owned ?? [])].reverse()) await owned.dispose();

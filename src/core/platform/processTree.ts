@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseProcStat } from '../discovery/linuxScanner';
-import type { CommandRunner } from '../discovery/exec';
-import { runCommand } from '../discovery/exec';
+import type { CommandRunner } from '../os/exec';
+import { runCommand } from '../os/exec';
 
 /** Parent pid of a process, or undefined when it is gone or cannot be read. */
 export type PpidReader = (pid: number) => Promise<number | undefined>;

@@ -2,8 +2,8 @@
  * Which sessions need the user, in which order to visit them, and when a new incident starts
  * (for notifications). Pure: the caller passes snapshots in.
  */
-import { truncate } from '../monitor/format';
-import type { MonitorSnapshot, PermissionModel, QuestionModel, SessionModel } from '../monitor/model';
+import { truncate } from './format';
+import type { MonitorSnapshot, PermissionModel, QuestionModel, SessionModel } from '../model/model';
 import { permissionLabel, questionLabel, sessionLabel } from './tree';
 
 /** Longest-waiting first: the order "Jump to Next Session Needing Me" walks. */

@@ -2,8 +2,8 @@
  * Pure status-bar presentation: text, colours and tooltip from a snapshot. `src/statusBar.ts`
  * applies it to the one status-bar item.
  */
-import { formatDuration, instanceLabel, sessionActivity, truncate } from '../monitor/format';
-import type { MonitorSnapshot, SessionModel, UsageModel, UsageWindow } from '../monitor/model';
+import { formatDuration, instanceLabel, sessionActivity, truncate } from './format';
+import type { MonitorSnapshot, SessionModel, UsageModel, UsageWindow } from '../model/model';
 import { sessionsNeedingYou } from './attention';
 import { CommandId } from './commandIds';
 import { commandLink, escapeMarkdown } from './markdown';

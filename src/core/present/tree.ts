@@ -6,7 +6,7 @@
  * Ids are built from the data's own identity (never its state), so expansion and selection
  * survive updates; `diffTrees` says which rows to refresh.
  */
-import { formatDuration, instanceLabel, sessionActivity, truncate } from '../monitor/format';
+import { formatDuration, instanceLabel, sessionActivity, truncate } from './format';
 import type {
   InstanceModel,
   MonitorSnapshot,
@@ -15,7 +15,7 @@ import type {
   RunningTool,
   SessionModel,
   TodoItem,
-} from '../monitor/model';
+} from '../model/model';
 import { CommandId } from './commandIds';
 import { escapeMarkdown, fieldLines, inlineCode } from './markdown';
 

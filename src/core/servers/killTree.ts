@@ -7,8 +7,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import type { CommandRunner } from '../discovery/exec';
-import { runCommand } from '../discovery/exec';
+import type { CommandRunner } from '../os/exec';
+import { runCommand } from '../os/exec';
 import { parseProcStat } from '../discovery/linuxScanner';
 import { describeError } from '../util/describe';
 import { collectTree, createProcessTable, opencodePidFromEnviron } from './processTable';

@@ -6,8 +6,8 @@
  * Unixes run `ps` (argument array, no shell); Windows has `taskkill /T` instead (see killTree.ts).
  */
 import { readdir, readFile } from 'node:fs/promises';
-import type { CommandRunner } from '../discovery/exec';
-import { runCommand } from '../discovery/exec';
+import type { CommandRunner } from '../os/exec';
+import { runCommand } from '../os/exec';
 import { parseProcStat } from '../discovery/linuxScanner';
 
 export interface ProcEntry {

@@ -2,7 +2,7 @@
  * Pure text helpers for showing usage and spend (status bar, tooltips, CLI). No clock of their
  * own: callers pass `now`. Times are the machine's local time.
  */
-import type { UsageErrorCode, UsageModel } from '../monitor/model';
+import type { UsageErrorCode, UsageModel } from '../model/model';
 
 /** The legacy menu-bar colours: ≥90 red, ≥70 orange, ≥50 yellow, else green. */
 export type UsageLevel = 'green' | 'yellow' | 'orange' | 'red';

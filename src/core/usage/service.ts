@@ -5,7 +5,7 @@
  * `.userAgent` → userAgent (`.enabled` decides whether to create the service at all).
  */
 import type { Logger } from '../log';
-import type { UsageModel } from '../monitor/model';
+import type { UsageModel } from '../model/model';
 import type { Disposable } from '../util/events';
 import { CredentialStore } from './credentials';
 import type { CredentialStoreOptions } from './credentials';

@@ -6,7 +6,7 @@
  * session ever run), and a session counts whole on the day it was last updated. Subscription
  * sessions record cost 0; their tokens still count.
  */
-import type { SessionModel, TokenCounts } from '../monitor/model';
+import type { SessionModel, TokenCounts } from '../model/model';
 import { spendText } from './format';
 
 export interface ModelSpend {

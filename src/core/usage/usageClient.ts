@@ -7,7 +7,7 @@ import { Agent, request } from 'undici';
 import { readCapped } from '../util/readBody';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import type { UsageWindow } from '../monitor/model';
+import type { UsageWindow } from '../model/model';
 import type { UsageCredential } from './credentials';
 import { redactSecrets, safeExcerpt } from './redact';
 import { describeError } from '../util/describe';

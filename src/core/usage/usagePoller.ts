@@ -13,7 +13,7 @@
  * The clock is injectable: tests drive the schedule without waiting.
  */
 import type { Logger } from '../log';
-import type { UsageErrorCode, UsageModel } from '../monitor/model';
+import type { UsageErrorCode, UsageModel } from '../model/model';
 import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
 import type { CredentialLookup, CredentialProvider, UsageCredential } from './credentials';

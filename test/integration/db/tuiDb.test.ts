@@ -12,7 +12,7 @@ import { DbSessionSource } from '../../../src/core/db/dbSessionSource';
 import { OpencodeDb } from '../../../src/core/db/opencodeDb';
 import { loadNodeSqlite } from '../../../src/core/db/sqlite';
 import { MemoryLogger } from '../../../src/core/log';
-import type { InstanceModel, SessionModel } from '../../../src/core/monitor/model';
+import type { InstanceModel, SessionModel } from '../../../src/core/model/model';
 import { PERMISSION_PROBE_COMMAND, QUESTION_OPTIONS } from '../../fixtures/fakeModel';
 import { createLab, waitFor, type Lab } from '../../harness/opencodeLab';
 import { assertNoLeftovers, isAlive, toolChildrenOf } from '../../harness/processes';

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { DbSessionSource, type DbSessionSourceOptions } from '../../../src/core/db/dbSessionSource';
 import { loadNodeSqlite, unavailableReason, type SqliteModule } from '../../../src/core/db/sqlite';
 import { MemoryLogger } from '../../../src/core/log';
-import type { InstanceModel } from '../../../src/core/monitor/model';
+import type { InstanceModel } from '../../../src/core/model/model';
 import { DbWriter, openFilesUnder, sqliteForTests, tempDir } from './support';
 
 const { sqlite, reason } = sqliteForTests();

@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DbSessionSource } from '../../../src/core/db/dbSessionSource';
 import { MemoryLogger } from '../../../src/core/log';
-import { Monitor, type DiscoveredProcess, type InstanceSource } from '../../../src/core/monitor/monitor';
+import { Monitor } from '../../../src/core/monitor/monitor';
+import { type DiscoveredProcess, type InstanceSource } from '../../../src/core/monitor/ports';
 import { Emitter } from '../../../src/core/util/events';
 import { DbWriter, sqliteForTests, tempDir } from './support';
 

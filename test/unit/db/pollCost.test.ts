@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { DbSessionSource } from '../../../src/core/db/dbSessionSource';
 import { OpencodeDb } from '../../../src/core/db/opencodeDb';
 import { MemoryLogger } from '../../../src/core/log';
-import type { InstanceModel } from '../../../src/core/monitor/model';
+import type { InstanceModel } from '../../../src/core/model/model';
 import { DbWriter, sqliteForTests, tempDir } from './support';
 
 const { sqlite, reason } = sqliteForTests();

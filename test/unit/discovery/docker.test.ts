@@ -19,7 +19,7 @@ import {
 import type { ContainerEndpoint, DockerContainer } from '../../../src/core/discovery/docker';
 import { DockerSource } from '../../../src/core/discovery/dockerSource';
 import type { TimerClock } from '../../../src/core/discovery/dockerSource';
-import type { CommandResult, CommandRunner } from '../../../src/core/discovery/exec';
+import type { CommandResult, CommandRunner } from '../../../src/core/os/exec';
 import { MemoryLogger } from '../../../src/core/log';
 import { REPO_ROOT } from './helpers';
 

@@ -1,7 +1,7 @@
 /** Fixture access and small fakes shared by the discovery tests. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CommandResult, CommandRunner } from '../../../src/core/discovery/exec';
+import type { CommandResult, CommandRunner } from '../../../src/core/os/exec';
 
 // out/test/unit/discovery → repository root is four levels up.
 export const REPO_ROOT = path.resolve(__dirname, '../../../..');

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { AtomicWriteError, removeStaleTemps, writeFileAtomicSync } from '../../../src/core/legacy/atomicWrite';
+import { AtomicWriteError, removeStaleTemps, writeFileAtomicSync } from '../../../src/core/os/atomicWrite';
 import { sleep, startChild, tempDir } from './support';
 
 const modeOf = (file: string) => fs.statSync(file).mode & 0o777;

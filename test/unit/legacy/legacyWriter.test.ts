@@ -6,7 +6,7 @@ import type { TestContext } from 'node:test';
 import { MemoryLogger } from '../../../src/core/log';
 import { LegacyWriter } from '../../../src/core/legacy/legacyWriter';
 import type { LegacyWriterLock, LegacyWriterOptions } from '../../../src/core/legacy/legacyWriter';
-import type { UsageModel } from '../../../src/core/monitor/model';
+import type { UsageModel } from '../../../src/core/model/model';
 import { Emitter } from '../../../src/core/util/events';
 import { makeInstance, makeSession, makeSnapshot, v23Session } from '../../fixtures/legacy/snapshots';
 import { activeResources, defer, sleep, tempDir } from './support';

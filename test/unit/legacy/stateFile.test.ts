@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { contentKey, toLegacyState, toLegacyUsage } from '../../../src/core/legacy/stateFile';
-import type { UsageModel } from '../../../src/core/monitor/model';
+import type { UsageModel } from '../../../src/core/model/model';
 import { makeInstance, makeSession, makeSnapshot, makeTodos, v23Session } from '../../fixtures/legacy/snapshots';
 
 const NOW = 1_766_900_000;

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, describe, test } from 'node:test';
 import { nullLogger } from '../../../src/core/log';
-import type { ContainerSource, ContainerTarget, DiscoveredProcess, InstanceSource, ManagedSource } from '../../../src/core/monitor/monitor';
+import type { ContainerSource, ContainerTarget, DiscoveredProcess, InstanceSource, ManagedSource } from '../../../src/core/monitor/ports';
 import { Monitor } from '../../../src/core/monitor/monitor';
 import type { ManagedServerInfo } from '../../../src/core/servers/types';
 import { Emitter } from '../../../src/core/util/events';

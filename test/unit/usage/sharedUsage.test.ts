@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MemoryLogger } from '../../../src/core/log';
-import type { UsageModel } from '../../../src/core/monitor/model';
+import type { UsageModel } from '../../../src/core/model/model';
 import { SharedUsage, ensurePrivateDir, parseCache, usageShareKey, withAge } from '../../../src/core/usage/sharedUsage';
 import { UsagePoller } from '../../../src/core/usage/usagePoller';
 import type { UsagePollerState } from '../../../src/core/usage/usagePoller';

@@ -2,8 +2,8 @@
 process.env.TZ = 'America/New_York';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { emptyTokens } from '../../../src/core/monitor/model';
-import type { TokenCounts } from '../../../src/core/monitor/model';
+import { emptyTokens } from '../../../src/core/model/model';
+import type { TokenCounts } from '../../../src/core/model/model';
 import { sessionSpendText, startOfLocalDay, summarizeSpend, totalTokens } from '../../../src/core/usage/spend';
 
 // 2026-09-03 15:00 in New York.

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { inspect } from 'node:util';
 import { LegacyWriter } from '../../../src/core/legacy/legacyWriter';
 import { MemoryLogger } from '../../../src/core/log';
-import type { UsageModel } from '../../../src/core/monitor/model';
+import type { UsageModel } from '../../../src/core/model/model';
 import { Emitter } from '../../../src/core/util/events';
 import { CredentialStore } from '../../../src/core/usage/credentials';
 import { SharedUsage, usageShareKey } from '../../../src/core/usage/sharedUsage';

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryLogger } from '../../../src/core/log';
-import type { UsageModel } from '../../../src/core/monitor/model';
+import type { UsageModel } from '../../../src/core/model/model';
 import { UsageApiError } from '../../../src/core/usage/usageClient';
 import { UsagePoller } from '../../../src/core/usage/usagePoller';
 import type { UsagePollerOptions } from '../../../src/core/usage/usagePoller';

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { PermissionModel } from '../../../src/core/monitor/model';
+import type { PermissionModel } from '../../../src/core/model/model';
 import { IncidentTracker, incidentMessage, nextNeedingYou, sessionsNeedingYou } from '../../../src/core/present/attention';
 import { makeInstance, makeSession, makeSnapshot } from '../../fixtures/legacy/snapshots';
 

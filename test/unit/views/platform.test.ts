@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { CommandRunner } from '../../../src/core/discovery/exec';
+import type { CommandRunner } from '../../../src/core/os/exec';
 import { itermFocusArgs, parseItermResult } from '../../../src/core/platform/iterm';
 import { ancestorChain, closestAncestor, createPpidReader, parsePsPpid, ppidFromProcStat } from '../../../src/core/platform/processTree';
 import { shellQuote } from '../../../src/core/platform/shell';

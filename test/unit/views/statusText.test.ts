@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { UsageModel } from '../../../src/core/monitor/model';
+import type { UsageModel } from '../../../src/core/model/model';
 import { presentStatus, summarizeUsage } from '../../../src/core/present/statusText';
 import { usageLevel } from '../../../src/core/usage/format';
 import { makeInstance, makeSession, makeSnapshot } from '../../fixtures/legacy/snapshots';

@@ -1,12 +1,13 @@
 /** Refresh, log, settings, server passwords, and probing a server by URL. */
 import * as vscode from 'vscode';
-import type { Config, ServerPasswords } from '../config';
-import { serverKey } from '../config';
-import type { Logger } from '../core/log';
-import { instanceLabel } from '../core/monitor/format';
-import type { Monitor } from '../core/monitor/monitor';
-import { OpencodeClient } from '../core/opencode/client';
-import { SESSIONS_VIEW_ID } from '../core/present/commandIds';
+import type { Config } from '../settings';
+import type { ServerPasswords } from '../serverPasswords';
+import { serverKey } from '../settings';
+import type { Logger } from '../../core/log';
+import { instanceLabel } from '../../core/present/format';
+import type { Monitor } from '../../core/monitor/monitor';
+import { OpencodeClient } from '../../core/opencode/client';
+import { SESSIONS_VIEW_ID } from '../../core/present/commandIds';
 import { refOf, reportFailure } from './targets';
 
 export async function refresh(monitor: Monitor, logger: Logger): Promise<void> {

@@ -5,10 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { Config } from './config';
-import type { Logger } from './core/log';
-import { ServerManager, resolveOpencodeBinary } from './core/servers/serverManager';
-import type { ManagedServerHandle, ManagedServerInfo } from './core/servers/types';
+import type { Config } from './settings';
+import type { Logger } from '../core/log';
+import { ServerManager, resolveOpencodeBinary } from '../core/servers/serverManager';
+import type { ManagedServerHandle, ManagedServerInfo } from '../core/servers/types';
 
 const PASSWORD_KEY = 'opencodeMonitor.managedServerPassword';
 /** VS Code waits only a few seconds for deactivate: past this, graceful becomes forced. */

@@ -4,13 +4,13 @@
  * session's terminal is the active one in a focused window.
  */
 import * as vscode from 'vscode';
-import type { Config } from './config';
-import type { Logger } from './core/log';
-import type { MonitorSnapshot } from './core/monitor/model';
-import type { Monitor } from './core/monitor/monitor';
-import type { Incident } from './core/present/attention';
-import { IncidentTracker, incidentMessage } from './core/present/attention';
-import { CommandId } from './core/present/commandIds';
+import type { Config } from './settings';
+import type { Logger } from '../core/log';
+import type { MonitorSnapshot } from '../core/model/model';
+import type { Monitor } from '../core/monitor/monitor';
+import type { Incident } from '../core/present/attention';
+import { IncidentTracker, incidentMessage } from '../core/present/attention';
+import { CommandId } from '../core/present/commandIds';
 import type { Terminals } from './terminals';
 
 /** From this many at once, one summary instead of a notification each. */

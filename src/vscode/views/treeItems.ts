@@ -1,6 +1,6 @@
 /** Turns the pure row presentation (src/core/present/tree.ts) into vscode.TreeItems. */
 import * as vscode from 'vscode';
-import type { Collapsible, IconSpec, NodeKind, NodeRef, PresentedNode } from '../core/present/tree';
+import type { Collapsible, IconSpec, NodeKind, NodeRef, PresentedNode } from '../../core/present/tree';
 
 /** The element handed to VS Code: one object per row id, kept while the row exists. */
 export interface TreeNode {

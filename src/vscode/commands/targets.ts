@@ -4,13 +4,13 @@
  * nothing, and then it asks with a quick pick.
  */
 import * as vscode from 'vscode';
-import type { Logger } from '../core/log';
-import { instanceLabel, sessionActivity } from '../core/monitor/format';
-import type { InstanceModel, MonitorSnapshot, PermissionModel, QuestionModel, SessionModel } from '../core/monitor/model';
-import type { Monitor } from '../core/monitor/monitor';
-import { isOpencodeError } from '../core/opencode/errors';
-import type { NodeRef } from '../core/present/tree';
-import { permissionLabel, questionLabel, sessionLabel } from '../core/present/tree';
+import type { Logger } from '../../core/log';
+import { instanceLabel, sessionActivity } from '../../core/present/format';
+import type { InstanceModel, MonitorSnapshot, PermissionModel, QuestionModel, SessionModel } from '../../core/model/model';
+import type { Monitor } from '../../core/monitor/monitor';
+import { isOpencodeError } from '../../core/opencode/errors';
+import type { NodeRef } from '../../core/present/tree';
+import { permissionLabel, questionLabel, sessionLabel } from '../../core/present/tree';
 
 export function refOf(arg: unknown): NodeRef {
   if (typeof arg === 'string') return { sessionId: arg };

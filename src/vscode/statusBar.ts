@@ -3,10 +3,10 @@
  * its text, tooltip and colours change.
  */
 import * as vscode from 'vscode';
-import type { Monitor } from './core/monitor/monitor';
-import { CommandId, STATUS_BAR_ITEM_ID } from './core/present/commandIds';
-import type { StatusPresentation } from './core/present/statusText';
-import { presentStatus } from './core/present/statusText';
+import type { Monitor } from '../core/monitor/monitor';
+import { CommandId, STATUS_BAR_ITEM_ID } from '../core/present/commandIds';
+import type { StatusPresentation } from '../core/present/statusText';
+import { presentStatus } from '../core/present/statusText';
 
 /** Waiting times in the tooltip move on even when nothing changes. */
 const TICK_MS = 5_000;

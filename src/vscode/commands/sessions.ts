@@ -1,15 +1,15 @@
 /** Session actions: focus its terminal, jump to the next one waiting, abort, copy id, attach. */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import type { ServerPasswords } from '../config';
-import type { Logger } from '../core/log';
-import { instanceLabel, truncate } from '../core/monitor/format';
-import type { Monitor } from '../core/monitor/monitor';
-import { redactUrl } from '../core/opencode/http';
-import { shellQuote } from '../core/platform/shell';
-import { nextNeedingYou } from '../core/present/attention';
-import { CommandId } from '../core/present/commandIds';
-import { sessionLabel } from '../core/present/tree';
+import type { ServerPasswords } from '../serverPasswords';
+import type { Logger } from '../../core/log';
+import { instanceLabel, truncate } from '../../core/present/format';
+import type { Monitor } from '../../core/monitor/monitor';
+import { redactUrl } from '../../core/opencode/http';
+import { shellQuote } from '../../core/platform/shell';
+import { nextNeedingYou } from '../../core/present/attention';
+import { CommandId } from '../../core/present/commandIds';
+import { sessionLabel } from '../../core/present/tree';
 import type { ManagedServers } from '../managedServers';
 import type { Terminals } from '../terminals';
 import type { SessionTreeView } from '../views/sessionTree';

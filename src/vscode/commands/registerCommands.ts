@@ -1,8 +1,9 @@
 /** Every command of the extension is registered here, with what it needs passed in. */
 import * as vscode from 'vscode';
-import type { Config, ServerPasswords } from '../config';
-import type { Monitor } from '../core/monitor/monitor';
-import { CommandId } from '../core/present/commandIds';
+import type { Config } from '../settings';
+import type { ServerPasswords } from '../serverPasswords';
+import type { Monitor } from '../../core/monitor/monitor';
+import { CommandId } from '../../core/present/commandIds';
 import type { Terminals } from '../terminals';
 import type { SessionTreeView } from '../views/sessionTree';
 import { openSettings, probeServer, refresh, setServerPassword } from './general';

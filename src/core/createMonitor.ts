@@ -1,10 +1,13 @@
-/** Builds the monitor with the machine's discovery: shared by the extension, the CLI and the daemon. */
-import { DbSessionSource } from '../db/dbSessionSource';
-import { Discovery } from '../discovery/discovery';
-import { DockerSource } from '../discovery/dockerSource';
-import type { Logger } from '../log';
-import type { EndpointConfig, LimitedSessionSource, ManagedSource } from './monitor';
-import { Monitor } from './monitor';
+/**
+ * Builds the monitor with the machine's discovery: shared by the extension, the CLI and the daemon.
+ * It sits above the rooms it assembles (monitor, discovery, db); none of them imports it.
+ * Docker discovery is attached afterwards by the host (core/discovery/dockerWatch.ts).
+ */
+import { DbSessionSource } from './db/dbSessionSource';
+import { Discovery } from './discovery/discovery';
+import type { Logger } from './log';
+import type { EndpointConfig, LimitedSessionSource, ManagedSource } from './monitor/ports';
+import { Monitor } from './monitor/monitor';
 
 export interface CreateMonitorOptions {
   logger: Logger;
@@ -19,8 +22,6 @@ export interface CreateMonitorOptions {
   limitedSessions?: LimitedSessionSource | false;
   /** Set false to watch configured endpoints only. */
   discoverLocal?: boolean;
-  /** Opt-in: OpenCode in Docker containers that publish its port (`docker ps` every 5 s). */
-  docker?: { binary?: string; intervalMs?: number };
 }
 
 export function createMonitor(options: CreateMonitorOptions): Monitor {
@@ -29,14 +30,12 @@ export function createMonitor(options: CreateMonitorOptions): Monitor {
       ? undefined
       : new Discovery({ logger: options.logger, intervalMs: options.discoveryIntervalMs, password: options.localPassword });
   const db = options.limitedSessions === undefined && discovery ? new DbSessionSource({ logger: options.logger }) : undefined;
-  const docker = options.docker ? new DockerSource({ logger: options.logger, ...options.docker }) : undefined;
   return new Monitor({
     logger: options.logger,
     source: discovery,
     managed: options.managed,
     endpoints: options.endpoints,
     limitedSessions: db ?? (options.limitedSessions || undefined),
-    containers: docker,
     owned: db ? [db] : [],
     passwordFor: () => options.localPassword,
     heuristicThresholdMs: options.heuristicThresholdMs,

@@ -4,14 +4,14 @@
  * session with its TTY (macOS). The pure parts live in src/core/platform.
  */
 import * as vscode from 'vscode';
-import type { CommandRunner } from './core/discovery/exec';
-import { runCommand } from './core/discovery/exec';
-import type { Logger } from './core/log';
-import type { InstanceModel } from './core/monitor/model';
-import { itermFocusArgs, parseItermResult } from './core/platform/iterm';
-import type { PpidReader } from './core/platform/processTree';
-import { ancestorChain, closestAncestor, createPpidReader } from './core/platform/processTree';
-import { TMUX_LIST_PANES_ARGS, findPaneByTty, parseTmuxPanes, tmuxFocusCommands } from './core/platform/tmux';
+import type { CommandRunner } from '../core/os/exec';
+import { runCommand } from '../core/os/exec';
+import type { Logger } from '../core/log';
+import type { InstanceModel } from '../core/model/model';
+import { itermFocusArgs, parseItermResult } from '../core/platform/iterm';
+import type { PpidReader } from '../core/platform/processTree';
+import { ancestorChain, closestAncestor, createPpidReader } from '../core/platform/processTree';
+import { TMUX_LIST_PANES_ARGS, findPaneByTty, parseTmuxPanes, tmuxFocusCommands } from '../core/platform/tmux';
 
 export type FocusResult =
   | { where: 'vscode'; terminal: vscode.Terminal }

@@ -1,9 +1,9 @@
 /** Approve once / always / reject a pending permission request. */
 import * as vscode from 'vscode';
-import type { Logger } from '../core/log';
-import type { Monitor } from '../core/monitor/monitor';
-import type { PermissionReply } from '../core/opencode/schemas';
-import { permissionLabel, sessionLabel } from '../core/present/tree';
+import type { Logger } from '../../core/log';
+import type { Monitor } from '../../core/monitor/monitor';
+import type { PermissionReply } from '../../core/opencode/schemas';
+import { permissionLabel, sessionLabel } from '../../core/present/tree';
 import { reportFailure, resolvePermission } from './targets';
 
 const VERB: Record<PermissionReply, string> = { once: 'Approved once', always: 'Approved always', reject: 'Rejected' };

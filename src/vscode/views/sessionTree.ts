@@ -6,12 +6,12 @@
  * changed (`diffTrees`), or everything when the set of instances changed.
  */
 import * as vscode from 'vscode';
-import type { Logger } from '../core/log';
-import type { Monitor } from '../core/monitor/monitor';
-import type { MonitorSnapshot } from '../core/monitor/model';
-import { ContextKey, SESSIONS_VIEW_ID } from '../core/present/commandIds';
-import type { Collapsible, PresentedTree } from '../core/present/tree';
-import { diffTrees, emptyTree, nodeId, presentTree } from '../core/present/tree';
+import type { Logger } from '../../core/log';
+import type { Monitor } from '../../core/monitor/monitor';
+import type { MonitorSnapshot } from '../../core/model/model';
+import { ContextKey, SESSIONS_VIEW_ID } from '../../core/present/commandIds';
+import type { Collapsible, PresentedTree } from '../../core/present/tree';
+import { diffTrees, emptyTree, nodeId, presentTree } from '../../core/present/tree';
 import type { TreeNode } from './treeItems';
 import { toTreeItem, tooltipOf } from './treeItems';
 

@@ -6,12 +6,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Logger } from '../core/log';
-import { basename, formatDuration, instanceLabel } from '../core/monitor/format';
-import type { InstanceModel } from '../core/monitor/model';
-import type { Monitor } from '../core/monitor/monitor';
-import type { ManagedServerInfo } from '../core/servers/types';
-import { freePort } from '../core/util/freePort';
+import type { Logger } from '../../core/log';
+import { basename, formatDuration, instanceLabel } from '../../core/present/format';
+import type { InstanceModel } from '../../core/model/model';
+import type { Monitor } from '../../core/monitor/monitor';
+import type { ManagedServerInfo } from '../../core/servers/types';
+import { freePort } from '../../core/util/freePort';
 import type { ManagedServers } from '../managedServers';
 import type { Terminals } from '../terminals';
 import { refOf, reportFailure } from './targets';

@@ -1,9 +1,9 @@
 /** Answer a pending question (a quick pick of its options, or free text) or dismiss it. */
 import * as vscode from 'vscode';
-import type { Logger } from '../core/log';
-import type { QuestionModel } from '../core/monitor/model';
-import type { Monitor } from '../core/monitor/monitor';
-import { questionLabel, sessionLabel } from '../core/present/tree';
+import type { Logger } from '../../core/log';
+import type { QuestionModel } from '../../core/model/model';
+import type { Monitor } from '../../core/monitor/monitor';
+import { questionLabel, sessionLabel } from '../../core/present/tree';
 import { reportFailure, resolveQuestion } from './targets';
 
 type Question = QuestionModel['questions'][number];

@@ -1,5 +1,5 @@
 /** Small text helpers shared by every view of the model (CLI table, tree, status bar). */
-import type { InstanceModel, SessionModel } from './model';
+import type { InstanceModel, SessionModel } from '../model/model';
 
 /** `4m`, `1h 05m`, `12s`: how long something has been going on. */
 export function formatDuration(ms: number): string {

@@ -1,0 +1,89 @@
+/**
+ * The features that follow a group of settings, each a thin wrapper around the core helper the
+ * CLI calls too: usage meter, legacy SwiftBar files, Docker discovery.
+ */
+import type * as vscode from 'vscode';
+import { watchDocker } from '../core/discovery/dockerWatch';
+import { startLegacyFiles } from '../core/legacy/legacyFiles';
+import type { Logger } from '../core/log';
+import type { Monitor } from '../core/monitor/monitor';
+import { startUsage } from '../core/usage/monitorUsage';
+import type { RunningUsage } from '../core/usage/monitorUsage';
+import { describeError } from '../core/util/describe';
+import { SettingFollower } from './settingFollower';
+import type { Config } from './settings';
+
+const OWNER_LABEL = `VS Code window (pid ${process.pid})`;
+
+/**
+ * Claude subscription usage: one service per settings snapshot; only one process per user polls
+ * the API (the others read its result).
+ */
+export class UsageMeter implements vscode.Disposable {
+  private running: RunningUsage | undefined;
+  private readonly follower: SettingFollower;
+
+  constructor(monitor: Monitor, config: Config, logger: Logger, version: string) {
+    this.follower = new SettingFollower(config, 'usage', () => {
+      const settings = config.current.usage;
+      if (!settings.enabled) {
+        monitor.setUsage(undefined);
+        return undefined;
+      }
+      try {
+        const running = startUsage(monitor, {
+          logger,
+          ownerLabel: OWNER_LABEL,
+          version,
+          userAgent: settings.userAgent,
+          baseUrl: settings.baseUrl || undefined,
+          intervalSeconds: settings.intervalSeconds,
+        });
+        this.running = running;
+        return {
+          dispose: () => {
+            if (this.running === running) this.running = undefined;
+            void running.dispose();
+          },
+        };
+      } catch (error) {
+        logger.warn(`usage meter off: ${describeError(error)}`);
+        monitor.setUsage(undefined);
+        return undefined;
+      }
+    });
+  }
+
+  refreshNow(): void {
+    this.running?.service.refreshNow();
+  }
+
+  dispose(): void {
+    this.follower.dispose();
+  }
+}
+
+/**
+ * The legacy SwiftBar files: while on, this window competes for the machine-wide writer lock and
+ * writes only while it holds it.
+ */
+export function legacyFiles(monitor: Monitor, config: Config, logger: Logger): vscode.Disposable {
+  return new SettingFollower(config, 'legacyFiles', () => {
+    const { enabled, statePath, usagePath } = config.current.legacyFiles;
+    if (!enabled) return undefined;
+    const files = startLegacyFiles(monitor, { logger, ownerLabel: OWNER_LABEL, statePath, usagePath });
+    logger.info(`legacy files on: ${statePath}, ${usagePath} (${files.isHolder() ? 'this window writes them' : 'another process writes them'})`);
+    return files;
+  });
+}
+
+/** Opt-in Docker discovery: the containers found go to the monitor. */
+export function dockerWatch(monitor: Monitor, config: Config, logger: Logger): vscode.Disposable {
+  return new SettingFollower(config, 'docker', () => {
+    const { enabled, path } = config.current.docker;
+    if (!enabled) return undefined;
+    const watch = watchDocker(monitor, { logger, binary: path });
+    logger.info(`docker discovery on (${path} ps every 5 s)`);
+    return watch;
+  });
+}
