@@ -4,6 +4,9 @@
  * Linux reads /proc; elsewhere only liveness is known and permissions fall back to a heuristic.
  */
 import * as fs from 'node:fs';
+import { opencodePidFromEnviron } from '../os/environ';
+import { isPidAlive } from '../os/pid';
+import { parseProcStat, readBootTimeMs, startTimeMs } from '../os/procStat';
 
 export interface ProcessProbe {
   /** Whether `ownerPid` has a child process with OPENCODE_PID=<ownerPid>; `undefined` when this OS cannot tell. */
@@ -14,11 +17,8 @@ export interface ProcessProbe {
 }
 
 export function createProcessProbe(platform: NodeJS.Platform = process.platform, procRoot = '/proc'): ProcessProbe {
-  return platform === 'linux' ? new LinuxProcessProbe(procRoot) : { hasToolChild: () => undefined, startTime: () => undefined, isAlive: signalAlive };
+  return platform === 'linux' ? new LinuxProcessProbe(procRoot) : { hasToolChild: () => undefined, startTime: () => undefined, isAlive: isPidAlive };
 }
-
-/** USER_HZ is 100 on every mainstream Linux build; /proc/PID/stat counts start time in it. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 export class LinuxProcessProbe implements ProcessProbe {
   private bootTimeMs: number | undefined;
@@ -30,7 +30,6 @@ export class LinuxProcessProbe implements ProcessProbe {
   hasToolChild(ownerPid: number): boolean | undefined {
     const children = this.childrenOf(ownerPid);
     if (children === undefined) return undefined;
-    const marker = `\0OPENCODE_PID=${ownerPid}\0`;
     for (const child of children) {
       let environ: string;
       try {
@@ -38,22 +37,21 @@ export class LinuxProcessProbe implements ProcessProbe {
       } catch {
         continue; // exited meanwhile, or not ours
       }
-      if (`\0${environ}\0`.includes(marker)) return true;
+      if (opencodePidFromEnviron(environ) === ownerPid) return true;
     }
     return false;
   }
 
   startTime(pid: number): number | undefined {
-    const fields = this.statFields(pid);
-    const ticks = fields ? Number(fields[19]) : NaN; // field 22 overall; fields start at field 3
+    const ticks = this.stat(pid)?.startTicks;
     const boot = this.bootTime();
-    if (!Number.isFinite(ticks) || boot === undefined) return undefined;
-    return boot + Math.round((ticks * 1000) / CLOCK_TICKS_PER_SECOND);
+    if (ticks === undefined || boot === undefined) return undefined;
+    return startTimeMs(boot, ticks);
   }
 
   isAlive(pid: number): boolean {
-    if (!signalAlive(pid)) return false;
-    const state = this.statFields(pid)?.[0];
+    if (!isPidAlive(pid)) return false;
+    const state = this.stat(pid)?.state;
     return state !== 'Z' && state !== 'X';
   }
 
@@ -88,43 +86,23 @@ export class LinuxProcessProbe implements ProcessProbe {
     for (const name of names) {
       const c = name.charCodeAt(0);
       if (c < 48 || c > 57) continue;
-      const fields = this.statFields(Number(name));
-      if (fields && Number(fields[1]) === pid) out.push(Number(name));
+      if (this.stat(Number(name))?.ppid === pid) out.push(Number(name));
     }
     return out;
   }
 
-  /** /proc/PID/stat from field 3 (state) on; comm may hold spaces and parentheses. */
-  private statFields(pid: number): string[] | undefined {
-    let stat: string;
+  private stat(pid: number): ReturnType<typeof parseProcStat> {
+    let text: string;
     try {
-      stat = fs.readFileSync(`${this.procRoot}/${pid}/stat`, 'latin1');
+      text = fs.readFileSync(`${this.procRoot}/${pid}/stat`, 'latin1');
     } catch {
       return undefined;
     }
-    const close = stat.lastIndexOf(')');
-    return close < 0 ? undefined : stat.slice(close + 2).split(' ');
+    return parseProcStat(text);
   }
 
   private bootTime(): number | undefined {
-    if (this.bootTimeMs === undefined) {
-      try {
-        const m = /^btime\s+(\d+)/m.exec(fs.readFileSync(`${this.procRoot}/stat`, 'latin1'));
-        if (m?.[1]) this.bootTimeMs = Number(m[1]) * 1000;
-      } catch {
-        // unknown
-      }
-    }
+    this.bootTimeMs ??= readBootTimeMs(this.procRoot);
     return this.bootTimeMs;
-  }
-}
-
-function signalAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

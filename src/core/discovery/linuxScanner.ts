@@ -21,43 +21,10 @@ import {
 } from './classify';
 import type { ArgvRole, Candidate, EnvSubset } from './classify';
 import type { ListenAddress, OpencodeProcess, ProcessScanner } from './types';
+import { parseProcStat, readBootTimeMs, startTimeMs } from '../os/procStat';
 
 // ── Pure parsers ─────────────────────────────────────────────────────────────
 
-export interface ProcStat {
-  pid: number;
-  comm: string;
-  state: string;
-  ppid: number;
-  pgrp: number;
-  session: number;
-  ttyNr: number;
-  /** Clock ticks after boot (field 22). */
-  startTicks: number;
-}
-
-/** Parses /proc/PID/stat; comm may hold spaces and parentheses, so it ends at the LAST `)`. */
-export function parseProcStat(text: string): ProcStat | undefined {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) return undefined;
-  const pid = Number(text.slice(0, open).trim());
-  const f = text.slice(close + 1).trim().split(/\s+/);
-  // f[0] is field 3 (state); field N is f[N - 3].
-  const num = (field: number): number => Number(f[field - 3]);
-  const stat: ProcStat = {
-    pid,
-    comm: text.slice(open + 1, close),
-    state: f[0] ?? '',
-    ppid: num(4),
-    pgrp: num(5),
-    session: num(6),
-    ttyNr: num(7),
-    startTicks: num(22),
-  };
-  if (!Number.isInteger(pid) || !Number.isFinite(stat.ppid) || !Number.isFinite(stat.startTicks)) return undefined;
-  return stat;
-}
 
 /** tty_nr (a dev_t) → `pts/N`, `ttyN`, `ttySN`; undefined when there is none or it is unknown. */
 export function decodeTtyNr(ttyNr: number): string | undefined {
@@ -321,7 +288,7 @@ export class LinuxProcessScanner implements ProcessScanner {
     if (cwd) candidate.cwd = cwd;
     if (info.env) candidate.env = info.env;
     const boot = this.bootTime();
-    if (boot !== undefined) candidate.startTime = boot + Math.round((stat.startTicks * 1000) / this.hz);
+    if (boot !== undefined) candidate.startTime = startTimeMs(boot, stat.startTicks, this.hz);
     return candidate;
   }
 
@@ -419,8 +386,7 @@ export class LinuxProcessScanner implements ProcessScanner {
   private bootTime(): number | undefined {
     if (this.bootTimeMs === undefined) {
       // Read once: btime may move by a second between reads, and startTime must stay stable.
-      const m = /^btime\s+(\d+)/m.exec(this.readFile(`${this.root}/stat`) ?? '');
-      if (m) this.bootTimeMs = Number(m[1]) * 1000;
+      this.bootTimeMs = readBootTimeMs(this.root, (file) => this.readFile(file));
     }
     return this.bootTimeMs;
   }

@@ -14,7 +14,7 @@ import { contentKey, toLegacyState, toLegacyUsage } from './stateFile';
 import type { LegacyState, LegacyUsage, LegacyUsageOptions } from './stateFile';
 import type { LegacyRefresher } from './swiftbar';
 import { SwiftBarRefresher } from './swiftbar';
-import { processAlive } from '../os/writerLock';
+import { isPidAlive } from '../os/pid';
 
 export const DEFAULT_STATE_PATH = '/tmp/opencode-state.json';
 export const DEFAULT_USAGE_PATH = '/tmp/opencode-usage.json';
@@ -177,7 +177,7 @@ export class LegacyWriter {
   private warnAboutLegacyDaemons(): void {
     for (const lockPath of this.legacyDaemonLocks) {
       const pid = legacyDaemonPid(lockPath);
-      if (pid === undefined || pid === process.pid || !processAlive(pid)) continue;
+      if (pid === undefined || pid === process.pid || !isPidAlive(pid)) continue;
       const key = `${lockPath}:${pid}`;
       if (this.warnedDaemons.has(key)) continue;
       this.warnedDaemons.add(key);

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import type { Logger } from '../log';
 import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
+import { isPidAlive } from './pid';
 import { errorCode } from './atomicWrite';
 
 export const DEFAULT_LOCK_PATH = '/tmp/opencode-monitor-writer.lock';
@@ -88,7 +89,7 @@ export class WriterLock {
     if (!(this.staleMs > this.heartbeatMs)) throw new Error(`staleMs (${this.staleMs}) must exceed heartbeatMs (${this.heartbeatMs})`);
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
-    this.isAlive = options.isProcessAlive ?? processAlive;
+    this.isAlive = options.isProcessAlive ?? isPidAlive;
     this.watchFolder = options.watch ?? true;
     this.claimMs = this.staleMs - Math.min(500, (this.staleMs - this.heartbeatMs) / 2);
   }
@@ -462,15 +463,6 @@ function parseRecord(raw: string): LockRecord | undefined {
 function describe(record: LockRecord | undefined): string {
   if (!record) return 'an unreadable lock';
   return `pid ${record.pid}${record.owner ? ` (${record.owner})` : ''}`;
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errorCode(error) === 'EPERM'; // exists, owned by another user
-  }
 }
 
 function removeQuietly(file: string): void {

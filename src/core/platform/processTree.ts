@@ -4,7 +4,7 @@
  * no shell); Windows has neither, so the chain stops at the known parent.
  */
 import { readFile } from 'node:fs/promises';
-import { parseProcStat } from '../discovery/linuxScanner';
+import { parseProcStat } from '../os/procStat';
 import type { CommandRunner } from '../os/exec';
 import { runCommand } from '../os/exec';
 

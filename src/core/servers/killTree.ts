@@ -9,9 +9,10 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { CommandRunner } from '../os/exec';
 import { runCommand } from '../os/exec';
-import { parseProcStat } from '../discovery/linuxScanner';
+import { parseProcStat } from '../os/procStat';
 import { describeError } from '../util/describe';
-import { collectTree, createProcessTable, opencodePidFromEnviron } from './processTable';
+import { collectTree, createProcessTable } from './processTable';
+import { opencodePidFromEnviron } from '../os/environ';
 import type { ProcEntry, ProcessTable } from './processTable';
 
 export interface TerminateTreeOptions {

@@ -8,7 +8,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import type { CommandRunner } from '../os/exec';
 import { runCommand } from '../os/exec';
-import { parseProcStat } from '../discovery/linuxScanner';
+import { parseProcStat } from '../os/procStat';
+import { isPidAlive } from '../os/pid';
+import { opencodePidFromEnviron } from '../os/environ';
 
 export interface ProcEntry {
   pid: number;
@@ -31,7 +33,7 @@ export interface ProcessTable {
 
 export function createProcessTable(platform: NodeJS.Platform = process.platform): ProcessTable {
   if (platform === 'linux') return linuxProcessTable();
-  if (platform === 'win32') return { list: () => Promise.resolve([]), isAlive: (e) => Promise.resolve(signalZero(e.pid)) };
+  if (platform === 'win32') return { list: () => Promise.resolve([]), isAlive: (e) => Promise.resolve(isPidAlive(e.pid)) };
   return psProcessTable();
 }
 
@@ -80,15 +82,6 @@ async function readOpencodePid(file: string): Promise<number | undefined> {
   return opencodePidFromEnviron(raw);
 }
 
-export function opencodePidFromEnviron(raw: string): number | undefined {
-  const at = raw.startsWith('OPENCODE_PID=') ? 0 : raw.indexOf('\0OPENCODE_PID=');
-  if (at < 0) return undefined;
-  const start = at === 0 ? 'OPENCODE_PID='.length : at + 1 + 'OPENCODE_PID='.length;
-  const end = raw.indexOf('\0', start);
-  const value = raw.slice(start, end < 0 ? undefined : end);
-  return /^\d+$/.test(value) ? Number(value) : undefined;
-}
-
 // ── ps (macOS, BSD) ──────────────────────────────────────────────────────────
 
 export function psProcessTable(run: CommandRunner = runCommand): ProcessTable {
@@ -99,7 +92,7 @@ export function psProcessTable(run: CommandRunner = runCommand): ProcessTable {
       return parsePsTable(result.stdout);
     },
     async isAlive(entry) {
-      if (!signalZero(entry.pid)) return false;
+      if (!isPidAlive(entry.pid)) return false;
       try {
         const result = await run('ps', ['-o', 'stat=', '-p', String(entry.pid)], { timeoutMs: 2_000 });
         const state = result.stdout.trim();
@@ -119,15 +112,6 @@ export function parsePsTable(stdout: string): ProcEntry[] {
     if (m) out.push({ pid: Number(m[1]), ppid: Number(m[2]), pgid: Number(m[3]), state: (m[4] ?? '').charAt(0) });
   }
   return out;
-}
-
-function signalZero(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 // ── The tree ─────────────────────────────────────────────────────────────────

@@ -3,17 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import {
-  LinuxProcessScanner,
-  decodeHexAddress,
-  decodeTtyNr,
-  listenSockets,
-  parseCmdline,
-  parseEnviron,
-  parseProcNetTcp,
-  parseProcStat,
-  socketInode,
-} from '../../../src/core/discovery/linuxScanner';
+import { LinuxProcessScanner, decodeHexAddress, decodeTtyNr, listenSockets, parseCmdline, parseEnviron, parseProcNetTcp, socketInode } from '../../../src/core/discovery/linuxScanner';
+import { parseProcStat } from '../../../src/core/os/procStat';
 import { ManualTime, fixture } from './helpers';
 
 test('parseProcStat: real lines, and a comm with spaces and parentheses', () => {

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { collectTree, opencodePidFromEnviron, parsePsTable } from '../../../src/core/servers/processTable';
+import { collectTree, parsePsTable } from '../../../src/core/servers/processTable';
+import { opencodePidFromEnviron } from '../../../src/core/os/environ';
 import type { ProcEntry } from '../../../src/core/servers/processTable';
 
 const p = (pid: number, ppid: number, pgid: number, extra: Partial<ProcEntry> = {}): ProcEntry => ({ pid, ppid, pgid, state: 'S', ...extra });
