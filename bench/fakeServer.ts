@@ -197,12 +197,11 @@ export async function startFakeServer(index: number, options: FleetOptions): Pro
     let batch = '';
     let inBatch = 0;
     const write = async (text: string) => {
-      let waits: Promise<void>[] = [];
+      const waits: Promise<void>[] = [];
       for (const res of targets) {
         if (!res.write(text)) waits.push(new Promise<void>((resolve) => res.once('drain', resolve)));
       }
       await Promise.all(waits);
-      waits = [];
     };
     for (const line of events(count)) {
       batch += line;

@@ -39,6 +39,7 @@ export function call<T = unknown>(child: ChildProcess, cmd: string, args: unknow
   });
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler validates its own arguments
 export function serve(handlers: Record<string, (args: any) => unknown>): void {
   process.on('message', (message: unknown) => {
     const m = message as Request;

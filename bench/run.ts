@@ -411,6 +411,7 @@ async function benchLab(results: Results): Promise<void> {
 // ── Report ────────────────────────────────────────────────────────────────────────────────────
 
 function judge(results: Results): void {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- figures are a free-form record read back from JSON
   const f = results.figures as Record<string, any>;
   const t = (name: string, target: string, value: string, met: boolean | null, note?: string) => results.targets.push({ name, target, value, met, ...(note ? { note } : {}) });
   if (f.coldSnapshot) t('cold snapshot, 5 × 3 (busy lab)', '≤ 1.3 × floor', `${fmt(f.coldSnapshot.monitor.median)} vs floor ${fmt(f.coldSnapshot.floor.median)} = ${f.coldSnapshot.ratio}×`, f.coldSnapshot.ratio <= 1.3);
@@ -432,6 +433,7 @@ function judge(results: Results): void {
 }
 
 function table(results: Results): string {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- figures are a free-form record read back from JSON
   const f = results.figures as Record<string, any>;
   const rows: string[][] = [['figure', 'monitor', 'floor (same run)', 'target', 'met']];
   const met = (name: string) => {

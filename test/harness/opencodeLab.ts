@@ -240,7 +240,7 @@ export async function request(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
-    throw new Error(`${method} ${s.url}${urlPath} failed: ${(e as Error).message}`);
+    throw new Error(`${method} ${s.url}${urlPath} failed: ${(e as Error).message}`, { cause: e });
   }
   const text = await res.text();
   let json: unknown;
@@ -327,7 +327,7 @@ export async function openEventStream(s: ServerLike, urlPath = '/event', timeout
     res = await fetch(s.url + urlPath, { headers: { accept: 'text/event-stream', ...authHeader(s) }, signal: ac.signal });
   } catch (e) {
     clearTimeout(timer);
-    throw new Error(`GET ${urlPath} failed: ${(e as Error).message}`);
+    throw new Error(`GET ${urlPath} failed: ${(e as Error).message}`, { cause: e });
   }
   if (res.status !== 200 || !res.body) {
     clearTimeout(timer);

@@ -428,7 +428,7 @@ test('dispose() resolves, closes the stream, and leaves no socket or timer behin
   const http = new HttpTransport({ url: server.url }, { timeoutMs: 2_000 });
   const statuses: EventStreamStatus[] = [];
   const stream = new EventStream(http, { ...FAST, watchdogMs: 10_000, onEvent: () => undefined, onStatus: (s) => statuses.push(s) }).start();
-  let socketsAfterDispose: number[] = [];
+  let socketsAfterDispose: number[];
   try {
     await waitFor(() => stream.status.state === 'open', 'open');
     await stream.dispose();

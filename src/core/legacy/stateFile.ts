@@ -267,7 +267,6 @@ function baseName(directory: string | undefined): string {
  * newline or pipe (common in bash commands) would break the menu.
  */
 function displayText(value: string | undefined): string {
-  // eslint-disable-next-line no-control-regex
   const text = (value ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\|/g, '¦').replace(/\s+/g, ' ').trim();
   return text.length > MAX_TEXT ? text.slice(0, MAX_TEXT - 1) + '…' : text;
 }

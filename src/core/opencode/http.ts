@@ -304,7 +304,6 @@ class Deadline {
 async function readExcerpt(response: Dispatcher.ResponseData): Promise<string> {
   try {
     const text = await readCapped(response, 64 * 1024, () => new Error('large'));
-    // eslint-disable-next-line no-control-regex
     return text.replace(/[\u0000-\u001f]+/g, ' ').trim().slice(0, 200);
   } catch {
     return '';

@@ -568,7 +568,7 @@ function checkFolder(folder: string): void {
   try {
     stat = fs.statSync(folder);
   } catch (error) {
-    throw new Error(`folder ${folder} cannot be used: ${describeError(error)}`);
+    throw new Error(`folder ${folder} cannot be used: ${describeError(error)}`, { cause: error });
   }
   if (!stat.isDirectory()) throw new Error(`${folder} is not a folder`);
 }

@@ -37,7 +37,6 @@ function stripCr(line: string): string {
 
 // CSI/OSC escape sequences (colours, cursor moves, titles), then any other control character but tab.
 const ANSI = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)|[@-Z\\-_])/g;
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
 
 /** The text of an output line without terminal escapes or control characters (tabs kept). */

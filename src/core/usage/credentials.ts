@@ -448,7 +448,8 @@ export function securityKeychainReader(run: ExecFileText = execFileText): Keycha
       return await run('security', args, { timeout: 5_000, maxBuffer: MAX_FILE_BYTES });
     } catch (error) {
       if ((error as { code?: unknown }).code === KEYCHAIN_NOT_FOUND) return undefined;
-      // Our own message: the child's error could quote its output.
+      // Our own message, no cause: the child's error could quote its output (the token).
+      // eslint-disable-next-line preserve-caught-error
       throw new Error(`security exited with ${String((error as { code?: unknown }).code ?? 'an error')}`);
     }
   };

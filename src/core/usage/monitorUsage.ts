@@ -2,7 +2,6 @@
  * Claude subscription usage as one feature, the same for every host (VS Code window, CLI): one
  * process per user polls the API, the others read its result; every change goes to the monitor.
  */
-import type { Logger } from '../log';
 import type { UsageModel } from '../model/model';
 import { createUsageService } from './service';
 import type { UsageService, UsageServiceOptions } from './service';

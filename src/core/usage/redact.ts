@@ -20,7 +20,6 @@ export function redactSecrets(text: string, secrets: ReadonlyArray<string | unde
 
 /** One line, bounded, scrubbed: what may appear in an error message. */
 export function safeExcerpt(text: string, secrets: ReadonlyArray<string | undefined> = [], max = 200): string {
-  // eslint-disable-next-line no-control-regex
   const flat = redactSecrets(text, secrets).replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
   return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
 }

@@ -6,7 +6,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Logger } from '../../core/log';
 import { basename, formatDuration, instanceLabel } from '../../core/present/format';
 import type { InstanceModel } from '../../core/model/model';
 import type { Monitor } from '../../core/monitor/monitor';

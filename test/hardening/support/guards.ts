@@ -25,7 +25,6 @@ export function assertReadable(text: unknown, label: string): asserts text is st
   const s = text as string;
   assert.ok(s.trim().length > 0, `${label}: empty`);
   assert.ok(!/\[object \w+\]|\bNaN\b/.test(s), `${label}: ${JSON.stringify(s)}`);
-  // eslint-disable-next-line no-control-regex
   assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), `${label} has control characters: ${JSON.stringify(s)}`);
   assert.ok(s.length <= 2_000, `${label}: ${s.length} characters`);
 }

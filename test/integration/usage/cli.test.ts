@@ -56,7 +56,7 @@ describe('opencode-monitor with Claude usage', { timeout: 120_000 }, () => {
   let env: NodeJS.ProcessEnv;
   let token: string;
   let shareFiles: { lock: string; cache: string; request: string };
-  let respond: (res: import('node:http').ServerResponse) => void = (res) => sendJson(res, BODY);
+  const respond: (res: import('node:http').ServerResponse) => void = (res) => sendJson(res, BODY);
 
   before(async () => {
     assert.ok(fs.existsSync(cli), `build the CLI first (npm run build): ${cli}`);

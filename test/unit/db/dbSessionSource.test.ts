@@ -291,7 +291,7 @@ describe('DbSessionSource', () => {
 
   it(
     'missing DB: nothing, no warning, nothing created',
-    withSqlite((_t, s) => {
+    withSqlite((_t, _s) => {
       const root = tempDir();
       roots.push(root);
       const logger = new MemoryLogger();
