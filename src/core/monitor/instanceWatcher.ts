@@ -9,11 +9,11 @@ import { OpencodeClient } from '../opencode/client';
 import { OpencodeError } from '../opencode/errors';
 import type { OpencodeEvent } from '../opencode/events';
 import type { EventStream, EventStreamStatus } from '../opencode/eventStream';
-import type { WireSession, WireStatusMap } from '../opencode/schemas';
+import type { PermissionReply, WireSession, WireStatusMap } from '../opencode/schemas';
 import { Limiter } from '../util/limiter';
 import type { ReconcileData, SessionDetails } from './instanceState';
 import { InstanceState } from './instanceState';
-import type { ConnectionState } from '../model/model';
+import type { ConnectionState, SessionModel } from '../model/model';
 
 export interface WatcherOptions {
   url: string;
@@ -42,8 +42,8 @@ export interface WatcherStats {
 const MESSAGE_LIMIT = 3;
 
 export class InstanceWatcher {
-  readonly state: InstanceState;
-  readonly client: OpencodeClient;
+  private readonly state: InstanceState;
+  private readonly client: OpencodeClient;
   readonly stats: WatcherStats = { fullRounds: 0, lightRounds: 0, events: 0, lastRoundMs: 0 };
   connection: ConnectionState = 'connecting';
   error: string | undefined;
@@ -98,6 +98,45 @@ export class InstanceWatcher {
   setPassword(password: string | undefined): void {
     this.client.setPassword(password);
     this.stream?.restart();
+  }
+
+  // ── What the monitor reads ──────────────────────────────────────────────
+
+  /** The sessions this server lists. */
+  sessionInfos(): WireSession[] {
+    return this.state.infos();
+  }
+
+  /** When this server last saw the session active, if ever. */
+  activeAt(sessionId: string): number | undefined {
+    return this.state.activeAt(sessionId);
+  }
+
+  /** The normalized model of one of its sessions (undefined until its info is known). */
+  sessionModel(sessionId: string, instanceId: string, heuristicThresholdMs: number): SessionModel | undefined {
+    return this.state.toModel(sessionId, instanceId, { heuristicThresholdMs, hasPermissionApi: this.capabilities?.permissions ?? true });
+  }
+
+  // ── Actions on its sessions ─────────────────────────────────────────────
+
+  replyPermission(permissionId: string, reply: PermissionReply, message?: string): Promise<void> {
+    return this.client.replyPermission(permissionId, reply, message);
+  }
+
+  replyQuestion(questionId: string, answers: string[][]): Promise<void> {
+    return this.client.replyQuestion(questionId, answers);
+  }
+
+  rejectQuestion(questionId: string): Promise<void> {
+    return this.client.rejectQuestion(questionId);
+  }
+
+  async abort(sessionId: string): Promise<void> {
+    await this.client.abort(sessionId);
+  }
+
+  prompt(sessionId: string, text: string): Promise<void> {
+    return this.client.promptAsync(sessionId, { text });
   }
 
   async dispose(): Promise<void> {

@@ -5,15 +5,19 @@
  */
 import type { Logger } from '../log';
 import { OpencodeError } from '../opencode/errors';
-import { redactUrl } from '../opencode/http';
 import type { PermissionReply } from '../opencode/schemas';
 import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
 import { ChangeCoalescer } from './changeCoalescer';
+import type { Entry } from './entries';
+import { EndedManaged, entryKey, matchEntries } from './entries';
+import { HeuristicTimer } from './heuristicTimer';
+import { instanceRow } from './instanceRow';
 import { InstanceWatcher } from './instanceWatcher';
 import type { ContainerSource, ContainerTarget, DiscoveredProcess, EndpointConfig, InstanceSource, LimitedSessionSource, ManagedSource } from './ports';
-import type { ContainerInfo, InstanceKind, InstanceModel, ManagedInfo, MonitorSnapshot, SessionModel, UsageModel } from '../model/model';
-import type { ManagedServerInfo } from '../servers/types';
+import { sessionOwners } from './sessionOwners';
+import { visibleSessions } from './visibility';
+import type { InstanceModel, MonitorSnapshot, SessionModel, UsageModel } from '../model/model';
 
 export interface MonitorOptions {
   logger: Logger;
@@ -46,32 +50,12 @@ export interface MonitorChange {
   usage: boolean;
 }
 
-interface Entry {
-  id: string;
-  kind: InstanceKind;
-  firstSeen: number;
-  process?: DiscoveredProcess['process'];
-  endpoint?: EndpointConfig;
-  url?: string;
-  version?: string;
-  authRequired?: boolean;
-  managed?: ManagedServerInfo;
-  container?: ContainerTarget;
-  watcher?: InstanceWatcher;
-}
-
-/** Longer than a discovery interval: by then discovery has seen the process go. */
-const ENDED_MANAGED_GRACE_MS = 5_000;
-
-const LIMITED_HINT = 'Start OpenCode with `--port 0` (or `opencode serve`) for live monitoring.';
-
 export class Monitor {
   private readonly entries = new Map<string, Entry>();
   private endpoints: EndpointConfig[];
   private containers: ContainerTarget[] = [];
   private readonly containerSources = new Set<ContainerSource>();
-  private lastManagedPids = new Set<number>();
-  private readonly endedManaged = new Map<number, number>();
+  private readonly endedManaged: EndedManaged;
   private discovered: DiscoveredProcess[] = [];
   private readonly changes = new Emitter<MonitorChange>();
   readonly onDidChange = this.changes.event;
@@ -79,7 +63,7 @@ export class Monitor {
   private cached: MonitorSnapshot | undefined;
   private usage: UsageModel | undefined;
   private subscriptions: Disposable[] = [];
-  private heuristicTimer: NodeJS.Timeout | undefined;
+  private readonly heuristicTimer = new HeuristicTimer((sessions) => this.invalidate({ sessions }));
   private lastChangeAt: number;
   private heuristicThresholdMs: number;
   private disposed = false;
@@ -87,6 +71,7 @@ export class Monitor {
 
   constructor(private readonly options: MonitorOptions) {
     this.now = options.now ?? Date.now;
+    this.endedManaged = new EndedManaged(this.now);
     this.lastChangeAt = this.now();
     this.endpoints = options.endpoints ?? [];
     this.heuristicThresholdMs = options.heuristicThresholdMs ?? 5_000;
@@ -186,23 +171,23 @@ export class Monitor {
   // ── Actions, routed to the server that runs the session ───────────────────
 
   replyPermission(sessionId: string, permissionId: string, reply: PermissionReply, message?: string): Promise<void> {
-    return this.ownerOf(sessionId).client.replyPermission(permissionId, reply, message);
+    return this.ownerOf(sessionId).replyPermission(permissionId, reply, message);
   }
 
   replyQuestion(sessionId: string, questionId: string, answers: string[][]): Promise<void> {
-    return this.ownerOf(sessionId).client.replyQuestion(questionId, answers);
+    return this.ownerOf(sessionId).replyQuestion(questionId, answers);
   }
 
   rejectQuestion(sessionId: string, questionId: string): Promise<void> {
-    return this.ownerOf(sessionId).client.rejectQuestion(questionId);
+    return this.ownerOf(sessionId).rejectQuestion(questionId);
   }
 
   async abort(sessionId: string): Promise<void> {
-    await this.ownerOf(sessionId).client.abort(sessionId);
+    await this.ownerOf(sessionId).abort(sessionId);
   }
 
   prompt(sessionId: string, text: string): Promise<void> {
-    return this.ownerOf(sessionId).client.promptAsync(sessionId, { text });
+    return this.ownerOf(sessionId).prompt(sessionId, text);
   }
 
   /** Base URL of the server that runs a session (for `opencode attach`). */
@@ -228,7 +213,7 @@ export class Monitor {
     if (this.disposed) return;
     this.disposed = true;
     this.coalescer.dispose();
-    if (this.heuristicTimer) clearTimeout(this.heuristicTimer);
+    this.heuristicTimer.dispose();
     for (const s of this.subscriptions.reverse()) s.dispose();
     this.subscriptions = [];
     await this.options.source?.dispose();
@@ -250,67 +235,13 @@ export class Monitor {
   /** Brings entries and watchers in line with discovery, managed servers, endpoints and containers. */
   private syncEntries(): void {
     if (this.disposed) return;
-    const wanted = new Map<string, Omit<Entry, 'watcher' | 'firstSeen'>>();
-    const urlsOfProcesses = new Set<string>();
-    // A managed server is one row across its restarts; its process (found by discovery too) folds into it.
-    const managedByPid = new Map<number, Omit<Entry, 'watcher' | 'firstSeen'>>();
-    const managedByUrl = new Map<string, Omit<Entry, 'watcher' | 'firstSeen'>>();
-    const managedPids = new Set<number>();
-    for (const m of this.options.managed?.list() ?? []) {
-      if (m.state === 'stopped') continue;
-      const url = m.url ? normalizeUrl(m.url) : undefined;
-      if (url) urlsOfProcesses.add(url);
-      // Watched only once it answers: before that it is in OpenCode's deaf startup window.
-      const entry = { id: `managed:${m.id}`, kind: 'serve' as const, managed: m, url: m.state === 'running' ? url : undefined };
-      wanted.set(entry.id, entry);
-      if (url) managedByUrl.set(url, entry);
-      if (m.pid !== undefined) {
-        managedByPid.set(m.pid, entry);
-        managedPids.add(m.pid);
-      }
-    }
-    this.forgetEndedManaged(managedPids);
-    for (const d of this.discovered) {
-      const url = d.url ? normalizeUrl(d.url) : undefined;
-      // Its own pid, or the real opencode under a wrapper the manager spawned (npm launcher, script).
-      const managed = managedByPid.get(d.process.pid) ?? managedByPid.get(d.process.ppid) ?? (url ? managedByUrl.get(url) : undefined);
-      if (managed) {
-        Object.assign(managed, { process: d.process, version: d.version, authRequired: d.authRequired });
-        continue;
-      }
-      // A managed process that just ended: discovery has not seen it go yet; no stray row meanwhile.
-      if (this.endedManaged.has(d.process.pid)) continue;
-      if (url) urlsOfProcesses.add(url);
-      wanted.set(d.id, {
-        id: d.id,
-        kind: d.process.kind === 'unknown' ? 'unknown' : d.process.kind,
-        process: d.process,
-        url,
-        version: d.version,
-        authRequired: d.authRequired,
-      });
-    }
-    // Containers before endpoints: a container whose password was set (an endpoint of its URL)
-    // stays the container's row rather than turning into an endpoint row and back.
-    for (const container of this.containers) {
-      const url = normalizeUrl(container.url);
-      const same = [...wanted.values()].find((w) => w.url === url);
-      if (same) {
-        same.container = container;
-        continue;
-      }
-      wanted.set(`container:${container.id}`, { id: `container:${container.id}`, kind: 'container', container, url });
-    }
-    for (const endpoint of this.endpoints) {
-      const url = normalizeUrl(endpoint.url);
-      const local = [...wanted.values()].find((w) => w.url === url);
-      if (local) {
-        local.endpoint = endpoint; // same server found as a process: one instance, the endpoint's password
-        continue;
-      }
-      if (urlsOfProcesses.has(url)) continue;
-      wanted.set(`url:${redactUrl(url)}`, { id: `url:${redactUrl(url)}`, kind: 'endpoint', endpoint, url });
-    }
+    const wanted = matchEntries({
+      managed: this.options.managed?.list() ?? [],
+      discovered: this.discovered,
+      containers: this.containers,
+      endpoints: this.endpoints,
+      endedManaged: this.endedManaged,
+    });
     const changed: string[] = [];
     const keptFirstSeen = new Map<string, number>();
     for (const [id, entry] of this.entries) {
@@ -373,14 +304,6 @@ export class Monitor {
     return entry.url ? this.options.passwordFor?.(entry.url) : undefined;
   }
 
-  /** Pids managed at the last sync but no longer: ignored in discovery results for a few seconds. */
-  private forgetEndedManaged(current: Set<number>): void {
-    const now = this.now();
-    for (const pid of this.lastManagedPids) if (!current.has(pid)) this.endedManaged.set(pid, now + ENDED_MANAGED_GRACE_MS);
-    for (const [pid, until] of this.endedManaged) if (until <= now || current.has(pid)) this.endedManaged.delete(pid);
-    this.lastManagedPids = current;
-  }
-
   private ownerOf(sessionId: string): InstanceWatcher {
     const session = this.snapshot().sessions.find((s) => s.id === sessionId);
     const watcher = session ? this.entries.get(session.instanceId)?.watcher : undefined;
@@ -410,30 +333,12 @@ export class Monitor {
     const now = this.now();
     const threshold = this.heuristicThresholdMs;
     const entries = [...this.entries.values()].sort((a, b) => a.firstSeen - b.firstSeen || a.id.localeCompare(b.id));
-    // Which server owns each session: the one that runs it now (or did last), else one in its folder.
-    const owners = new Map<string, { entry: Entry; activeAt: number; cwdMatch: boolean }>();
-    for (const entry of entries) {
-      const watcher = entry.watcher;
-      if (!watcher) continue;
-      for (const info of watcher.state.infos()) {
-        const activeAt = watcher.state.activeAt(info.id) ?? -1;
-        const cwdMatch = entry.process?.cwd === info.directory;
-        const current = owners.get(info.id);
-        if (!current || activeAt > current.activeAt || (activeAt === current.activeAt && cwdMatch && !current.cwdMatch)) {
-          owners.set(info.id, { entry, activeAt, cwdMatch });
-        }
-      }
-    }
     const byId = new Map<string, SessionModel>();
-    for (const [id, { entry }] of owners) {
-      const watcher = entry.watcher!;
-      const model = watcher.state.toModel(id, entry.id, {
-        heuristicThresholdMs: threshold,
-        hasPermissionApi: watcher.capabilities?.permissions ?? true,
-      });
+    for (const [id, entry] of sessionOwners(entries)) {
+      const model = entry.watcher?.sessionModel(id, entry.id, threshold);
       if (model) byId.set(id, model);
     }
-    const instances: InstanceModel[] = entries.map((entry) => this.instanceModel(entry));
+    const instances: InstanceModel[] = entries.map((entry) => instanceRow(entry, this.options.limitedSessions));
     const limited = this.options.limitedSessions;
     if (limited) {
       for (const instance of instances) {
@@ -444,159 +349,13 @@ export class Monitor {
         }
       }
     }
-    const sessions = this.visible([...byId.values()], now);
+    const sessions = visibleSessions([...byId.values()], now, {
+      idleMaxAgeMs: this.options.idleMaxAgeMs ?? 24 * 3600_000,
+      idleSessionsPerInstance: this.options.idleSessionsPerInstance ?? 10,
+    });
     for (const instance of instances) instance.sessionIds = sessions.filter((s) => s.instanceId === instance.id).map((s) => s.id);
-    this.scheduleHeuristic(sessions, now, threshold);
+    // Without a permission API, "needs you" is guessed from a tool running too long.
+    this.heuristicTimer.schedule(sessions, now, threshold, (id) => this.entries.get(id)?.watcher?.capabilities?.permissions === false);
     return { instances, sessions, ...(this.usage ? { usage: this.usage } : {}), updatedAt: this.lastChangeAt };
-  }
-
-  private instanceModel(entry: Entry): InstanceModel {
-    const p = entry.process;
-    const watcher = entry.watcher;
-    let connection: InstanceModel['connection'];
-    let error: string | undefined;
-    let hint: string | undefined;
-    const managed = entry.managed;
-    if (watcher) {
-      connection = watcher.connection;
-      error = watcher.error;
-      if (error === 'password required') hint = 'Set the server password to monitor it.';
-      else if (connection !== 'connected' && entry.container?.hint) hint = entry.container.hint;
-    } else if (managed) {
-      ({ connection, error, hint } = managedConnection(managed));
-    } else if (p && p.kind === 'tui' && p.ports.length === 0) {
-      connection = 'limited';
-      error = 'limited (no port)';
-      const unavailable = this.options.limitedSessions?.unavailableReason;
-      hint = unavailable ? `${LIMITED_HINT} Sessions from OpenCode's database are unavailable: ${unavailable}.` : LIMITED_HINT;
-    } else {
-      connection = 'connecting';
-    }
-    const pid = p?.pid ?? managed?.pid;
-    return {
-      id: entry.id,
-      agent: 'opencode',
-      kind: entry.kind,
-      ...(entry.container ? { label: entry.container.name } : entry.endpoint?.label ? { label: entry.endpoint.label } : {}),
-      ...(pid !== undefined ? { pid } : {}),
-      ...(p ? { ppid: p.ppid } : {}),
-      ...(entry.url ? { url: redactUrl(entry.url), port: portOf(entry.url) } : {}),
-      ...(p?.tty ? { tty: p.tty } : {}),
-      ...((p?.cwd ?? managed?.folder) ? { cwd: p?.cwd ?? managed?.folder } : {}),
-      ...(p?.dataDir ? { dataDir: p.dataDir } : {}),
-      ...((watcher?.version ?? entry.version) ? { version: watcher?.version ?? entry.version } : {}),
-      connection,
-      ...(error ? { error } : {}),
-      ...(hint ? { hint } : {}),
-      ...(watcher?.capabilities ? { capabilities: { v1: watcher.capabilities.v1, v2: watcher.capabilities.v2, permissions: watcher.capabilities.permissions, questions: watcher.capabilities.questions } } : {}),
-      ...(managed ? { managed: managedInfo(managed) } : {}),
-      ...(entry.container ? { container: containerInfo(entry.container) } : {}),
-      sessionIds: [],
-      firstSeen: entry.firstSeen,
-    };
-  }
-
-  /** Active sessions always; idle ones only while recent, and a few per instance. */
-  private visible(all: SessionModel[], now: number): SessionModel[] {
-    const maxAge = this.options.idleMaxAgeMs ?? 24 * 3600_000;
-    const perInstance = this.options.idleSessionsPerInstance ?? 10;
-    const byId = new Map(all.map((s) => [s.id, s]));
-    const active = (s: SessionModel) => s.status !== 'idle' || s.needsAttention;
-    const shown = new Set<string>();
-    for (const s of all) {
-      if (!active(s)) continue;
-      // An active sub-agent brings its chain of parents along.
-      for (let cur: SessionModel | undefined = s; cur && !shown.has(cur.id); cur = cur.parentId ? byId.get(cur.parentId) : undefined) shown.add(cur.id);
-    }
-    const idleRoots = all
-      .filter((s) => !s.parentId && !shown.has(s.id) && now - s.updatedAt <= maxAge)
-      .sort((a, b) => b.updatedAt - a.updatedAt);
-    const perCount = new Map<string, number>();
-    for (const s of idleRoots) {
-      const n = perCount.get(s.instanceId) ?? 0;
-      if (n >= perInstance) continue;
-      perCount.set(s.instanceId, n + 1);
-      shown.add(s.id);
-    }
-    // Children of shown sessions that are recent enough to matter.
-    for (const s of all) {
-      if (s.parentId && shown.has(s.parentId) && now - s.updatedAt <= maxAge) shown.add(s.id);
-    }
-    return all
-      .filter((s) => shown.has(s.id))
-      .sort((a, b) => a.instanceId.localeCompare(b.instanceId) || b.updatedAt - a.updatedAt || a.id.localeCompare(b.id));
-  }
-
-  /** The "tool running too long" heuristic changes with time alone: wake up when it would. */
-  private scheduleHeuristic(sessions: SessionModel[], now: number, threshold: number): void {
-    if (this.heuristicTimer) clearTimeout(this.heuristicTimer);
-    this.heuristicTimer = undefined;
-    let next = Infinity;
-    for (const s of sessions) {
-      const entry = this.entries.get(s.instanceId);
-      if (s.needsAttention || entry?.watcher?.capabilities?.permissions !== false) continue;
-      for (const t of s.runningTools) if (t.name !== 'task' && t.startedAt !== undefined) next = Math.min(next, t.startedAt + threshold);
-    }
-    if (next === Infinity) return;
-    const sessionIds = sessions.map((s) => s.id);
-    this.heuristicTimer = setTimeout(() => this.invalidate({ sessions: sessionIds }), Math.max(0, next - now) + 5);
-  }
-}
-
-/** What changes an existing entry's row. */
-function entryKey(e: Entry): string {
-  return JSON.stringify([e.process, e.version, e.authRequired, e.managed, e.container, e.endpoint?.label]);
-}
-
-/** A managed server that is not watched right now: what its row says. */
-function managedConnection(m: ManagedServerInfo): { connection: InstanceModel['connection']; error?: string; hint?: string } {
-  switch (m.state) {
-    case 'starting':
-      return { connection: 'connecting', error: 'starting' };
-    case 'waitingReady':
-      return { connection: 'connecting', error: 'waiting until it answers' };
-    case 'stopping':
-      return { connection: 'connecting', error: 'stopping' };
-    case 'running':
-      return { connection: 'connecting' };
-    case 'crashed':
-    case 'stopped':
-      return {
-        connection: 'down',
-        error: m.lastError ?? m.state,
-        hint: m.nextRestartAt !== undefined ? 'It is restarted automatically in a moment.' : 'Restart it, or look at its log.',
-      };
-  }
-}
-
-function managedInfo(m: ManagedServerInfo): ManagedInfo {
-  return {
-    serverId: m.id,
-    state: m.state,
-    folder: m.folder,
-    ...(m.runningSince !== undefined ? { runningSince: m.runningSince } : {}),
-    restarts: m.restarts,
-    ...(m.state === 'crashed' && m.nextRestartAt !== undefined ? { restartPending: true } : {}),
-    ...(m.lastError ? { lastError: m.lastError } : {}),
-    ...(m.logFile ? { logFile: m.logFile } : {}),
-    passwordProtected: m.passwordProtected,
-  };
-}
-
-function containerInfo(c: ContainerTarget): ContainerInfo {
-  return { id: c.id, name: c.name, image: c.image, hostPort: c.hostPort, containerPort: c.containerPort };
-}
-
-function normalizeUrl(url: string): string {
-  return url.replace(/\/+$/, '');
-}
-
-function portOf(url: string): number | undefined {
-  try {
-    const u = new URL(url);
-    if (u.port) return Number(u.port);
-    return u.protocol === 'https:' ? 443 : 80;
-  } catch {
-    return undefined;
   }
 }
