@@ -24,6 +24,7 @@ import { parseArgs } from './args';
 import type { ParsedArgs } from './args';
 import { renderTable } from './table';
 import { toStatusJson } from './statusJson';
+import { describeError } from '../core/util/describe';
 
 const USAGE = `usage: opencode-monitor <command> [options]
 
@@ -121,7 +122,7 @@ async function serve(args: ParsedArgs, logger: Logger): Promise<number> {
   try {
     binary = resolveOpencodeBinary(args.options.get('opencode'), process.env, process.platform, undefined, '--opencode');
   } catch (error) {
-    process.stderr.write(`opencode-monitor serve: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`opencode-monitor serve: ${describeError(error)}\n`);
     return 1;
   }
   const manager = new ServerManager({
@@ -278,7 +279,7 @@ async function single(args: ParsedArgs, logger: Logger): Promise<number> {
   try {
     return args.command === 'probe' ? await probe(client, args.flags.has('json')) : await events(client);
   } catch (error) {
-    process.stderr.write(`opencode-monitor: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`opencode-monitor: ${describeError(error)}\n`);
     return 1;
   } finally {
     await client.close();
@@ -335,7 +336,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`opencode-monitor: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`opencode-monitor: ${describeError(error)}\n`);
       process.exitCode = 1;
     },
   );

@@ -16,6 +16,7 @@ import { UsageMeter, dockerWatch, legacyFiles } from './features';
 import { StatusBar } from './statusBar';
 import { Terminals } from './terminals';
 import { SessionTreeView } from './views/sessionTree';
+import { describeError } from '../core/util/describe';
 
 /** How long the view says "looking…" before an empty tree means "nothing found". */
 const SETTLE_TIMEOUT_MS = 5_000;
@@ -58,7 +59,7 @@ export function activate(context: vscode.ExtensionContext): void {
   void monitor.settle(SETTLE_TIMEOUT_MS).then(
     () => tree.markSettled(),
     (e: unknown) => {
-      log.warn(`first scan: ${e instanceof Error ? e.message : String(e)}`);
+      log.warn(`first scan: ${describeError(e)}`);
       tree.markSettled();
     },
   );
@@ -83,7 +84,7 @@ function startMonitor(config: Config, log: Logger, servers: ManagedServers): { m
   try {
     return { monitor: createMonitor(options).start() };
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
+    const message = describeError(e);
     log.error(`cannot discover OpenCode processes: ${message}; watching configured servers only`);
     return { monitor: createMonitor({ ...options, discoverLocal: false }).start(), error: `Cannot look for OpenCode processes: ${message}` };
   }

@@ -12,6 +12,7 @@ import type { Incident } from '../core/present/attention';
 import { IncidentTracker, incidentMessage } from '../core/present/attention';
 import { CommandId } from '../core/present/commandIds';
 import type { Terminals } from './terminals';
+import { describeError } from '../core/util/describe';
 
 /** From this many at once, one summary instead of a notification each. */
 const BATCH_FROM = 3;
@@ -60,7 +61,7 @@ export class Notifications implements vscode.Disposable {
     try {
       if (instance && (await this.terminals.isActive(instance))) return;
     } catch (error) {
-      this.logger.debug(`terminal check: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.debug(`terminal check: ${describeError(error)}`);
     }
     const ref = { sessionId: incident.session.id, instanceId: incident.session.instanceId };
     const actions: Action[] = [];

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
 import { SECTION, serverKey } from './settings';
+import { describeError } from '../core/util/describe';
 
 const SECRET_PREFIX = `${SECTION}.serverPassword:`;
 /** SecretStorage cannot list its keys: the URLs (not the passwords) are remembered here. */
@@ -66,7 +67,7 @@ export class ServerPasswords implements vscode.Disposable {
       if (value) this.cache.set(key, value);
       else this.cache.delete(key);
     } catch (error) {
-      this.logger.warn(`cannot read the password of ${key}: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(`cannot read the password of ${key}: ${describeError(error)}`);
     }
   }
 }

@@ -12,6 +12,7 @@ import { itermFocusArgs, parseItermResult } from '../core/platform/iterm';
 import type { PpidReader } from '../core/platform/processTree';
 import { ancestorChain, closestAncestor, createPpidReader } from '../core/platform/processTree';
 import { TMUX_LIST_PANES_ARGS, findPaneByTty, parseTmuxPanes, tmuxFocusCommands } from '../core/platform/tmux';
+import { describeError } from '../core/util/describe';
 
 export type FocusResult =
   | { where: 'vscode'; terminal: vscode.Terminal }
@@ -98,7 +99,7 @@ export class Terminals implements vscode.Disposable {
         const result = await this.run('tmux', args, { timeoutMs: TOOL_TIMEOUT_MS });
         if (result.code !== 0) this.logger.debug(`tmux ${args[0]}: ${result.stderr.trim()}`);
       } catch (error) {
-        this.logger.debug(`tmux ${args[0]}: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.debug(`tmux ${args[0]}: ${describeError(error)}`);
       }
     }
     return pane.target;
@@ -111,7 +112,7 @@ export class Terminals implements vscode.Disposable {
       if (result.code !== 0) this.logger.debug(`iTerm2 focus: ${result.stderr.trim()}`);
       return outcome === 'focused';
     } catch (error) {
-      this.logger.debug(`iTerm2 focus: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.debug(`iTerm2 focus: ${describeError(error)}`);
       return false;
     }
   }

@@ -15,6 +15,7 @@ import { OpencodeDb, type DbState } from './opencodeDb';
 import { createProcessProbe, type ProcessProbe } from './processProbe';
 import { loadNodeSqlite, type SqliteLoad, type SqliteModule } from './sqlite';
 import type { DbSessionRecord, DbToolRow } from './types';
+import { describeError } from '../util/describe';
 
 export interface DbSessionSourceOptions {
   logger: Logger;
@@ -387,7 +388,7 @@ export class DbSessionSource implements LimitedSessionSource {
       this.pendingFire = undefined;
       if (this.disposed) return;
       this.counters.fires++;
-      this.changes.fire(undefined, (error) => this.logger.error(`DB session listener failed: ${error instanceof Error ? error.message : String(error)}`));
+      this.changes.fire(undefined, (error) => this.logger.error(`DB session listener failed: ${describeError(error)}`));
     });
   }
 

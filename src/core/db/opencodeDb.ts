@@ -13,6 +13,7 @@ import { isOpenAssistantMessage } from './inference';
 import type { SqliteDatabase, SqliteModule, SqliteStatement } from './sqlite';
 import { isBusyError, wouldCreateWalFiles } from './sqlite';
 import type { DbMessageRow, DbSessionRecord, DbSessionRow, DbTodoRow, DbToolRow } from './types';
+import { describeError } from '../util/describe';
 
 export const DB_FILE_NAME = 'opencode.db';
 
@@ -233,7 +234,7 @@ export class OpencodeDb {
   }
 
   private failed(error: unknown, context?: string): DbState {
-    const text = error instanceof Error ? error.message : String(error);
+    const text = describeError(error);
     this.problem = context ? `${context}: ${text}` : text;
     if (isBusyError(error)) return 'busy';
     // Anything else (corrupt page, schema change under us): start over with a fresh connection.

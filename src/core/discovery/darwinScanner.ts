@@ -10,6 +10,7 @@ import type { ArgvRole, Candidate, EnvSubset } from './classify';
 import { runCommand } from '../os/exec';
 import type { CommandRunner } from '../os/exec';
 import type { ListenAddress, OpencodeProcess, ProcessScanner } from './types';
+import { describeError } from '../util/describe';
 
 // ── Pure parsers ─────────────────────────────────────────────────────────────
 
@@ -275,7 +276,7 @@ export class DarwinProcessScanner implements ProcessScanner {
       if (r.code === 0 || r.code === 1) return r.stdout;
       this.warnOnce(`${file} exited with ${r.code}: ${r.stderr.trim().slice(0, 200)}`);
     } catch (error) {
-      this.warnOnce(`${file} failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.warnOnce(`${file} failed: ${describeError(error)}`);
     }
     return undefined;
   }

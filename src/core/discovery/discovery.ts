@@ -13,6 +13,7 @@ import { DEFAULT_PROBE_TIMEOUT_MS, probeOpencode } from './portProbe';
 import type { ProbeFn, ProbeResult } from './portProbe';
 import type { OpencodeProcess, ProcessScanner } from './types';
 import { WindowsProcessScanner } from './windowsScanner';
+import { describeError } from '../util/describe';
 
 export interface DiscoveredInstance {
   /** `pid:<pid>`: stable while the process lives. */
@@ -227,7 +228,7 @@ export class Discovery {
     try {
       processes = await this.scanner.scan();
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = describeError(error);
       if (message !== this.lastError) this.logger.warn(`discovery: process scan failed: ${message}`);
       this.lastError = message;
       return message;
@@ -242,7 +243,7 @@ export class Discovery {
       return undefined;
     } catch (error) {
       // A bug here must not stop the loop.
-      const message = error instanceof Error ? error.message : String(error);
+      const message = describeError(error);
       this.logger.error(`discovery: ${message}`);
       return message;
     }
@@ -282,7 +283,7 @@ export class Discovery {
       try {
         result = await this.probe(url, { timeoutMs: this.probeTimeoutMs, password, signal: this.abort.signal });
       } catch (error) {
-        result = { ok: false, reason: 'no_answer', detail: error instanceof Error ? error.message : String(error) };
+        result = { ok: false, reason: 'no_answer', detail: describeError(error) };
       }
       if (result.ok || result.reason !== 'no_answer') break;
     }
@@ -328,7 +329,7 @@ export class Discovery {
       try {
         listener(change);
       } catch (error) {
-        this.logger.error(`discovery: a change listener failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.error(`discovery: a change listener failed: ${describeError(error)}`);
       }
     }
   }

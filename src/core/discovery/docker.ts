@@ -38,6 +38,7 @@
  */
 import { z } from 'zod';
 import { classifyArgs, expectsPort, isOpencodeExecutable } from './classify';
+import { describeError } from '../util/describe';
 
 /** `docker ps` arguments: running containers, full IDs and commands, one JSON object per line. */
 export const DOCKER_PS_ARGS: readonly string[] = ['ps', '--no-trunc', '--format', '{{json .}}'];
@@ -159,7 +160,7 @@ export function parseDockerPs(stdout: string): { containers: DockerContainer[]; 
     try {
       items = JSON.parse(trimmed);
     } catch (error) {
-      errors.push(`output is not a valid JSON array (${error instanceof Error ? error.message : String(error)}): ${clip(trimmed)}`);
+      errors.push(`output is not a valid JSON array (${describeError(error)}): ${clip(trimmed)}`);
       return { containers, errors };
     }
     if (!Array.isArray(items)) {

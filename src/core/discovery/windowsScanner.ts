@@ -13,6 +13,7 @@ import type { ArgvRole, Candidate } from './classify';
 import { runCommand } from '../os/exec';
 import type { CommandRunner } from '../os/exec';
 import type { ListenAddress, OpencodeProcess, ProcessScanner } from './types';
+import { describeError } from '../util/describe';
 
 // ── Pure parsers ─────────────────────────────────────────────────────────────
 
@@ -279,7 +280,7 @@ export class WindowsProcessScanner implements ProcessScanner {
       if (r.code === 0) details = new Map(parseCimProcessJson(r.stdout).map((p) => [p.pid, p]));
       else this.warnOnce(`powershell exited with ${r.code}: ${r.stderr.trim().slice(0, 200)}`);
     } catch (error) {
-      this.warnOnce(`powershell failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.warnOnce(`powershell failed: ${describeError(error)}`);
     }
     for (const t of tasks) {
       const d = details.get(t.pid);
@@ -305,7 +306,7 @@ export class WindowsProcessScanner implements ProcessScanner {
       const listening = parseNetstatListening(r.stdout);
       for (const c of candidates) c.info.listeners = listening.get(c.pid) ?? [];
     } catch (error) {
-      this.warnOnce(`netstat failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.warnOnce(`netstat failed: ${describeError(error)}`);
     }
   }
 

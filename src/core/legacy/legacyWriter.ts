@@ -15,6 +15,7 @@ import type { LegacyState, LegacyUsage, LegacyUsageOptions } from './stateFile';
 import type { LegacyRefresher } from './swiftbar';
 import { SwiftBarRefresher } from './swiftbar';
 import { isPidAlive } from '../os/pid';
+import { describeError } from '../util/describe';
 
 export const DEFAULT_STATE_PATH = '/tmp/opencode-state.json';
 export const DEFAULT_USAGE_PATH = '/tmp/opencode-usage.json';
@@ -93,7 +94,7 @@ export class LegacyWriter {
       this.flush();
     } catch (error) {
       // A mapping bug on odd data must not break the monitor that feeds us.
-      this.reportOnce('map', `legacy files: cannot map the snapshot: ${error instanceof Error ? error.message : String(error)}`);
+      this.reportOnce('map', `legacy files: cannot map the snapshot: ${describeError(error)}`);
     }
   }
 
@@ -156,7 +157,7 @@ export class LegacyWriter {
     try {
       writeFileAtomicSync(file, JSON.stringify(value) + '\n', { mode: 0o600 });
     } catch (error) {
-      this.reportOnce(`${kind}:${errorCode(error) ?? 'unknown'}`, `legacy ${kind} file: ${error instanceof Error ? error.message : String(error)}; retrying on the next change`);
+      this.reportOnce(`${kind}:${errorCode(error) ?? 'unknown'}`, `legacy ${kind} file: ${describeError(error)}; retrying on the next change`);
       return false;
     }
     const prefix = `${kind}:`;

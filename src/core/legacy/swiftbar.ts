@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import type { Logger } from '../log';
+import { describeError } from '../util/describe';
 
 export type CommandRunner = (file: string, args: readonly string[]) => Promise<void>;
 
@@ -112,7 +113,7 @@ export class SwiftBarRefresher implements LegacyRefresher {
       () => this.reported.clear(),
       (error: unknown) => {
         // Usually "SwiftBar is not installed": say it once, keep trying (it may be installed later).
-        const message = error instanceof Error ? error.message : String(error);
+        const message = describeError(error);
         if (this.reported.has(message)) return;
         this.reported.add(message);
         this.logger.info(`SwiftBar refresh failed (${message}); the plugin still re-reads the files every 2 s`);

@@ -14,6 +14,7 @@ import { Limiter } from '../util/limiter';
 import type { ReconcileData, SessionDetails } from './instanceState';
 import { InstanceState } from './instanceState';
 import type { ConnectionState, SessionModel } from '../model/model';
+import { describeError } from '../util/describe';
 
 export interface WatcherOptions {
   url: string;
@@ -325,5 +326,5 @@ function describe(error: unknown): string | undefined {
         return error.message;
     }
   }
-  return error instanceof Error ? error.message : String(error);
+  return describeError(error);
 }

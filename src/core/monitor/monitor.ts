@@ -18,6 +18,7 @@ import type { ContainerSource, ContainerTarget, DiscoveredProcess, EndpointConfi
 import { sessionOwners } from './sessionOwners';
 import { visibleSessions } from './visibility';
 import type { InstanceModel, MonitorSnapshot, SessionModel, UsageModel } from '../model/model';
+import { describeError } from '../util/describe';
 
 export interface MonitorOptions {
   logger: Logger;
@@ -325,7 +326,7 @@ export class Monitor {
   private emit(change: { instances: Set<string>; sessions: Set<string>; usage: boolean }): void {
     this.changes.fire(
       { instances: [...change.instances], sessions: [...change.sessions], usage: change.usage },
-      (error) => this.options.logger.error(`change listener failed: ${error instanceof Error ? error.message : String(error)}`),
+      (error) => this.options.logger.error(`change listener failed: ${describeError(error)}`),
     );
   }
 

@@ -12,6 +12,7 @@ import { OpencodeError } from './errors';
 import { decodeEventData } from './events';
 import type { OpencodeEvent } from './events';
 import type { HttpTransport } from './http';
+import { describeError } from '../util/describe';
 
 export type EventStreamState = 'connecting' | 'open' | 'waiting' | 'closed';
 
@@ -235,7 +236,7 @@ export class EventStream {
         return { opened, openedAt, error: fail('restarted'), restart: true };
       }
       if (error instanceof OpencodeError) return { opened, openedAt, error };
-      return { opened, openedAt, error: fail(error instanceof Error ? error.message : String(error)) };
+      return { opened, openedAt, error: fail(describeError(error)) };
     } finally {
       if (watchdog) clearTimeout(watchdog);
       controller.abort(new Error('done'));
@@ -268,7 +269,7 @@ export class EventStream {
       this.options.onEvent(decoded.event);
     } catch (error) {
       // A consumer's bug must not take the stream down.
-      this.logger.error(`event handler failed on ${decoded.event.type}: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.error(`event handler failed on ${decoded.event.type}: ${describeError(error)}`);
     }
   }
 
@@ -291,7 +292,7 @@ export class EventStream {
     try {
       this.options.onStatus?.(status);
     } catch (error) {
-      this.logger.error(`event stream status handler failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.error(`event stream status handler failed: ${describeError(error)}`);
     }
   }
 }

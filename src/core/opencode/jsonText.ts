@@ -3,6 +3,7 @@
  * bodies (raw ESC, NUL, unescaped newlines inside strings). Cleaning is lossless inside
  * strings (the character is escaped) and drops stray ones between tokens.
  */
+import { describeError } from '../util/describe';
 export type JsonParseResult =
   | { ok: true; value: unknown; cleaned: number }
   | { ok: false; error: string };
@@ -13,11 +14,11 @@ export function parseJsonText(text: string): JsonParseResult {
     return { ok: true, value: JSON.parse(body), cleaned: 0 };
   } catch (first) {
     const { text: fixed, cleaned } = cleanControlCharacters(body);
-    if (cleaned === 0) return { ok: false, error: describe(first) };
+    if (cleaned === 0) return { ok: false, error: describeError(first) };
     try {
       return { ok: true, value: JSON.parse(fixed), cleaned };
     } catch (second) {
-      return { ok: false, error: describe(second) };
+      return { ok: false, error: describeError(second) };
     }
   }
 }
@@ -70,8 +71,4 @@ function escapeControl(code: number): string {
     case 0x0d: return '\\r';
     default: return '\\u' + code.toString(16).padStart(4, '0');
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

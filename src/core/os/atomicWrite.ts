@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { describeError } from '../util/describe';
 
 export interface AtomicWriteOptions {
   /** Mode of the written file, applied whatever the umask or the previous file's mode. */
@@ -105,7 +106,7 @@ export function errorCode(error: unknown): string | undefined {
 function wrap(error: unknown, file: string, what: string): AtomicWriteError {
   if (error instanceof AtomicWriteError) return error;
   const code = errorCode(error);
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = describeError(error);
   const hint =
     code === 'EPERM' || code === 'EACCES'
       ? ' (no permission: the file or folder may belong to another user)'

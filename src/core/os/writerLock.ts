@@ -18,6 +18,7 @@ import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
 import { isPidAlive } from './pid';
 import { errorCode } from './atomicWrite';
+import { describeError } from '../util/describe';
 
 export const DEFAULT_LOCK_PATH = '/tmp/opencode-monitor-writer.lock';
 
@@ -330,7 +331,7 @@ export class WriterLock {
     if (this.reported.has(key)) return;
     this.reported.add(key);
     const hint = errorCode(error) === 'EACCES' || errorCode(error) === 'EPERM' ? ' (held or created by another user?)' : '';
-    this.logger.warn(`writer lock ${this.path}: cannot ${what}: ${error instanceof Error ? error.message : String(error)}${hint}`);
+    this.logger.warn(`writer lock ${this.path}: cannot ${what}: ${describeError(error)}${hint}`);
   }
 
   private serialize(now = this.now()): string {

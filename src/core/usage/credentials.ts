@@ -26,6 +26,7 @@ import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
 import { redactSecrets } from './redact';
 import { fileSignature } from '../util/fileSignature';
+import { describeError } from '../util/describe';
 
 export type CredentialSource = 'claude-code' | 'claude-code-keychain' | 'opencode-auth' | 'opencode-db';
 
@@ -488,5 +489,5 @@ function errnoCode(error: unknown): string | undefined {
 }
 
 function describe(error: unknown): string {
-  return redactSecrets(error instanceof Error ? error.message : String(error));
+  return redactSecrets(describeError(error));
 }

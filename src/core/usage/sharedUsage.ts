@@ -29,6 +29,7 @@ import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
 import type { UsagePoller, UsagePollerState } from './usagePoller';
 import { fileSignature } from '../util/fileSignature';
+import { describeError } from '../util/describe';
 
 export interface SharedUsageOptions {
   logger: Logger;
@@ -404,5 +405,5 @@ export function parseCache(text: string, key: string): UsageCacheFile | undefine
 
 
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return describeError(error);
 }

@@ -20,6 +20,7 @@ import type { CredentialLookup, CredentialProvider, UsageCredential } from './cr
 import { redactSecrets } from './redact';
 import { UsageApiError } from './usageClient';
 import type { UsageData, UsageFetcher } from './usageClient';
+import { describeError } from '../util/describe';
 
 export interface Clock {
   now(): number;
@@ -194,7 +195,7 @@ export class UsagePoller {
           try {
             await this.run(next);
           } catch (error) {
-            this.logger.error(`usage poller failed: ${redactSecrets(error instanceof Error ? error.message : String(error))}`);
+            this.logger.error(`usage poller failed: ${redactSecrets(describeError(error))}`);
             this.schedule(this.clock.now() + this.intervalMs);
           }
           this.fireRun();
@@ -254,7 +255,7 @@ export class UsagePoller {
     try {
       return await this.options.credentials.resolve();
     } catch (error) {
-      return { ok: false, reason: 'token_not_found', detail: `cannot read the credentials: ${redactSecrets(error instanceof Error ? error.message : String(error))}` };
+      return { ok: false, reason: 'token_not_found', detail: `cannot read the credentials: ${redactSecrets(describeError(error))}` };
     }
   }
 
@@ -291,7 +292,7 @@ export class UsagePoller {
     this.failures++;
     const apiError = error instanceof UsageApiError ? error : undefined;
     const kind = apiError?.kind ?? 'network';
-    const message = redactSecrets(error instanceof Error ? error.message : String(error), [credential.bearer()]);
+    const message = redactSecrets(describeError(error), [credential.bearer()]);
     const code = errorCodeOf(kind);
     const delay = this.retryDelay(kind, apiError?.retryAfterMs);
     if (kind === 'rate_limited') this.rateLimitedUntil = now + delay;

@@ -14,6 +14,7 @@ import { freePort } from '../../core/util/freePort';
 import type { ManagedServers } from '../managedServers';
 import type { Terminals } from '../terminals';
 import { refOf, reportFailure } from './targets';
+import { describeError } from '../../core/util/describe';
 
 export interface ServerCommandServices {
   monitor: Monitor;
@@ -132,7 +133,7 @@ export async function openInTerminal(s: ServerCommandServices, arg: unknown): Pr
 // ── Helpers ────────────────────────────────────────────────────────────────
 
 async function reportServerFailure(s: ServerCommandServices, what: string, error: unknown): Promise<void> {
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = describeError(error);
   s.log.warn(`${what} failed: ${detail}`);
   const notFound = /not found|ENOENT/i.test(detail);
   const actions = notFound ? ['Open Settings', 'Show Log'] : ['Show Log'];

@@ -11,6 +11,7 @@ import type { Monitor } from '../../core/monitor/monitor';
 import { isOpencodeError } from '../../core/opencode/errors';
 import type { NodeRef } from '../../core/present/tree';
 import { permissionLabel, questionLabel, sessionLabel } from '../../core/present/tree';
+import { describeError } from '../../core/util/describe';
 
 export function refOf(arg: unknown): NodeRef {
   if (typeof arg === 'string') return { sessionId: arg };
@@ -156,7 +157,7 @@ async function resolvePending<T extends { id: string }>(monitor: Monitor, arg: u
 
 /** Logs and shows a failed action; OpencodeErrors already name the server and the route. */
 export function reportFailure(logger: Logger, what: string, error: unknown): void {
-  const detail = isOpencodeError(error) || error instanceof Error ? error.message : String(error);
+  const detail = isOpencodeError(error) || describeError(error);
   logger.warn(`${what} failed: ${detail}`);
   void vscode.window.showErrorMessage(`${what} failed: ${detail}`);
 }

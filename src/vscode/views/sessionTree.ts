@@ -14,6 +14,7 @@ import type { Collapsible, PresentedTree } from '../../core/present/tree';
 import { diffTrees, emptyTree, nodeId, presentTree } from '../../core/present/tree';
 import type { TreeNode } from './treeItems';
 import { toTreeItem, tooltipOf } from './treeItems';
+import { describeError } from '../../core/util/describe';
 
 /** VS Code applies tree changes about 200 ms after they are fired; a reveal must come after. */
 const REVEAL_DELAY_MS = 400;
@@ -242,7 +243,7 @@ export class SessionTreeView implements vscode.Disposable {
           try {
             await this.view.reveal(node, { select: false, focus: false, expand: false });
           } catch (error) {
-            this.logger.debug(`reveal ${id}: ${error instanceof Error ? error.message : String(error)}`);
+            this.logger.debug(`reveal ${id}: ${describeError(error)}`);
           }
         });
       }
