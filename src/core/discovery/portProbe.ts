@@ -92,7 +92,7 @@ export async function probeOpencode(url: string, options: ProbeOptions = {}): Pr
     }
     return { ok: false, reason: 'not_opencode', detail: 'not a {healthy, version} answer' };
   } catch (error) {
-    const detail = controller.signal.aborted && !options.signal?.aborted ? `no answer within ${timeoutMs} ms` : describe(error);
+    const detail = controller.signal.aborted && !options.signal?.aborted ? `no answer within ${timeoutMs} ms` : probeErrorText(error);
     return { ok: false, reason: 'no_answer', detail };
   } finally {
     clearTimeout(timer);
@@ -116,7 +116,7 @@ async function readCapped(body: Dispatcher.ResponseData['body']): Promise<string
   return Buffer.concat(chunks, size).toString('utf8');
 }
 
-function describe(error: unknown): string {
+function probeErrorText(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
     const cause = (error as { cause?: unknown }).cause;

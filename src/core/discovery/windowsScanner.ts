@@ -255,7 +255,7 @@ export class WindowsProcessScanner implements ProcessScanner {
     const seen = new Set(tasks.map((t) => t.pid));
     for (const pid of this.known.keys()) if (!seen.has(pid)) this.known.delete(pid);
     const fresh = tasks.filter((t) => this.known.get(t.pid)?.image !== t.image);
-    if (fresh.length > 0) await this.describe(fresh, now);
+    if (fresh.length > 0) await this.fetchProcessDetails(fresh, now);
 
     const candidates: Array<Candidate & { info: Known }> = [];
     for (const t of tasks) {
@@ -271,7 +271,7 @@ export class WindowsProcessScanner implements ProcessScanner {
     return kept.map((c) => toOpencodeProcess(c, path.win32.join));
   }
 
-  private async describe(tasks: Array<{ image: string; pid: number }>, now: number): Promise<void> {
+  private async fetchProcessDetails(tasks: Array<{ image: string; pid: number }>, now: number): Promise<void> {
     let details = new Map<number, CimProcess>();
     try {
       const r = await this.run('powershell.exe', ['-NoProfile', '-NonInteractive', '-Command', cimScript(tasks.map((t) => t.pid))], {

@@ -170,7 +170,7 @@ export class InstanceWatcher {
       error = undefined;
     } else if (status.state === 'waiting') {
       next = status.error?.kind === 'auth_required' || status.attempt >= 2 ? 'down' : 'connecting';
-      error = describe(status.error);
+      error = connectionProblemText(status.error);
       this.markReady();
     }
     this.setConnection(next, error);
@@ -222,7 +222,7 @@ export class InstanceWatcher {
       if (this.stream?.status.state === 'open' && (this.connection !== 'connected' || this.error)) this.setConnection('connected', undefined);
     } catch (error) {
       if (this.disposed) return;
-      const text = describe(error);
+      const text = connectionProblemText(error);
       this.options.logger.debug(`reconcile ${kind} of ${this.instance} failed: ${text}`);
       if (error instanceof OpencodeError && error.kind === 'auth_required') this.setConnection('down', text);
       else if (this.stream?.status.state !== 'open') this.setConnection(this.connection === 'connected' ? 'connecting' : this.connection, text);
@@ -312,7 +312,7 @@ function routeMissing(error: unknown): 'missing' {
   throw error;
 }
 
-function describe(error: unknown): string | undefined {
+function connectionProblemText(error: unknown): string | undefined {
   if (error === undefined) return undefined;
   if (error instanceof OpencodeError) {
     switch (error.kind) {

@@ -235,7 +235,7 @@ export class WriterLock {
     if (cur && replaceStaleLock(this.path, cur.raw, this.token, (c) => this.staleReason(c) !== undefined) === 'restored') return true;
     const now = this.now();
     if (!createExclusive(this.path, this.serialize(now), this.token)) return false; // created by a contender meanwhile: look again
-    const from = cur && cur.record?.token !== this.token ? `${describe(cur.record)}: ${stale}` : undefined;
+    const from = cur && cur.record?.token !== this.token ? `${lockHolderText(cur.record)}: ${stale}` : undefined;
     this.becomeHolder(now, from);
     return true;
   }
@@ -258,7 +258,7 @@ export class WriterLock {
       }
       const again = cur ?? readLockFile(this.path);
       if (again?.record?.token === this.token) return;
-      this.setHolder(false, again ? `taken over by ${describe(again.record)}` : 'lock file removed');
+      this.setHolder(false, again ? `taken over by ${lockHolderText(again.record)}` : 'lock file removed');
       return;
     }
     const now = this.now();
@@ -323,7 +323,7 @@ export class WriterLock {
     const key = record?.token ?? 'unknown';
     if (key === this.seenHolder) return;
     this.seenHolder = key;
-    this.logger.info(`writer lock ${this.path}: held by ${describe(record)}`);
+    this.logger.info(`writer lock ${this.path}: held by ${lockHolderText(record)}`);
   }
 
   private report(what: string, error: unknown): void {
@@ -461,7 +461,7 @@ function parseRecord(raw: string): LockRecord | undefined {
   };
 }
 
-function describe(record: LockRecord | undefined): string {
+function lockHolderText(record: LockRecord | undefined): string {
   if (!record) return 'an unreadable lock';
   return `pid ${record.pid}${record.owner ? ` (${record.owner})` : ''}`;
 }

@@ -209,7 +209,7 @@ export class CredentialStore implements CredentialProvider {
       try {
         result = await read();
       } catch (error) {
-        this.note(`${source}:error`, `usage credentials: cannot read ${source}: ${describe(error)}`);
+        this.note(`${source}:error`, `usage credentials: cannot read ${source}: ${redactedErrorText(error)}`);
         continue;
       }
       if (result.kind === 'token') {
@@ -252,7 +252,7 @@ export class CredentialStore implements CredentialProvider {
       } catch (error) {
         // Denied or locked: asking again every poll could pop a dialog each time.
         this.keychainBlockedUntil = this.now() + KEYCHAIN_RETRY_MS;
-        this.note('keychain', `usage credentials: cannot read the Keychain item "${service}" (${describe(error)}); not trying again for an hour`);
+        this.note('keychain', `usage credentials: cannot read the Keychain item "${service}" (${redactedErrorText(error)}); not trying again for an hour`);
         return { kind: 'none' };
       }
       if (secret !== undefined) return fromClaudeJson(decodeKeychainValue(secret), `Keychain item "${service}"`);
@@ -308,7 +308,7 @@ export class CredentialStore implements CredentialProvider {
       }
       return first;
     } catch (error) {
-      this.note('db', `usage credentials: cannot read ${file}: ${describe(error)}`, 'debug');
+      this.note('db', `usage credentials: cannot read ${file}: ${redactedErrorText(error)}`, 'debug');
       return { kind: 'none' };
     } finally {
       try {
@@ -332,7 +332,7 @@ export class CredentialStore implements CredentialProvider {
     const next = this.currentSignatures();
     const changed = [...next].some(([file, sig]) => this.signatures.get(file) !== sig);
     this.signatures = next;
-    if (changed) this.changes.fire(undefined, (error) => this.logger.error(`usage credentials listener failed: ${describe(error)}`));
+    if (changed) this.changes.fire(undefined, (error) => this.logger.error(`usage credentials listener failed: ${redactedErrorText(error)}`));
   }
 
   private note(key: string, message: string, level: 'debug' | 'warn' = 'warn'): void {
@@ -488,6 +488,6 @@ function errnoCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-function describe(error: unknown): string {
+function redactedErrorText(error: unknown): string {
   return redactSecrets(describeError(error));
 }

@@ -129,7 +129,7 @@ export class SharedUsage {
     try {
       ensurePrivateDir(this.dir);
     } catch (error) {
-      this.logger.warn(`usage: cannot share the usage poller through ${this.dir} (${describe(error)}); this process polls on its own`);
+      this.logger.warn(`usage: cannot share the usage poller through ${this.dir} (${describeError(error)}); this process polls on its own`);
       this.becomePoller('alone');
       return;
     }
@@ -172,7 +172,7 @@ export class SharedUsage {
     try {
       writeFileAtomicSync(this.paths.request, `${this.now()}\n`, { mode: 0o600, dirMode: 0o700 });
     } catch (error) {
-      this.reportOnce('request', `usage: cannot ask the poller to refresh: ${describe(error)}`);
+      this.reportOnce('request', `usage: cannot ask the poller to refresh: ${describeError(error)}`);
     }
   }
 
@@ -272,7 +272,7 @@ export class SharedUsage {
       writeFileAtomicSync(this.paths.cache, JSON.stringify(file) + '\n', { mode: 0o600, dirMode: 0o700 });
       this.reported.delete('write');
     } catch (error) {
-      this.reportOnce('write', `usage: cannot write ${this.paths.cache}: ${describe(error)}`);
+      this.reportOnce('write', `usage: cannot write ${this.paths.cache}: ${describeError(error)}`);
     }
   }
 
@@ -281,7 +281,7 @@ export class SharedUsage {
     try {
       text = fs.readFileSync(this.paths.cache, 'utf8');
     } catch (error) {
-      if (errorCode(error) !== 'ENOENT') this.reportOnce('read', `usage: cannot read ${this.paths.cache}: ${describe(error)}`);
+      if (errorCode(error) !== 'ENOENT') this.reportOnce('read', `usage: cannot read ${this.paths.cache}: ${describeError(error)}`);
       return undefined;
     }
     return parseCache(text, this.options.key);
@@ -305,7 +305,7 @@ export class SharedUsage {
     this.usage = usage;
     if (key === this.emittedKey) return;
     this.emittedKey = key;
-    this.changes.fire(usage, (error) => this.logger.error(`usage listener failed: ${describe(error)}`));
+    this.changes.fire(usage, (error) => this.logger.error(`usage listener failed: ${describeError(error)}`));
   }
 
   private markSettled(): void {
@@ -403,7 +403,3 @@ export function parseCache(text: string, key: string): UsageCacheFile | undefine
   return parsed.data as UsageCacheFile;
 }
 
-
-function describe(error: unknown): string {
-  return describeError(error);
-}

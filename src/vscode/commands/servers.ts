@@ -212,7 +212,7 @@ async function pickManaged(
   const now = Date.now();
   const byId = new Map(s.monitor.snapshot().instances.filter((i) => i.managed).map((i) => [i.managed!.serverId, i] as const));
   const picked = await vscode.window.showQuickPick(
-    list.map((info) => ({ label: labelOf(info, byId.get(info.id)), description: describe(info, now), detail: info.folder, info })),
+    list.map((info) => ({ label: labelOf(info, byId.get(info.id)), description: serverStateText(info, now), detail: info.folder, info })),
     { placeHolder },
   );
   return picked?.info;
@@ -222,7 +222,7 @@ function labelOf(info: ManagedServerInfo, instance: InstanceModel | undefined): 
   return instance ? instanceLabel(instance) : basename(info.folder);
 }
 
-function describe(info: ManagedServerInfo, now: number): string {
+function serverStateText(info: ManagedServerInfo, now: number): string {
   if (info.state === 'running' && info.runningSince !== undefined) return `running for ${formatDuration(now - info.runningSince)}`;
   return info.state;
 }
