@@ -5,12 +5,13 @@
  */
 export interface PendingChange {
   instances: Set<string>;
-  sessions: Set<string>;
+  /** Some session changed (which ones is not tracked: every consumer rebuilds from the snapshot). */
+  sessions: boolean;
   usage: boolean;
 }
 
 export class ChangeCoalescer {
-  private pending: PendingChange = { instances: new Set(), sessions: new Set(), usage: false };
+  private pending: PendingChange = { instances: new Set(), sessions: false, usage: false };
   private scheduled: { timeout: NodeJS.Timeout } | { immediate: NodeJS.Immediate } | undefined;
   private lastFlush = 0;
   private disposed = false;
@@ -21,10 +22,10 @@ export class ChangeCoalescer {
     private readonly now: () => number = Date.now,
   ) {}
 
-  add(change: { instances?: Iterable<string>; sessions?: Iterable<string>; usage?: boolean }): void {
+  add(change: { instances?: Iterable<string>; sessions?: boolean; usage?: boolean }): void {
     if (this.disposed) return;
     for (const id of change.instances ?? []) this.pending.instances.add(id);
-    for (const id of change.sessions ?? []) this.pending.sessions.add(id);
+    if (change.sessions) this.pending.sessions = true;
     if (change.usage) this.pending.usage = true;
     if (this.scheduled || this.isEmpty()) return;
     const wait = this.lastFlush + this.minIntervalMs - this.now();
@@ -40,7 +41,7 @@ export class ChangeCoalescer {
     this.scheduled = undefined;
     if (this.isEmpty() || this.disposed) return;
     const change = this.pending;
-    this.pending = { instances: new Set(), sessions: new Set(), usage: false };
+    this.pending = { instances: new Set(), sessions: false, usage: false };
     this.lastFlush = this.now();
     this.flush(change);
   }
@@ -53,6 +54,6 @@ export class ChangeCoalescer {
   }
 
   private isEmpty(): boolean {
-    return this.pending.instances.size === 0 && this.pending.sessions.size === 0 && !this.pending.usage;
+    return this.pending.instances.size === 0 && !this.pending.sessions && !this.pending.usage;
   }
 }

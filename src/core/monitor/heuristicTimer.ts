@@ -7,8 +7,8 @@ import type { SessionModel } from '../model/model';
 export class HeuristicTimer {
   private timer: NodeJS.Timeout | undefined;
 
-  /** `wake` runs with the shown session ids once the earliest running tool crosses `threshold`. */
-  constructor(private readonly wake: (sessionIds: string[]) => void) {}
+  /** `wake` runs once the earliest running tool crosses `threshold`. */
+  constructor(private readonly wake: () => void) {}
 
   /** `heuristic(instanceId)`: whether that instance's sessions are judged by the heuristic. */
   schedule(sessions: readonly SessionModel[], now: number, threshold: number, heuristic: (instanceId: string) => boolean): void {
@@ -19,8 +19,7 @@ export class HeuristicTimer {
       for (const t of s.runningTools) if (t.name !== 'task' && t.startedAt !== undefined) next = Math.min(next, t.startedAt + threshold);
     }
     if (next === Infinity) return;
-    const sessionIds = sessions.map((s) => s.id);
-    this.timer = setTimeout(() => this.wake(sessionIds), Math.max(0, next - now) + 5);
+    this.timer = setTimeout(() => this.wake(), Math.max(0, next - now) + 5);
   }
 
   dispose(): void {

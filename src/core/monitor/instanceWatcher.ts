@@ -20,8 +20,8 @@ export interface WatcherOptions {
   url: string;
   password?: string;
   logger: Logger;
-  /** Called with the ids of the sessions that changed, or `instance` for connection/meta changes. */
-  onChange: (change: { sessions: Set<string>; instance: boolean }) => void;
+  /** Called when sessions changed, or with `instance` for connection/meta changes. */
+  onChange: (change: { sessions: boolean; instance: boolean }) => void;
   reconcileIntervalMs?: number;
   requestTimeoutMs?: number;
   /** Parallel requests to this one server. */
@@ -158,7 +158,7 @@ export class InstanceWatcher {
     if (event.type === 'server.heartbeat' || event.type === 'message.part.delta') return;
     this.replay?.push(event);
     const changed = this.state.apply(event);
-    if (changed.size > 0) this.options.onChange({ sessions: changed, instance: false });
+    if (changed.size > 0) this.options.onChange({ sessions: true, instance: false });
   }
 
   private onStreamStatus(status: EventStreamStatus): void {
@@ -180,7 +180,7 @@ export class InstanceWatcher {
     if (connection === this.connection && error === this.error) return;
     this.connection = connection;
     this.error = error;
-    this.options.onChange({ sessions: new Set(), instance: true });
+    this.options.onChange({ sessions: false, instance: true });
   }
 
   private schedule(): void {
@@ -218,7 +218,7 @@ export class InstanceWatcher {
       if (kind === 'full' || !this.capabilities) this.stats.fullRounds++;
       else this.stats.lightRounds++;
       this.stats.lastRoundMs = Date.now() - started;
-      if (changed.size > 0) this.options.onChange({ sessions: changed, instance: false });
+      if (changed.size > 0) this.options.onChange({ sessions: true, instance: false });
       if (this.stream?.status.state === 'open' && (this.connection !== 'connected' || this.error)) this.setConnection('connected', undefined);
     } catch (error) {
       if (this.disposed) return;
@@ -253,7 +253,7 @@ export class InstanceWatcher {
     const metaChanged = this.version !== capabilities.version || JSON.stringify(this.capabilities) !== JSON.stringify(capabilities);
     this.capabilities = capabilities;
     this.version = capabilities.version;
-    if (metaChanged) this.options.onChange({ sessions: new Set(), instance: true });
+    if (metaChanged) this.options.onChange({ sessions: false, instance: true });
     const wanted = new Set<string>(Object.keys(status).filter((id) => status[id]?.type !== 'idle'));
     for (const p of permissions ?? []) wanted.add(p.sessionID);
     for (const q of questions ?? []) wanted.add(q.sessionID);

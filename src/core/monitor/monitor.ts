@@ -47,7 +47,8 @@ export interface MonitorOptions {
 
 export interface MonitorChange {
   instances: string[];
-  sessions: string[];
+  /** Some session changed; consumers read which from the snapshot. */
+  sessions: boolean;
   usage: boolean;
 }
 
@@ -64,7 +65,7 @@ export class Monitor {
   private cached: MonitorSnapshot | undefined;
   private usage: UsageModel | undefined;
   private subscriptions: Disposable[] = [];
-  private readonly heuristicTimer = new HeuristicTimer((sessions) => this.invalidate({ sessions }));
+  private readonly heuristicTimer = new HeuristicTimer(() => this.invalidate({ sessions: true }));
   private lastChangeAt: number;
   private heuristicThresholdMs: number;
   private disposed = false;
@@ -160,7 +161,7 @@ export class Monitor {
     if (tuning.discoveryIntervalMs !== undefined) this.options.source?.setIntervalMs?.(tuning.discoveryIntervalMs);
     if (tuning.heuristicThresholdMs !== undefined && tuning.heuristicThresholdMs !== this.heuristicThresholdMs) {
       this.heuristicThresholdMs = tuning.heuristicThresholdMs;
-      this.invalidate({ sessions: this.snapshot().sessions.map((s) => s.id) });
+      this.invalidate({ sessions: true });
     }
   }
 
@@ -316,16 +317,16 @@ export class Monitor {
 
   // ── Snapshot ─────────────────────────────────────────────────────────────
 
-  private invalidate(change: { instances?: Iterable<string>; sessions?: Iterable<string>; usage?: boolean }): void {
+  private invalidate(change: { instances?: Iterable<string>; sessions?: boolean; usage?: boolean }): void {
     if (this.disposed) return;
     this.cached = undefined;
     this.lastChangeAt = this.now();
     this.coalescer.add(change);
   }
 
-  private emit(change: { instances: Set<string>; sessions: Set<string>; usage: boolean }): void {
+  private emit(change: { instances: Set<string>; sessions: boolean; usage: boolean }): void {
     this.changes.fire(
-      { instances: [...change.instances], sessions: [...change.sessions], usage: change.usage },
+      { instances: [...change.instances], sessions: change.sessions, usage: change.usage },
       (error) => this.options.logger.error(`change listener failed: ${describeError(error)}`),
     );
   }
