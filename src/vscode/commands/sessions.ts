@@ -14,6 +14,7 @@ import type { ManagedServers } from '../managedServers';
 import type { Terminals } from '../terminals';
 import type { SessionTreeView } from '../views/sessionTree';
 import { refOf, reportFailure, resolveInstance, resolveSession } from './targets';
+import { plainText } from '../../core/present/neutralize';
 
 export async function focusTerminal(monitor: Monitor, terminals: Terminals, arg: unknown): Promise<void> {
   const instance = await resolveInstance(monitor, arg, 'Focus the terminal of which OpenCode session?');
@@ -23,7 +24,7 @@ export async function focusTerminal(monitor: Monitor, terminals: Terminals, arg:
   if (result.where !== 'none') return;
   const attach = instance.url ? 'Attach in Terminal' : undefined;
   const choice = await vscode.window.showInformationMessage(
-    `No terminal found for OpenCode ${instanceLabel(instance)}: ${result.reason}.`,
+    plainText(`No terminal found for OpenCode ${instanceLabel(instance)}: ${result.reason}.`),
     ...(attach ? [attach] : []),
   );
   if (choice === attach) await vscode.commands.executeCommand(CommandId.attachInTerminal, refOf(arg).sessionId ? arg : { instanceId: instance.id });
