@@ -24,6 +24,7 @@ import { parseArgs } from './args';
 import type { ParsedArgs } from './args';
 import { renderTable } from './table';
 import { toStatusJson } from './statusJson';
+import { terminalSafe, terminalSafeJson } from '../core/present/neutralize';
 
 const USAGE = `usage: opencode-monitor <command> [options]
 
@@ -93,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
 function stderrLogger(level: 'debug' | 'warn' | 'error', quietWhileTty: boolean): Logger {
   // While `watch` owns the terminal, log lines would tear the table: keep them for errors only.
   const min = quietWhileTty && process.stdout.isTTY && level !== 'debug' ? 'error' : level;
-  return createLineLogger((line) => process.stderr.write(line + '\n'), min);
+  return createLineLogger((line) => process.stderr.write(terminalSafe(line, true) + '\n'), min);
 }
 
 function monitorFrom(args: ParsedArgs, logger: Logger, managed?: ServerManager): Monitor {
@@ -187,7 +188,7 @@ async function status(args: ParsedArgs, logger: Logger): Promise<number> {
     await Promise.all([monitor.settle(), usage?.service.settle()]);
     if (usage) monitor.setUsage(usage.service.current());
     const snapshot = monitor.snapshot();
-    if (args.flags.has('json')) process.stdout.write(JSON.stringify(toStatusJson(snapshot, Date.now()), null, 2) + '\n');
+    if (args.flags.has('json')) process.stdout.write(terminalSafeJson(JSON.stringify(toStatusJson(snapshot, Date.now()), null, 2)) + '\n');
     else process.stdout.write(renderTable(snapshot, { now: Date.now(), width: process.stdout.columns || 120, color: Boolean(process.stdout.isTTY) }) + '\n');
     return 0;
   } finally {
@@ -278,7 +279,7 @@ async function single(args: ParsedArgs, logger: Logger): Promise<number> {
   try {
     return args.command === 'probe' ? await probe(client, args.flags.has('json')) : await events(client);
   } catch (error) {
-    process.stderr.write(`opencode-monitor: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`opencode-monitor: ${terminalSafe(error instanceof Error ? error.message : String(error))}\n`);
     return 1;
   } finally {
     await client.close();
@@ -294,15 +295,15 @@ async function probe(client: OpencodeClient, json: boolean): Promise<number> {
     capabilities.questions ? client.questions() : Promise.resolve([]),
   ]);
   if (json) {
-    process.stdout.write(JSON.stringify({ instance: client.instance, capabilities, sessions, status, permissions, questions }, null, 2) + '\n');
+    process.stdout.write(terminalSafeJson(JSON.stringify({ instance: client.instance, capabilities, sessions, status, permissions, questions }, null, 2)) + '\n');
     return 0;
   }
   const families = [capabilities.v1 && 'V1', capabilities.v2 && 'V2 (/api/*)'].filter(Boolean).join(', ') || 'none';
-  process.stdout.write(`${client.instance}  OpenCode ${capabilities.version}  routes: ${families}\n`);
+  process.stdout.write(`${terminalSafe(client.instance)}  OpenCode ${terminalSafe(capabilities.version)}  routes: ${families}\n`);
   for (const session of sessions) {
     const state = status[session.id]?.type ?? 'idle';
     const waiting = permissions.filter((p) => p.sessionID === session.id).length + questions.filter((q) => q.sessionID === session.id).length;
-    process.stdout.write(`${session.parentID ? '  ↳ ' : '  '}${state.padEnd(5)} ${session.title || session.id}${waiting ? `  (needs you: ${waiting})` : ''}\n`);
+    process.stdout.write(`${session.parentID ? '  ↳ ' : '  '}${terminalSafe(state).padEnd(5)} ${terminalSafe(session.title || session.id)}${waiting ? `  (needs you: ${waiting})` : ''}\n`);
   }
   if (sessions.length === 0) process.stdout.write('  no sessions\n');
   return 0;
@@ -311,9 +312,9 @@ async function probe(client: OpencodeClient, json: boolean): Promise<number> {
 function events(client: OpencodeClient): Promise<number> {
   return new Promise((resolve) => {
     const stream = client.events({
-      onEvent: (event) => process.stdout.write(formatEvent(event) + '\n'),
+      onEvent: (event) => process.stdout.write(terminalSafe(formatEvent(event)) + '\n'),
       onStatus: (s) => {
-        if (s.state === 'waiting') process.stderr.write(`reconnecting (attempt ${s.attempt}): ${s.error?.message ?? ''}\n`);
+        if (s.state === 'waiting') process.stderr.write(`reconnecting (attempt ${s.attempt}): ${terminalSafe(s.error?.message ?? '')}\n`);
       },
     });
     const stop = () => void stream.dispose().then(() => resolve(0));

@@ -1,6 +1,7 @@
 /** The `watch` screen: instances and their sessions as an indented, coloured table. */
 import type { MonitorSnapshot, SessionModel } from '../core/model/model';
 import { formatDuration, instanceLabel, sessionActivity, truncate } from '../core/present/format';
+import { terminalSafeDeep } from '../core/present/neutralize';
 
 export interface TableOptions {
   now: number;
@@ -10,7 +11,9 @@ export interface TableOptions {
 
 const codes = { reset: '\x1b[0m', dim: '\x1b[2m', bold: '\x1b[1m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', blue: '\x1b[34m' };
 
-export function renderTable(snapshot: MonitorSnapshot, options: TableOptions): string {
+export function renderTable(unsafe: MonitorSnapshot, options: TableOptions): string {
+  // Every server string made terminal-safe before it is laid out (issue 11): escapes, C1, bidi.
+  const snapshot = terminalSafeDeep(unsafe);
   const paint = (code: keyof typeof codes, text: string) => (options.color ? codes[code] + text + codes.reset : text);
   const lines: string[] = [];
   const busy = snapshot.sessions.filter((s) => s.status !== 'idle').length;
@@ -83,12 +86,11 @@ function truncateVisible(line: string, width: number): string {
   let out = '';
   for (let i = 0; i < line.length; i++) {
     if (line[i] === '\x1b') {
-      const end = line.indexOf('m', i);
-      if (end > i) {
-        out += line.slice(i, end + 1);
-        i = end;
-        continue;
-      }
+      // Only our own colour codes (SGR) pass; any other escape is dropped, never half-copied.
+      const sgr = /^\x1b\[[0-9;]*m/.exec(line.slice(i, i + 16));
+      if (sgr) out += sgr[0];
+      i += sgr ? sgr[0].length - 1 : 0;
+      continue;
     }
     if (visible >= width) break;
     out += line[i];
