@@ -13,6 +13,7 @@ import type { WireSession, WireStatusMap } from '../opencode/schemas';
 import { Limiter } from '../util/limiter';
 import type { ReconcileData, SessionDetails } from './instanceState';
 import { InstanceState } from './instanceState';
+import { detailBudget } from './floodLimits';
 import type { ConnectionState } from '../model/model';
 
 export interface WatcherOptions {
@@ -239,7 +240,10 @@ export class InstanceWatcher {
     for (const id of new Set([...Object.keys(status), ...this.state.sessionIds])) {
       if (this.state.statusDiffers(id, status[id])) stale.add(id);
     }
-    const details = await this.fetchDetails(status, stale, []);
+    // Only sessions the server lists, a few per round: an event flood of made-up ids costs nothing.
+    const listedIds = new Set([...(sessions ?? []), ...this.state.infos()].map((s) => s.id));
+    const listed = (id: string) => status[id] !== undefined || listedIds.has(id);
+    const details = await this.fetchDetails(status, detailBudget(stale, listed), []);
     return { sessions, status, permissions, questions, details };
   }
 
