@@ -25,6 +25,7 @@ import type { ParsedArgs } from './args';
 import { renderTable } from './table';
 import { toStatusJson } from './statusJson';
 import { terminalSafe, terminalSafeJson } from '../core/present/neutralize';
+import { environmentPasswordFor, plainHttpPasswordWarning } from '../core/opencode/passwordPolicy';
 
 const USAGE = `usage: opencode-monitor <command> [options]
 
@@ -54,7 +55,8 @@ options (watch, status, daemon):
                            Code or OpenCode sign-in exists; one process per user polls)
 
 environment:
-  OPENCODE_SERVER_PASSWORD   password (user "opencode") for servers that ask for one;
+  OPENCODE_SERVER_PASSWORD   password (user "opencode") for servers on this machine that ask
+                             for one (a remote --endpoint takes user:password@);
                              \`serve\` starts its servers with it
   OPENCODE_DEBUG=1           debug logging
   ${BASE_URL_ENV}  usage API base URL (default https://api.anthropic.com)
@@ -100,7 +102,8 @@ function stderrLogger(level: 'debug' | 'warn' | 'error', quietWhileTty: boolean)
 function monitorFrom(args: ParsedArgs, logger: Logger, managed?: ServerManager): Monitor {
   const monitor = createMonitor({
     logger,
-    endpoints: args.endpoints.map((url) => ({ url, password: process.env.OPENCODE_SERVER_PASSWORD })),
+    // The environment password only to a loopback --endpoint; a remote one takes user:password@ in its URL (issue 11).
+    endpoints: args.endpoints.map((url) => ({ url, password: environmentPasswordFor(url, true, process.env.OPENCODE_SERVER_PASSWORD) })),
     localPassword: process.env.OPENCODE_SERVER_PASSWORD,
     discoverLocal: !args.flags.has('no-discovery'),
     discoveryIntervalMs: args.interval,
@@ -275,6 +278,8 @@ async function single(args: ParsedArgs, logger: Logger): Promise<number> {
     process.stderr.write(`opencode-monitor ${args.command}: a server URL is required\n\n${USAGE}`);
     return 2;
   }
+  const warning = plainHttpPasswordWarning(url, process.env.OPENCODE_SERVER_PASSWORD);
+  if (warning) process.stderr.write(`opencode-monitor: warning: ${warning}\n`);
   const client = new OpencodeClient({ url, password: process.env.OPENCODE_SERVER_PASSWORD }, { logger });
   try {
     return args.command === 'probe' ? await probe(client, args.flags.has('json')) : await events(client);

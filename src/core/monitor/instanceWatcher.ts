@@ -14,6 +14,7 @@ import { Limiter } from '../util/limiter';
 import type { ReconcileData, SessionDetails } from './instanceState';
 import { InstanceState } from './instanceState';
 import { detailBudget } from './floodLimits';
+import { plainHttpPasswordWarning } from '../opencode/passwordPolicy';
 import type { ConnectionState } from '../model/model';
 
 export interface WatcherOptions {
@@ -70,6 +71,17 @@ export class InstanceWatcher {
     );
     this.limiter = new Limiter(options.concurrency ?? 6);
     this.reconcileIntervalMs = options.reconcileIntervalMs ?? 30_000;
+    this.warnPlainHttp(options.password);
+  }
+
+  private warnedPlainHttp = false;
+
+  /** Once per server: a password about to cross the network unencrypted. */
+  private warnPlainHttp(password: string | undefined): void {
+    const warning = this.warnedPlainHttp ? undefined : plainHttpPasswordWarning(this.options.url, password);
+    if (!warning) return;
+    this.warnedPlainHttp = true;
+    this.options.logger.warn(warning);
   }
 
   get instance(): string {
@@ -97,6 +109,7 @@ export class InstanceWatcher {
   }
 
   setPassword(password: string | undefined): void {
+    this.warnPlainHttp(password);
     this.client.setPassword(password);
     this.stream?.restart();
   }
