@@ -36,7 +36,8 @@ commands:
       --state-file PATH    default ${DEFAULT_STATE_PATH}
       --usage-file PATH    default ${DEFAULT_USAGE_PATH}
       --log-file PATH      default /tmp/opencode-monitor.log
-      --lock-file PATH     single-writer lock shared with VS Code windows (default /tmp/opencode-monitor-writer.lock)
+      --lock-file PATH     single-writer lock shared with VS Code windows (default
+                           /tmp/opencode-monitor-<uid>/writer.lock, a 0700 folder)
   serve [DIR ...]          start \`opencode serve\` in each DIR (default: here), watch them like
                            \`watch\`, restart them when they crash; Ctrl-C stops them all
       --opencode PATH      the opencode executable (default: the first on PATH)

@@ -9,6 +9,9 @@ export interface TableOptions {
   color: boolean;
 }
 
+/** Permission (and question) lines shown per session; the rest are counted (issue 11). */
+export const MAX_PERMISSION_LINES = 5;
+
 const codes = { reset: '\x1b[0m', dim: '\x1b[2m', bold: '\x1b[1m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', blue: '\x1b[34m' };
 
 export function renderTable(unsafe: MonitorSnapshot, options: TableOptions): string {
@@ -53,8 +56,10 @@ export function renderTable(unsafe: MonitorSnapshot, options: TableOptions): str
     const roots = (byParent.get(undefined) ?? []).filter((s) => s.instanceId === instance.id);
     const walk = (session: SessionModel, depth: number) => {
       lines.push(sessionLine(session, depth, options, paint));
-      for (const p of session.permissions) lines.push(detail(depth, paint('red', `🔐 ${p.permission}: ${truncate(p.command ?? p.patterns.join(' '), options.width - 20)}`)));
-      for (const q of session.questions) lines.push(detail(depth, paint('red', `❓ ${truncate(q.questions[0]?.question ?? '', options.width - 20)}`)));
+      for (const p of session.permissions.slice(0, MAX_PERMISSION_LINES)) lines.push(detail(depth, paint('red', `🔐 ${p.permission}: ${truncate(p.command ?? p.patterns.join(' '), options.width - 20)}`)));
+      if (session.permissions.length > MAX_PERMISSION_LINES) lines.push(detail(depth, paint('red', `… and ${session.permissions.length - MAX_PERMISSION_LINES} more`)));
+      for (const q of session.questions.slice(0, MAX_PERMISSION_LINES)) lines.push(detail(depth, paint('red', `❓ ${truncate(q.questions[0]?.question ?? '', options.width - 20)}`)));
+      if (session.questions.length > MAX_PERMISSION_LINES) lines.push(detail(depth, paint('red', `… and ${session.questions.length - MAX_PERMISSION_LINES} more`)));
       if (session.todos.total > 0 && session.status !== 'idle') {
         const t = session.todos;
         const label = t.currentLabel ? ` ${truncate(t.currentLabel, 50)}` : '';

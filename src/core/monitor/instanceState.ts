@@ -19,6 +19,7 @@ import { emptyTokens } from '../model/model';
 import { toolArg } from '../model/toolArg';
 import { summarizeTodos } from '../model/todos';
 import { MAX_UNLISTED_SESSIONS } from './floodLimits';
+import { boundedKey } from '../util/boundedJson';
 
 export interface SessionDetails {
   messages?: WireMessage[];
@@ -452,11 +453,11 @@ function toQuestion(request: WireQuestionRequest, askedAt: number): QuestionMode
 }
 
 function sessionInfoKey(info: WireSession): string {
-  return JSON.stringify([info.title, info.directory, info.parentID, info.cost, info.tokens, info.time.updated, info.agent, info.model]);
+  return boundedKey([info.title, info.directory, info.parentID, info.cost, info.tokens, info.time.updated, info.agent, info.model]);
 }
 
 function statusKey(status: WireSessionStatus): string {
-  return JSON.stringify(status);
+  return boundedKey(status);
 }
 
 function describeError(name: string | undefined, data: unknown): string {
