@@ -28,15 +28,16 @@ export function terminalSafe(text: string, keepNewlines = false): string {
 
 /**
  * Text for a VS Code notification, quick pick, input box, status bar or tree label: one line,
- * no control characters, `$(icon)` shown as written, and links inert (`[x](command:…)` is no
+ * no control characters, `$(icon)` broken up (`$ (icon)`), and links inert (`[x](command:…)` is no
  * longer a link, a `command:` URI is no longer one either).
  */
 export function plainText(text: string): string {
   return terminalSafe(text)
-    .replace(/\\?\$\(/g, '\\$(')
+    // `$ (` in every surface: a backslash escape would show as a stray `\` in notifications.
+    .replace(/\$\(/g, '$ (')
     .replace(/\]\s*\(/g, '] (')
-    .replace(/\b(command|vscode|vscode-insiders|file)\s*:/gi, '$1 :')
-    .replace(/<(?=[a-z][a-z0-9+.-]*:)/gi, '‹');
+    .replace(/<(?=[a-z][a-z0-9+.-]*:)/gi, '‹')
+    .replace(/\b(command|vscode|vscode-insiders|file)\s*:/gi, '$1 :');
 }
 
 /** Every string in a JSON-like value made terminal-safe; nesting bounded (deeper values dropped). */
