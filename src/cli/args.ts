@@ -8,6 +8,9 @@ export interface ParsedArgs {
   interval?: number;
 }
 
+/** The longest delay Node's timers take (2^31-1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const FLAGS = new Set(['json', 'help', 'no-discovery', 'no-usage', 'docker', 'no-restart']);
 const OPTIONS = new Set(['state-file', 'usage-file', 'log-file', 'lock-file', 'endpoint', 'interval', 'opencode', 'log-dir', 'docker-path']);
 const COMMANDS = new Set(['watch', 'status', 'daemon', 'serve', 'probe', 'events', 'help']);
@@ -34,7 +37,8 @@ export function parseArgs(argv: string[]): ParsedArgs {
       if (name === 'endpoint') result.endpoints.push(value);
       else if (name === 'interval') {
         const n = Number(value);
-        if (!Number.isFinite(n) || n < 100) throw new Error('--interval must be a number of milliseconds ≥ 100');
+        // Node fires a timer above 2^31-1 ms after 1 ms: bounded, not clamped silently (issue 11).
+        if (!Number.isFinite(n) || n < 100 || n > MAX_TIMER_MS) throw new Error(`--interval must be a number of milliseconds from 100 to ${MAX_TIMER_MS}`);
         result.interval = n;
       } else result.options.set(name, value);
       continue;

@@ -25,6 +25,8 @@ import type { ParsedArgs } from './args';
 import { renderTable } from './table';
 import { toStatusJson } from './statusJson';
 import { describeError } from '../core/util/describe';
+import { terminalSafe, terminalSafeJson } from '../core/present/neutralize';
+import { environmentPasswordFor, plainHttpPasswordWarning } from '../core/opencode/passwordPolicy';
 
 const USAGE = `usage: opencode-monitor <command> [options]
 
@@ -35,7 +37,8 @@ commands:
       --state-file PATH    default ${DEFAULT_STATE_PATH}
       --usage-file PATH    default ${DEFAULT_USAGE_PATH}
       --log-file PATH      default /tmp/opencode-monitor.log
-      --lock-file PATH     single-writer lock shared with VS Code windows (default /tmp/opencode-monitor-writer.lock)
+      --lock-file PATH     single-writer lock shared with VS Code windows (default
+                           /tmp/opencode-monitor-<uid>/writer.lock, a 0700 folder)
   serve [DIR ...]          start \`opencode serve\` in each DIR (default: here), watch them like
                            \`watch\`, restart them when they crash; Ctrl-C stops them all
       --opencode PATH      the opencode executable (default: the first on PATH)
@@ -54,7 +57,8 @@ options (watch, status, daemon):
                            Code or OpenCode sign-in exists; one process per user polls)
 
 environment:
-  OPENCODE_SERVER_PASSWORD   password (user "opencode") for servers that ask for one;
+  OPENCODE_SERVER_PASSWORD   password (user "opencode") for servers on this machine that ask
+                             for one (a remote --endpoint takes user:password@);
                              \`serve\` starts its servers with it
   OPENCODE_DEBUG=1           debug logging
   ${BASE_URL_ENV}  usage API base URL (default https://api.anthropic.com)
@@ -94,13 +98,14 @@ export async function main(argv: string[]): Promise<number> {
 function stderrLogger(level: 'debug' | 'warn' | 'error', quietWhileTty: boolean): Logger {
   // While `watch` owns the terminal, log lines would tear the table: keep them for errors only.
   const min = quietWhileTty && process.stdout.isTTY && level !== 'debug' ? 'error' : level;
-  return createLineLogger((line) => process.stderr.write(line + '\n'), min);
+  return createLineLogger((line) => process.stderr.write(terminalSafe(line, true) + '\n'), min);
 }
 
 function monitorFrom(args: ParsedArgs, logger: Logger, managed?: ServerManager): Monitor {
   const monitor = createMonitor({
     logger,
-    endpoints: args.endpoints.map((url) => ({ url, password: process.env.OPENCODE_SERVER_PASSWORD })),
+    // The environment password only to a loopback --endpoint; a remote one takes user:password@ in its URL (issue 11).
+    endpoints: args.endpoints.map((url) => ({ url, password: environmentPasswordFor(url, true, process.env.OPENCODE_SERVER_PASSWORD) })),
     localPassword: process.env.OPENCODE_SERVER_PASSWORD,
     discoverLocal: !args.flags.has('no-discovery'),
     discoveryIntervalMs: args.interval,
@@ -188,7 +193,7 @@ async function status(args: ParsedArgs, logger: Logger): Promise<number> {
     await Promise.all([monitor.settle(), usage?.service.settle()]);
     if (usage) monitor.setUsage(usage.service.current());
     const snapshot = monitor.snapshot();
-    if (args.flags.has('json')) process.stdout.write(JSON.stringify(toStatusJson(snapshot, Date.now()), null, 2) + '\n');
+    if (args.flags.has('json')) process.stdout.write(terminalSafeJson(JSON.stringify(toStatusJson(snapshot, Date.now()), null, 2)) + '\n');
     else process.stdout.write(renderTable(snapshot, { now: Date.now(), width: process.stdout.columns || 120, color: Boolean(process.stdout.isTTY) }) + '\n');
     return 0;
   } finally {
@@ -275,11 +280,13 @@ async function single(args: ParsedArgs, logger: Logger): Promise<number> {
     process.stderr.write(`opencode-monitor ${args.command}: a server URL is required\n\n${USAGE}`);
     return 2;
   }
+  const warning = plainHttpPasswordWarning(url, process.env.OPENCODE_SERVER_PASSWORD);
+  if (warning) process.stderr.write(`opencode-monitor: warning: ${warning}\n`);
   const client = new OpencodeClient({ url, password: process.env.OPENCODE_SERVER_PASSWORD }, { logger });
   try {
     return args.command === 'probe' ? await probe(client, args.flags.has('json')) : await events(client);
   } catch (error) {
-    process.stderr.write(`opencode-monitor: ${describeError(error)}\n`);
+    process.stderr.write(`opencode-monitor: ${terminalSafe(describeError(error))}\n`);
     return 1;
   } finally {
     await client.close();
@@ -295,15 +302,15 @@ async function probe(client: OpencodeClient, json: boolean): Promise<number> {
     capabilities.questions ? client.questions() : Promise.resolve([]),
   ]);
   if (json) {
-    process.stdout.write(JSON.stringify({ instance: client.instance, capabilities, sessions, status, permissions, questions }, null, 2) + '\n');
+    process.stdout.write(terminalSafeJson(JSON.stringify({ instance: client.instance, capabilities, sessions, status, permissions, questions }, null, 2)) + '\n');
     return 0;
   }
   const families = [capabilities.v1 && 'V1', capabilities.v2 && 'V2 (/api/*)'].filter(Boolean).join(', ') || 'none';
-  process.stdout.write(`${client.instance}  OpenCode ${capabilities.version}  routes: ${families}\n`);
+  process.stdout.write(`${terminalSafe(client.instance)}  OpenCode ${terminalSafe(capabilities.version)}  routes: ${families}\n`);
   for (const session of sessions) {
     const state = status[session.id]?.type ?? 'idle';
     const waiting = permissions.filter((p) => p.sessionID === session.id).length + questions.filter((q) => q.sessionID === session.id).length;
-    process.stdout.write(`${session.parentID ? '  ↳ ' : '  '}${state.padEnd(5)} ${session.title || session.id}${waiting ? `  (needs you: ${waiting})` : ''}\n`);
+    process.stdout.write(`${session.parentID ? '  ↳ ' : '  '}${terminalSafe(state).padEnd(5)} ${terminalSafe(session.title || session.id)}${waiting ? `  (needs you: ${waiting})` : ''}\n`);
   }
   if (sessions.length === 0) process.stdout.write('  no sessions\n');
   return 0;
@@ -312,9 +319,9 @@ async function probe(client: OpencodeClient, json: boolean): Promise<number> {
 function events(client: OpencodeClient): Promise<number> {
   return new Promise((resolve) => {
     const stream = client.events({
-      onEvent: (event) => process.stdout.write(formatEvent(event) + '\n'),
+      onEvent: (event) => process.stdout.write(terminalSafe(formatEvent(event)) + '\n'),
       onStatus: (s) => {
-        if (s.state === 'waiting') process.stderr.write(`reconnecting (attempt ${s.attempt}): ${s.error?.message ?? ''}\n`);
+        if (s.state === 'waiting') process.stderr.write(`reconnecting (attempt ${s.attempt}): ${terminalSafe(s.error?.message ?? '')}\n`);
       },
     });
     const stop = () => void stream.dispose().then(() => resolve(0));

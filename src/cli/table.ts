@@ -1,6 +1,7 @@
 /** The `watch` screen: instances and their sessions as an indented, coloured table. */
 import type { MonitorSnapshot, SessionModel } from '../core/model/model';
 import { formatDuration, instanceLabel, sessionActivity, truncate } from '../core/present/format';
+import { terminalSafeDeep } from '../core/present/neutralize';
 
 export interface TableOptions {
   now: number;
@@ -8,9 +9,14 @@ export interface TableOptions {
   color: boolean;
 }
 
+/** Permission (and question) lines shown per session; the rest are counted (issue 11). */
+export const MAX_PERMISSION_LINES = 5;
+
 const codes = { reset: '\x1b[0m', dim: '\x1b[2m', bold: '\x1b[1m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', blue: '\x1b[34m' };
 
-export function renderTable(snapshot: MonitorSnapshot, options: TableOptions): string {
+export function renderTable(unsafe: MonitorSnapshot, options: TableOptions): string {
+  // Every server string made terminal-safe before it is laid out (issue 11): escapes, C1, bidi.
+  const snapshot = terminalSafeDeep(unsafe);
   const paint = (code: keyof typeof codes, text: string) => (options.color ? codes[code] + text + codes.reset : text);
   const lines: string[] = [];
   const busy = snapshot.sessions.filter((s) => s.status !== 'idle').length;
@@ -50,8 +56,10 @@ export function renderTable(snapshot: MonitorSnapshot, options: TableOptions): s
     const roots = (byParent.get(undefined) ?? []).filter((s) => s.instanceId === instance.id);
     const walk = (session: SessionModel, depth: number) => {
       lines.push(sessionLine(session, depth, options, paint));
-      for (const p of session.permissions) lines.push(detail(depth, paint('red', `🔐 ${p.permission}: ${truncate(p.command ?? p.patterns.join(' '), options.width - 20)}`)));
-      for (const q of session.questions) lines.push(detail(depth, paint('red', `❓ ${truncate(q.questions[0]?.question ?? '', options.width - 20)}`)));
+      for (const p of session.permissions.slice(0, MAX_PERMISSION_LINES)) lines.push(detail(depth, paint('red', `🔐 ${p.permission}: ${truncate(p.command ?? p.patterns.join(' '), options.width - 20)}`)));
+      if (session.permissions.length > MAX_PERMISSION_LINES) lines.push(detail(depth, paint('red', `… and ${session.permissions.length - MAX_PERMISSION_LINES} more`)));
+      for (const q of session.questions.slice(0, MAX_PERMISSION_LINES)) lines.push(detail(depth, paint('red', `❓ ${truncate(q.questions[0]?.question ?? '', options.width - 20)}`)));
+      if (session.questions.length > MAX_PERMISSION_LINES) lines.push(detail(depth, paint('red', `… and ${session.questions.length - MAX_PERMISSION_LINES} more`)));
       if (session.todos.total > 0 && session.status !== 'idle') {
         const t = session.todos;
         const label = t.currentLabel ? ` ${truncate(t.currentLabel, 50)}` : '';
@@ -83,12 +91,11 @@ function truncateVisible(line: string, width: number): string {
   let out = '';
   for (let i = 0; i < line.length; i++) {
     if (line[i] === '\x1b') {
-      const end = line.indexOf('m', i);
-      if (end > i) {
-        out += line.slice(i, end + 1);
-        i = end;
-        continue;
-      }
+      // Only our own colour codes (SGR) pass; any other escape is dropped, never half-copied.
+      const sgr = /^\x1b\[[0-9;]*m/.exec(line.slice(i, i + 16));
+      if (sgr) out += sgr[0];
+      i += sgr ? sgr[0].length - 1 : 0;
+      continue;
     }
     if (visible >= width) break;
     out += line[i];

@@ -8,6 +8,7 @@ import { Discovery } from './discovery/discovery';
 import type { Logger } from './log';
 import type { EndpointConfig, LimitedSessionSource, ManagedSource } from './monitor/ports';
 import { Monitor } from './monitor/monitor';
+import { environmentPasswordFor } from './opencode/passwordPolicy';
 
 export interface CreateMonitorOptions {
   logger: Logger;
@@ -37,7 +38,7 @@ export function createMonitor(options: CreateMonitorOptions): Monitor {
     endpoints: options.endpoints,
     limitedSessions: db ?? (options.limitedSessions || undefined),
     owned: db ? [db] : [],
-    passwordFor: () => options.localPassword,
+    passwordFor: (url) => environmentPasswordFor(url, true, options.localPassword),
     heuristicThresholdMs: options.heuristicThresholdMs,
   });
 }

@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { createLab, createSession, getJson, promptAsync, waitFor, type Lab, type LabServer } from '../harness/opencodeLab';
 import { QUESTION_OPTIONS } from '../fixtures/fakeModel';
+import { startHostileOpencode } from '../fixtures/hostileOpencode';
 import { LinuxProcessScanner } from '../../src/core/discovery/linuxScanner';
 import { assertNoLeftovers, isAlive, listProcesses, waitForExit } from '../harness/processes';
 import { killMarked, markedProcesses, removeOnExit, startCodeServer, type CodeServer } from './codeServer';
@@ -217,6 +218,29 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     assert.match(await toast.innerText(), new RegExp(`127\\.0\\.0\\.1:${alpha.port}.*OpenCode`, 's'));
     await shot('probe-server');
     await wb.clearNotifications();
+  });
+
+  // Issue 11, finding 1: a server's version with a planted `command:` link shows as inert text.
+  await step('(security) a notification with a planted command link shows no link', ui.probeServer ? false : 'no probeServer command', async () => {
+    const hostile = await startHostileOpencode();
+    try {
+      await wb.runCommand(ui.probeServer!.palette);
+      const input = page.locator('.quick-input-widget input.input');
+      await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      await input.fill(hostile.url);
+      await input.press('Enter');
+      const toast = wb.toasts().filter({ hasText: /pwn/ }).first();
+      await toast.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+      const text = await toast.innerText();
+      await shot('security-planted-link');
+      // The toast's own buttons are links too: look inside the message only.
+      assert.equal(await toast.locator('.notification-list-item-message a').count(), 0, `a link is rendered in: ${text}`);
+      assert.doesNotMatch(text, /\]\(command:/, text);
+      assert.match(text, /\[run\]/, 'the planted text is shown, inert');
+      await wb.clearNotifications();
+    } finally {
+      await hostile.close();
+    }
   });
 
   // ---- (b)–(g) the monitor UI ----------------------------------------------------------------

@@ -6,6 +6,7 @@ import type { Logger } from '../log';
 import type { MonitorSnapshot } from '../model/model';
 import type { Disposable } from '../util/events';
 import { WriterLock } from '../os/writerLock';
+import { userLockPath } from '../os/userLockPath';
 import { DEFAULT_STATE_PATH, DEFAULT_USAGE_PATH, LegacyWriter } from './legacyWriter';
 
 /** What the legacy files read from the monitor. */
@@ -32,7 +33,8 @@ export interface LegacyFiles extends Disposable {
 
 export function startLegacyFiles(monitor: SnapshotSource, options: LegacyFilesOptions): LegacyFiles {
   const { logger } = options;
-  const lock = new WriterLock({ ownerLabel: options.ownerLabel, logger, ...(options.lockPath ? { path: options.lockPath } : {}) });
+  // Default: a per-user folder, the same for every host (issue 11), not the shared /tmp.
+  const lock = new WriterLock({ ownerLabel: options.ownerLabel, logger, path: options.lockPath ?? userLockPath() });
   const writer = new LegacyWriter({
     lock,
     logger,

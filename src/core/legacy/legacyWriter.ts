@@ -16,6 +16,7 @@ import type { LegacyRefresher } from './swiftbar';
 import { SwiftBarRefresher } from './swiftbar';
 import { isPidAlive } from '../os/pid';
 import { describeError } from '../util/describe';
+import { legacyTargetRefusal } from './legacyTarget';
 
 export const DEFAULT_STATE_PATH = '/tmp/opencode-state.json';
 export const DEFAULT_USAGE_PATH = '/tmp/opencode-usage.json';
@@ -154,6 +155,11 @@ export class LegacyWriter {
   }
 
   private write(kind: LegacyFileKind, file: string, value: LegacyState | LegacyUsage): boolean {
+    const refusal = legacyTargetRefusal(file, kind);
+    if (refusal) {
+      this.reportOnce(`${kind}:refused:${refusal}`, `legacy ${kind} file: not writing ${file}: ${refusal}; the rest of the monitor keeps working`);
+      return false;
+    }
     try {
       writeFileAtomicSync(file, JSON.stringify(value) + '\n', { mode: 0o600 });
     } catch (error) {

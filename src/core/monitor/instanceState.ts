@@ -18,6 +18,8 @@ import type { PermissionModel, QuestionModel, RunningTool, SessionModel } from '
 import { emptyTokens } from '../model/model';
 import { toolArg } from '../model/toolArg';
 import { summarizeTodos } from '../model/todos';
+import { MAX_UNLISTED_SESSIONS } from './floodLimits';
+import { boundedKey } from '../util/boundedJson';
 
 export interface SessionDetails {
   messages?: WireMessage[];
@@ -56,6 +58,8 @@ export interface ModelOptions {
 
 export class InstanceState {
   private readonly sessions = new Map<string, LiveSession>();
+  /** Sessions known only from events (never listed, no info): bounded (floodLimits.ts). */
+  private readonly unlisted = new Set<string>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -131,7 +135,11 @@ export class InstanceState {
       }
     }
     this.sessions.clear();
-    for (const [id, s] of next) this.sessions.set(id, s);
+    this.unlisted.clear();
+    for (const [id, s] of next) {
+      this.sessions.set(id, s);
+      if (!s.info) this.unlisted.add(id);
+    }
     return diff(before, this.fingerprints());
   }
 
@@ -161,8 +169,11 @@ export class InstanceState {
       if (!id) return;
       let s = this.sessions.get(id);
       const created = !s;
+      if (!s && this.unlisted.size >= MAX_UNLISTED_SESSIONS && event.type !== 'session.created' && event.type !== 'session.updated') return;
       if (!s) s = { tools: new Map(), permissions: new Map(), questions: new Map() };
       const result = mutate(s);
+      if (s.info) this.unlisted.delete(id);
+      else if (created) this.unlisted.add(id);
       if (created || result !== false) {
         this.sessions.set(id, s);
         if (result !== false) changed.add(id);
@@ -181,6 +192,7 @@ export class InstanceState {
         break;
       }
       case 'session.deleted':
+        this.unlisted.delete(event.properties.info.id);
         if (this.sessions.delete(event.properties.info.id)) changed.add(event.properties.info.id);
         break;
       case 'session.status': {
@@ -441,11 +453,11 @@ function toQuestion(request: WireQuestionRequest, askedAt: number): QuestionMode
 }
 
 function sessionInfoKey(info: WireSession): string {
-  return JSON.stringify([info.title, info.directory, info.parentID, info.cost, info.tokens, info.time.updated, info.agent, info.model]);
+  return boundedKey([info.title, info.directory, info.parentID, info.cost, info.tokens, info.time.updated, info.agent, info.model]);
 }
 
 function statusKey(status: WireSessionStatus): string {
-  return JSON.stringify(status);
+  return boundedKey(status);
 }
 
 function describeError(name: string | undefined, data: unknown): string {

@@ -15,6 +15,8 @@ import type { ReconcileData, SessionDetails } from './instanceState';
 import { InstanceState } from './instanceState';
 import type { ConnectionState, SessionModel } from '../model/model';
 import { describeError } from '../util/describe';
+import { detailBudget } from './floodLimits';
+import { plainHttpPasswordWarning } from '../opencode/passwordPolicy';
 
 export interface WatcherOptions {
   url: string;
@@ -70,6 +72,17 @@ export class InstanceWatcher {
     );
     this.limiter = new Limiter(options.concurrency ?? 6);
     this.reconcileIntervalMs = options.reconcileIntervalMs ?? 30_000;
+    this.warnPlainHttp(options.password);
+  }
+
+  private warnedPlainHttp = false;
+
+  /** Once per server: a password about to cross the network unencrypted. */
+  private warnPlainHttp(password: string | undefined): void {
+    const warning = this.warnedPlainHttp ? undefined : plainHttpPasswordWarning(this.options.url, password);
+    if (!warning) return;
+    this.warnedPlainHttp = true;
+    this.options.logger.warn(warning);
   }
 
   get instance(): string {
@@ -97,6 +110,7 @@ export class InstanceWatcher {
   }
 
   setPassword(password: string | undefined): void {
+    this.warnPlainHttp(password);
     this.client.setPassword(password);
     this.stream?.restart();
   }
@@ -106,6 +120,11 @@ export class InstanceWatcher {
   /** The sessions this server lists. */
   sessionInfos(): WireSession[] {
     return this.state.infos();
+  }
+
+  /** How many sessions this watcher holds state for (bounded against event floods). */
+  sessionCount(): number {
+    return this.state.sessionIds.length;
   }
 
   /** When this server last saw the session active, if ever. */
@@ -279,7 +298,10 @@ export class InstanceWatcher {
     for (const id of new Set([...Object.keys(status), ...this.state.sessionIds])) {
       if (this.state.statusDiffers(id, status[id])) stale.add(id);
     }
-    const details = await this.fetchDetails(status, stale, []);
+    // Only sessions the server lists, a few per round: an event flood of made-up ids costs nothing.
+    const listedIds = new Set([...(sessions ?? []), ...this.state.infos()].map((s) => s.id));
+    const listed = (id: string) => status[id] !== undefined || listedIds.has(id);
+    const details = await this.fetchDetails(status, detailBudget(stale, listed), []);
     return { sessions, status, permissions, questions, details };
   }
 

@@ -303,7 +303,8 @@ export class Monitor {
     const managed = entry.managed && entry.url ? this.options.managed?.passwordFor(entry.url) : undefined;
     if (managed) return managed;
     if (entry.endpoint?.password) return entry.endpoint.password;
-    return entry.url ? this.options.passwordFor?.(entry.url) : undefined;
+    // Only a server found on this machine gets the fallback password, never a configured endpoint (issue 11).
+    return entry.url && (entry.process || entry.container) ? this.options.passwordFor?.(entry.url) : undefined;
   }
 
   private ownerOf(sessionId: string): InstanceWatcher {

@@ -304,7 +304,7 @@ class Deadline {
 async function readExcerpt(response: Dispatcher.ResponseData): Promise<string> {
   try {
     const text = await readCapped(response, 64 * 1024, () => new Error('large'));
-    return text.replace(/[\u0000-\u001f]+/g, ' ').trim().slice(0, 200);
+    return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g, ' ').trim().slice(0, 200);
   } catch {
     return '';
   }

@@ -19,8 +19,7 @@ import { Emitter } from '../util/events';
 import { isPidAlive } from './pid';
 import { errorCode } from './atomicWrite';
 import { describeError } from '../util/describe';
-
-export const DEFAULT_LOCK_PATH = '/tmp/opencode-monitor-writer.lock';
+import { userLockPath } from './userLockPath';
 
 export interface LockRecord {
   pid: number;
@@ -83,7 +82,7 @@ export class WriterLock {
   private seenHolder: string | undefined;
 
   constructor(options: WriterLockOptions) {
-    this.path = path.resolve(options.path ?? DEFAULT_LOCK_PATH);
+    this.path = path.resolve(options.path ?? userLockPath());
     this.ownerLabel = options.ownerLabel;
     this.heartbeatMs = options.heartbeatMs ?? 1000;
     this.staleMs = options.staleMs ?? 3000;
@@ -348,7 +347,7 @@ export class WriterLock {
 }
 
 /** The current lock record, or undefined when there is none or it cannot be read. */
-export function readWriterLock(file: string = DEFAULT_LOCK_PATH): LockRecord | undefined {
+export function readWriterLock(file: string): LockRecord | undefined {
   try {
     return readLockFile(file)?.record;
   } catch {

@@ -3,6 +3,7 @@
  * (for notifications). Pure: the caller passes snapshots in.
  */
 import { truncate } from './format';
+import { plainText } from './neutralize';
 import type { MonitorSnapshot, PermissionModel, QuestionModel, SessionModel } from '../model/model';
 import { permissionLabel, questionLabel, sessionLabel } from './tree';
 
@@ -62,8 +63,12 @@ function attentionKeys(session: SessionModel): string[] {
   return keys.length > 0 ? keys : [`waiting:${session.id}:${session.waitingSince ?? ''}`];
 }
 
-/** The text of a notification for an incident. */
+/** The text of a notification for an incident: outside text neutralised (VS Code renders links in it). */
 export function incidentMessage(incident: Incident): string {
+  return plainText(rawIncidentMessage(incident));
+}
+
+function rawIncidentMessage(incident: Incident): string {
   const title = `“${truncate(sessionLabel(incident.session), 60)}”`;
   if (incident.kind === 'finished') {
     return incident.session.lastError

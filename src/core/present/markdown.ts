@@ -1,13 +1,14 @@
 /** Markdown helpers for tooltips built from untrusted text (titles, commands, error messages). */
+import { terminalSafe } from './neutralize';
 
 /** Escapes Markdown syntax and `$(icon)` references (tooltips render theme icons). */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~$]/g, '\\$&').replace(/\r?\n/g, '  \n');
+  return terminalSafe(text, true).replace(/[\\`*_{}[\]()#+\-.!|<>~$]/g, '\\$&').replace(/\n/g, '  \n');
 }
 
 /** Inline code that survives backticks inside the text. */
 export function inlineCode(text: string): string {
-  const single = text.replace(/\r?\n/g, ' ');
+  const single = terminalSafe(text);
   const longest = Math.max(0, ...(single.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(longest + 1);
   const pad = single.startsWith('`') || single.endsWith('`') ? ' ' : '';

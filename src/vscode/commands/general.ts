@@ -8,6 +8,7 @@ import { instanceLabel } from '../../core/present/format';
 import type { Monitor } from '../../core/monitor/monitor';
 import { OpencodeClient } from '../../core/opencode/client';
 import { SESSIONS_VIEW_ID } from '../../core/present/commandIds';
+import { plainText } from '../../core/present/neutralize';
 import { refOf, reportFailure } from './targets';
 
 export async function refresh(monitor: Monitor, logger: Logger): Promise<void> {
@@ -89,7 +90,7 @@ export async function probeServer(logger: Logger, passwords: ServerPasswords): P
     const sessions = await client.sessions();
     const message = `${client.instance}: OpenCode ${capabilities.version}, ${sessions.length} session(s)`;
     logger.info(message, capabilities);
-    void vscode.window.showInformationMessage(message);
+    void vscode.window.showInformationMessage(plainText(message));
   } catch (error) {
     reportFailure(logger, `Probing ${key}`, error);
   } finally {

@@ -4,12 +4,15 @@ import type { Logger } from '../../core/log';
 import type { QuestionModel } from '../../core/model/model';
 import type { Monitor } from '../../core/monitor/monitor';
 import { questionLabel, sessionLabel } from '../../core/present/tree';
+import { plainText } from '../../core/present/neutralize';
 import { reportFailure, resolveQuestion } from './targets';
 
 type Question = QuestionModel['questions'][number];
 
 interface Choice extends vscode.QuickPickItem {
   custom?: boolean;
+  /** The option as the server sent it: the answer (the label shown is neutralised). */
+  answer?: string;
 }
 
 const CUSTOM: Choice = { label: '$(edit) Type your own answer…', custom: true, alwaysShow: true };
@@ -21,7 +24,7 @@ export async function answerQuestion(monitor: Monitor, logger: Logger, arg: unkn
   const answers: string[][] = [];
   for (const [index, q] of question.questions.entries()) {
     const step = question.questions.length > 1 ? ` (${index + 1}/${question.questions.length})` : '';
-    const answer = await ask(q, `${sessionLabel(session)}${step}`);
+    const answer = await ask(q, `${plainText(sessionLabel(session))}${step}`);
     if (!answer) return; // cancelled: send nothing
     answers.push(answer);
   }
@@ -36,13 +39,13 @@ export async function answerQuestion(monitor: Monitor, logger: Logger, arg: unkn
 async function ask(q: Question, title: string): Promise<string[] | undefined> {
   const allowCustom = q.custom !== false || q.options.length === 0;
   if (q.options.length === 0) return typed(q, title);
-  const items: Choice[] = q.options.map((o) => ({ label: o.label, ...(o.description ? { detail: o.description } : {}) }));
+  const items: Choice[] = q.options.map((o) => ({ label: plainText(o.label), answer: o.label, ...(o.description ? { detail: plainText(o.description) } : {}) }));
   if (allowCustom) items.push(CUSTOM);
-  const options = { title: q.header ? `${q.header} — ${title}` : title, placeHolder: q.question, ignoreFocusOut: true };
+  const options = { title: q.header ? `${plainText(q.header)} — ${title}` : title, placeHolder: plainText(q.question), ignoreFocusOut: true };
   if (q.multiple) {
     const picked = await vscode.window.showQuickPick(items, { ...options, canPickMany: true });
     if (!picked || picked.length === 0) return undefined;
-    const labels = picked.filter((p) => !p.custom).map((p) => p.label);
+    const labels = picked.filter((p) => !p.custom).map((p) => p.answer ?? p.label);
     if (picked.some((p) => p.custom)) {
       const text = await typed(q, title);
       if (!text) return undefined;
@@ -52,11 +55,11 @@ async function ask(q: Question, title: string): Promise<string[] | undefined> {
   }
   const picked = await vscode.window.showQuickPick(items, options);
   if (!picked) return undefined;
-  return picked.custom ? typed(q, title) : [picked.label];
+  return picked.custom ? typed(q, title) : [picked.answer ?? picked.label];
 }
 
 async function typed(q: Question, title: string): Promise<string[] | undefined> {
-  const text = await vscode.window.showInputBox({ title: q.header ? `${q.header} — ${title}` : title, prompt: q.question, ignoreFocusOut: true });
+  const text = await vscode.window.showInputBox({ title: q.header ? `${plainText(q.header)} — ${title}` : title, prompt: plainText(q.question), ignoreFocusOut: true });
   return text?.trim() ? [text.trim()] : undefined;
 }
 

@@ -15,6 +15,7 @@ import type { ManagedServers } from '../managedServers';
 import type { Terminals } from '../terminals';
 import { refOf, reportFailure } from './targets';
 import { describeError } from '../../core/util/describe';
+import { plainText } from '../../core/present/neutralize';
 
 export interface ServerCommandServices {
   monitor: Monitor;
@@ -72,7 +73,7 @@ export async function showServerLog(s: ServerCommandServices, arg: unknown): Pro
   const info = await pickManaged(s, arg, 'Show the log of which OpenCode server?');
   if (!info) return;
   if (!info.logFile || !fs.existsSync(info.logFile)) {
-    void vscode.window.showInformationMessage(`The OpenCode server of ${basename(info.folder)} has no log file yet.`);
+    void vscode.window.showInformationMessage(plainText(`The OpenCode server of ${basename(info.folder)} has no log file yet.`));
     return;
   }
   await vscode.window.showTextDocument(vscode.Uri.file(info.logFile), { preview: true });
@@ -138,7 +139,7 @@ async function reportServerFailure(s: ServerCommandServices, what: string, error
   const notFound = /not found|ENOENT/i.test(detail);
   const actions = notFound ? ['Open Settings', 'Show Log'] : ['Show Log'];
   // A toast shows one paragraph: the reason and its last stderr lines, folded onto it.
-  const choice = await vscode.window.showErrorMessage(`${what} failed: ${oneParagraph(detail, 500)}`, ...actions);
+  const choice = await vscode.window.showErrorMessage(plainText(`${what} failed: ${oneParagraph(detail, 500)}`), ...actions);
   if (choice === 'Show Log') s.log.show(true);
   if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'opencodeMonitor.opencodePath');
 }
@@ -182,7 +183,7 @@ function directoryOf(p: string): string {
 async function trusted(folder: string): Promise<boolean> {
   if (vscode.workspace.isTrusted) return true;
   const choice = await vscode.window.showWarningMessage(
-    `This workspace is not trusted. OpenCode reads the configuration of ${basename(folder)} (plugins, MCP servers) and may run its commands.`,
+    plainText(`This workspace is not trusted. OpenCode reads the configuration of ${basename(folder)} (plugins, MCP servers) and may run its commands.`),
     { modal: true },
     'Start Anyway',
   );
@@ -212,7 +213,7 @@ async function pickManaged(
   const now = Date.now();
   const byId = new Map(s.monitor.snapshot().instances.filter((i) => i.managed).map((i) => [i.managed!.serverId, i] as const));
   const picked = await vscode.window.showQuickPick(
-    list.map((info) => ({ label: labelOf(info, byId.get(info.id)), description: serverStateText(info, now), detail: info.folder, info })),
+    list.map((info) => ({ label: plainText(labelOf(info, byId.get(info.id))), description: serverStateText(info, now), detail: plainText(info.folder), info })),
     { placeHolder },
   );
   return picked?.info;

@@ -6,7 +6,7 @@ import type { Logger } from '../../core/log';
 import { instanceLabel, truncate } from '../../core/present/format';
 import type { Monitor } from '../../core/monitor/monitor';
 import { redactUrl } from '../../core/opencode/http';
-import { shellQuote } from '../../core/platform/shell';
+import { attachLaunch } from '../../core/platform/attachLaunch';
 import { nextNeedingYou } from '../../core/present/attention';
 import { CommandId } from '../../core/present/commandIds';
 import { sessionLabel } from '../../core/present/tree';
@@ -14,6 +14,7 @@ import type { ManagedServers } from '../managedServers';
 import type { Terminals } from '../terminals';
 import type { SessionTreeView } from '../views/sessionTree';
 import { refOf, reportFailure, resolveInstance, resolveSession } from './targets';
+import { plainText } from '../../core/present/neutralize';
 
 export async function focusTerminal(monitor: Monitor, terminals: Terminals, arg: unknown): Promise<void> {
   const instance = await resolveInstance(monitor, arg, 'Focus the terminal of which OpenCode session?');
@@ -23,7 +24,7 @@ export async function focusTerminal(monitor: Monitor, terminals: Terminals, arg:
   if (result.where !== 'none') return;
   const attach = instance.url ? 'Attach in Terminal' : undefined;
   const choice = await vscode.window.showInformationMessage(
-    `No terminal found for OpenCode ${instanceLabel(instance)}: ${result.reason}.`,
+    plainText(`No terminal found for OpenCode ${instanceLabel(instance)}: ${result.reason}.`),
     ...(attach ? [attach] : []),
   );
   if (choice === attach) await vscode.commands.executeCommand(CommandId.attachInTerminal, refOf(arg).sessionId ? arg : { instanceId: instance.id });
@@ -110,8 +111,11 @@ export async function attachInTerminal(monitor: Monitor, passwords: ServerPasswo
     // not found: the terminal says so, in the user's own shell
   }
   try {
+    // Its own process, no shell line (issue 11); throws on a session id OpenCode never issues.
+    const launch = attachLaunch(binary, safeUrl, sessionId);
     const env: Record<string, string> = { OPENCODE_SERVER: safeUrl, ...(password ? { OPENCODE_SERVER_PASSWORD: password } : {}) };
     const terminal = vscode.window.createTerminal({
+      ...launch,
       name,
       iconPath: new vscode.ThemeIcon('terminal'),
       ...(cwd && isDirectory(cwd) ? { cwd } : {}),
@@ -119,8 +123,6 @@ export async function attachInTerminal(monitor: Monitor, passwords: ServerPasswo
       // Not restored by a reload with a password in its environment.
       isTransient: true,
     });
-    const args = [binary, 'attach', safeUrl, ...(sessionId ? ['--session', sessionId] : [])];
-    terminal.sendText(args.map(shellQuote).join(' '), true);
     terminal.show();
     logger.info(`Attached a terminal to ${safeUrl}${sessionId ? ` (session ${sessionId})` : ''}`);
   } catch (error) {

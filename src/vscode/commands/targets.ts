@@ -8,10 +8,10 @@ import type { Logger } from '../../core/log';
 import { instanceLabel, sessionActivity } from '../../core/present/format';
 import type { InstanceModel, MonitorSnapshot, PermissionModel, QuestionModel, SessionModel } from '../../core/model/model';
 import type { Monitor } from '../../core/monitor/monitor';
-import { isOpencodeError } from '../../core/opencode/errors';
 import type { NodeRef } from '../../core/present/tree';
 import { permissionLabel, questionLabel, sessionLabel } from '../../core/present/tree';
 import { describeError } from '../../core/util/describe';
+import { plainText } from '../../core/present/neutralize';
 
 export function refOf(arg: unknown): NodeRef {
   if (typeof arg === 'string') return { sessionId: arg };
@@ -32,9 +32,9 @@ interface PickItem<T> extends vscode.QuickPickItem {
 function sessionPick(snapshot: MonitorSnapshot, session: SessionModel, now: number): PickItem<SessionModel> {
   const instance = snapshot.instances.find((i) => i.id === session.instanceId);
   return {
-    label: `${session.needsAttention ? '$(bell) ' : session.status !== 'idle' ? '$(loading~spin) ' : ''}${sessionLabel(session)}`,
-    description: sessionActivity(session, now),
-    detail: instance ? instanceLabel(instance) : undefined,
+    label: `${session.needsAttention ? '$(bell) ' : session.status !== 'idle' ? '$(loading~spin) ' : ''}${plainText(sessionLabel(session))}`,
+    description: plainText(sessionActivity(session, now)),
+    detail: instance ? plainText(instanceLabel(instance)) : undefined,
     value: session,
   };
 }
@@ -48,7 +48,7 @@ export async function resolveSession(
   const { sessionId } = refOf(arg);
   if (sessionId !== undefined) {
     const session = snapshot.sessions.find((s) => s.id === sessionId);
-    if (!session) void vscode.window.showInformationMessage(`OpenCode session ${sessionId} is no longer running here.`);
+    if (!session) void vscode.window.showInformationMessage(plainText(`OpenCode session ${sessionId} is no longer running here.`));
     return session;
   }
   const candidates = snapshot.sessions.filter(options.filter ?? (() => true));
@@ -91,7 +91,7 @@ export async function resolveInstance(monitor: Monitor, arg: unknown, placeHolde
     items.push({ ...p, value: byId(session.instanceId) });
   }
   for (const instance of snapshot.instances) {
-    if (instance.sessionIds.length === 0) items.push({ label: `$(vm) ${instanceLabel(instance)}`, description: instance.kind, value: instance });
+    if (instance.sessionIds.length === 0) items.push({ label: `$(vm) ${plainText(instanceLabel(instance))}`, description: instance.kind, value: instance });
   }
   const picked = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true });
   return picked?.value;
@@ -149,7 +149,7 @@ async function resolvePending<T extends { id: string }>(monitor: Monitor, arg: u
   }
   if (candidates.length === 1) return candidates[0];
   const picked = await vscode.window.showQuickPick(
-    candidates.map((x) => ({ label: kind.label(x.item), description: sessionLabel(x.session), value: x })),
+    candidates.map((x) => ({ label: plainText(kind.label(x.item)), description: plainText(sessionLabel(x.session)), value: x })),
     { placeHolder: kind.placeHolder, matchOnDescription: true },
   );
   return picked?.value;
@@ -157,7 +157,7 @@ async function resolvePending<T extends { id: string }>(monitor: Monitor, arg: u
 
 /** Logs and shows a failed action; OpencodeErrors already name the server and the route. */
 export function reportFailure(logger: Logger, what: string, error: unknown): void {
-  const detail = isOpencodeError(error) || describeError(error);
+  const detail = describeError(error);
   logger.warn(`${what} failed: ${detail}`);
-  void vscode.window.showErrorMessage(`${what} failed: ${detail}`);
+  void vscode.window.showErrorMessage(plainText(`${what} failed: ${detail}`));
 }

@@ -1,6 +1,7 @@
 /** Turns the pure row presentation (src/core/present/tree.ts) into vscode.TreeItems. */
 import * as vscode from 'vscode';
 import type { Collapsible, IconSpec, NodeKind, NodeRef, PresentedNode } from '../../core/present/tree';
+import { plainText } from '../../core/present/neutralize';
 
 /** The element handed to VS Code: one object per row id, kept while the row exists. */
 export interface TreeNode {
@@ -22,12 +23,14 @@ export function themeIcon(icon: IconSpec): vscode.ThemeIcon {
 
 /** The tooltip is left out: resolveTreeItem adds it on hover. */
 export function toTreeItem(p: PresentedNode, node: TreeNode, collapsible: Collapsible): vscode.TreeItem {
-  const item = new vscode.TreeItem(p.label, COLLAPSIBLE[collapsible]);
+  const label = plainText(p.label);
+  const description = p.description ? plainText(p.description) : undefined;
+  const item = new vscode.TreeItem(label, COLLAPSIBLE[collapsible]);
   item.id = p.id;
-  if (p.description) item.description = p.description;
+  if (description) item.description = description;
   item.iconPath = themeIcon(p.icon);
   item.contextValue = p.contextValue;
-  item.accessibilityInformation = { label: p.description ? `${p.label}, ${p.description}` : p.label };
+  item.accessibilityInformation = { label: description ? `${label}, ${description}` : label };
   if (p.command) item.command = { command: p.command.id, title: p.command.title, arguments: [node] };
   return item;
 }

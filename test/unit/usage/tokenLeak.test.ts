@@ -72,6 +72,7 @@ describe('token confidentiality', () => {
     writeJson(credFile, claudeCredentials(token, Date.now() + 8 * 3600_000));
     const shareDir = path.join(root, 'share');
     const legacyDir = path.join(root, 'legacy');
+    fs.mkdirSync(legacyDir, { recursive: true }); // the legacy writer never creates folders (issue 11)
     const logger = new MemoryLogger();
     const clock = new FakeClock(Date.now());
     const credentials = new CredentialStore({ env: { HOME: home }, platform: 'linux', logger });
