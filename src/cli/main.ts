@@ -3,7 +3,6 @@
  * Server passwords come from OPENCODE_SERVER_PASSWORD, never from the command line (arguments
  * are visible to every user in the process table).
  */
-import { appendFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createLineLogger } from '../core/log';
@@ -15,6 +14,7 @@ import type { OpencodeEvent } from '../core/opencode/events';
 import { LegacyWriter, DEFAULT_STATE_PATH, DEFAULT_USAGE_PATH } from '../core/legacy/legacyWriter';
 import { WriterLock } from '../core/legacy/writerLock';
 import { ServerManager, resolveOpencodeBinary } from '../core/servers/serverManager';
+import { RotatingLog } from '../core/servers/rotatingLog';
 import { createUsageService } from '../core/usage/service';
 import type { UsageService } from '../core/usage/service';
 import { BASE_URL_ENV } from '../core/usage/usageClient';
@@ -23,6 +23,7 @@ import { parseArgs } from './args';
 import type { ParsedArgs } from './args';
 import { renderTable } from './table';
 import { toStatusJson } from './statusJson';
+import { serviceCommand } from './service';
 
 const USAGE = `usage: opencode-monitor <command> [options]
 
@@ -32,13 +33,16 @@ commands:
   daemon                   run the monitor and write the legacy SwiftBar files
       --state-file PATH    default ${DEFAULT_STATE_PATH}
       --usage-file PATH    default ${DEFAULT_USAGE_PATH}
-      --log-file PATH      default /tmp/opencode-monitor.log
+      --log-file PATH      default /tmp/opencode-monitor.log (1 MiB, one old file kept)
       --lock-file PATH     single-writer lock shared with VS Code windows (default /tmp/opencode-monitor-writer.lock)
   serve [DIR ...]          start \`opencode serve\` in each DIR (default: here), watch them like
                            \`watch\`, restart them when they crash; Ctrl-C stops them all
       --opencode PATH      the opencode executable (default: the first on PATH)
       --log-dir DIR        one log file per server (default ${defaultServerLogDir()})
       --no-restart         leave a crashed server crashed
+  service install|uninstall|status [--dry-run] [-- DAEMON OPTIONS]
+                           run \`daemon\` as a systemd user unit / macOS LaunchAgent
+                           (started at login, restarted after a crash); service --help
   probe <url> [--json]     capabilities, sessions and their status on one server
   events <url>             print one server's live events until interrupted
 
@@ -59,6 +63,8 @@ environment:
 `;
 
 export async function main(argv: string[]): Promise<number> {
+  // Its own grammar: everything after `--` goes to the daemon.
+  if (argv[0] === 'service') return serviceCommand(argv.slice(1));
   let args: ParsedArgs;
   try {
     args = parseArgs(argv);
@@ -233,12 +239,13 @@ function watch(args: ParsedArgs, logger: Logger, managed?: ServerManager, until?
 
 async function daemon(args: ParsedArgs, debug: boolean): Promise<number> {
   const logFile = args.options.get('log-file') ?? '/tmp/opencode-monitor.log';
+  // Size-capped, never through a symlink or into another user's file; stderr when it cannot.
+  const log = new RotatingLog(logFile, {
+    timestamps: false,
+    onError: (error) => process.stderr.write(`opencode-monitor daemon: ${error instanceof Error ? error.message : String(error)}; logging to stderr\n`),
+  });
   const logger = createLineLogger((line) => {
-    try {
-      appendFileSync(logFile, line + '\n', { mode: 0o600 });
-    } catch {
-      process.stderr.write(line + '\n');
-    }
+    if (!log.write(line)) process.stderr.write(line + '\n');
   }, debug ? 'debug' : 'info');
   const lock = new WriterLock({ ownerLabel: `opencode-monitor daemon (pid ${process.pid})`, logger, path: args.options.get('lock-file') });
   const monitor = monitorFrom(args, logger);
@@ -265,6 +272,7 @@ async function daemon(args: ParsedArgs, debug: boolean): Promise<number> {
         await monitor.dispose();
         writer.dispose();
         lock.dispose();
+        log.close();
         resolve(0);
       })();
     };
