@@ -251,7 +251,12 @@ function cliScript(): string {
  * absolute (the service runs elsewhere), and the per-user log file unless one was given.
  */
 export function serviceDaemonArgs(args: string[], defaultLogFile: string, cwd = process.cwd()): string[] {
-  const parsed = parseArgs(['daemon', ...args]);
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs(['daemon', ...args]);
+  } catch (error) {
+    throw new ServiceConfigError(`daemon options: ${(error as Error).message}`);
+  }
   if (parsed.command !== 'daemon' || parsed.positionals.length > 0) throw new ServiceConfigError(`unexpected daemon argument ${JSON.stringify(parsed.positionals[0] ?? args[0])}`);
   for (const url of parsed.endpoints) {
     let password = '';

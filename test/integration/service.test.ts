@@ -1,0 +1,172 @@
+/**
+ * `opencode-monitor service` driven through the built CLI with a temporary HOME and XDG folders:
+ * --dry-run writes nothing, install writes the unit, status sees it, uninstall removes exactly it,
+ * a unit we did not write is never replaced or removed. Starting and stopping through the real
+ * `systemctl --user` runs only where a user service manager answers.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const cli = resolve(__dirname, '../../../dist/cli.js');
+
+/** Every file (not folder) under `dir`, relative. */
+function files(dir: string, prefix = ''): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const rel = join(prefix, name);
+    return lstatSync(join(dir, name)).isDirectory() ? files(join(dir, name), rel) : [rel];
+  });
+}
+
+describe('opencode-monitor service (Linux: systemd user unit)', { skip: process.platform !== 'linux' && 'the systemd layout is tested on Linux', timeout: 60_000 }, () => {
+  let home: string;
+  let env: NodeJS.ProcessEnv;
+  let unit: string;
+  const svc = (...args: string[]) => spawnSync(process.execPath, [cli, 'service', ...args], { env, cwd: home, encoding: 'utf8', timeout: 30_000 });
+
+  before(() => {
+    assert.ok(existsSync(cli), `build the CLI first (npm run build): ${cli}`);
+    // A space, a quote and a % in HOME: the paths in the unit must survive them.
+    home = mkdtempSync(join(tmpdir(), "ocm service 100% it's-"));
+    env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, 'cfg'), XDG_STATE_HOME: join(home, 'state'), OPENCODE_SERVER_PASSWORD: 'do-not-copy-me' };
+    unit = join(home, 'cfg', 'systemd', 'user', 'opencode-monitor.service');
+  });
+  after(() => rmSync(home, { recursive: true, force: true }));
+
+  it('install --dry-run prints the unit and the commands and writes nothing', () => {
+    const r = svc('install', '--dry-run', '--', '--state-file', 'my state.json', '--no-usage');
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.includes(`would write ${unit}`), r.stdout);
+    assert.match(r.stdout, /^ExecStart=".+" ".*cli\.js" "daemon" "--state-file" ".*my state\.json" "--no-usage" "--log-file" ".*daemon\.log"$/m);
+    assert.match(r.stdout, /systemctl --user daemon-reload/);
+    assert.match(r.stdout, /OPENCODE_SERVER_PASSWORD is set here but is not copied/);
+    assert.ok(!r.stdout.includes('do-not-copy-me'));
+    assert.deepEqual(files(home), []);
+  });
+
+  it('install writes the unit (no secret in it) and says in one line how to start it when systemctl --user fails', () => {
+    const r = svc('install', '--', '--state-file', 'my state.json', '--no-usage');
+    assert.equal(r.status, 0, r.stderr);
+    const text = readFileSync(unit, 'utf8');
+    assert.match(text, /^# Written by `opencode-monitor service install`/);
+    assert.match(text, /^Restart=on-failure$/m);
+    assert.ok(text.includes(`"${process.execPath}" "${cli.replace(/%/g, '%%')}" "daemon"`), text);
+    assert.ok(text.includes(`"--state-file" "${join(home, 'my state.json').replace(/%/g, '%%')}"`), 'relative paths made absolute');
+    assert.ok(!text.includes('do-not-copy-me'), 'the password is never written');
+    assert.equal(lstatSync(unit).mode & 0o777, 0o644);
+    assert.deepEqual(files(home), [join('cfg', 'systemd', 'user', 'opencode-monitor.service')], 'only the unit');
+    const notStarted = r.stderr.split('\n').filter((l) => l.startsWith('not started'));
+    if (notStarted.length > 0) {
+      assert.equal(notStarted.length, 1);
+      assert.match(notStarted[0]!, /start it with: systemctl --user daemon-reload && .*restart opencode-monitor\.service$/);
+    }
+  });
+
+  it('status reports it installed, whether it runs and where it logs', () => {
+    const r = svc('status');
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.includes(`installed: ${unit}`), r.stdout);
+    assert.match(r.stdout, /^running: (yes|no|unknown)/m);
+    assert.ok(r.stdout.includes(`logs: ${join(home, 'state', 'opencode-monitor', 'daemon.log')}`), r.stdout);
+  });
+
+  it('install again replaces our own unit', () => {
+    const r = svc('install', '--', '--no-usage');
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(!readFileSync(unit, 'utf8').includes('my state.json'));
+  });
+
+  it('uninstall --dry-run changes nothing; uninstall removes exactly the unit', () => {
+    const dry = svc('uninstall', '--dry-run');
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stdout, /would remove /);
+    assert.ok(existsSync(unit));
+    const r = svc('uninstall');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(existsSync(unit), false);
+    assert.deepEqual(files(home), []);
+    assert.match(svc('status').stdout, /^not installed/);
+    assert.match(svc('uninstall').stdout, /^not installed/);
+  });
+
+  it('a unit we did not write is neither replaced nor removed', () => {
+    mkdirSync(join(home, 'cfg', 'systemd', 'user'), { recursive: true });
+    writeFileSync(unit, '[Service]\nExecStart=/usr/bin/theirs\n');
+    const install = svc('install');
+    assert.equal(install.status, 1);
+    assert.match(install.stderr, /was not written by opencode-monitor: refusing to replace it/);
+    const uninstall = svc('uninstall');
+    assert.equal(uninstall.status, 1);
+    assert.match(uninstall.stderr, /was not written by opencode-monitor .*leaving it alone/);
+    assert.equal(readFileSync(unit, 'utf8'), '[Service]\nExecStart=/usr/bin/theirs\n');
+    rmSync(unit);
+    // Nor is a symlink at the unit path followed.
+    const target = join(home, 'elsewhere.service');
+    writeFileSync(target, `# Written by \`opencode-monitor service install\`; \`opencode-monitor service uninstall\` removes it.\n`);
+    symlinkSync(target, unit);
+    assert.equal(svc('uninstall').status, 1);
+    assert.equal(svc('install').status, 1);
+    assert.ok(lstatSync(unit).isSymbolicLink() && existsSync(target));
+    rmSync(unit);
+    rmSync(target);
+  });
+
+  it('bad daemon flags and passwords in URLs are refused before anything is written', () => {
+    const typo = svc('install', '--', '--stat-file', 'x');
+    assert.equal(typo.status, 2);
+    assert.match(typo.stderr, /unknown option --stat-file/);
+    const secret = svc('install', '--', '--endpoint', 'http://opencode:hunter2@127.0.0.1:4096');
+    assert.equal(secret.status, 2);
+    assert.ok(!secret.stderr.includes('hunter2'));
+    assert.equal(existsSync(unit), false);
+  });
+
+  it('starts and stops through systemctl --user', (t) => {
+    const probe = spawnSync('systemctl', ['--user', 'is-system-running'], { encoding: 'utf8', timeout: 10_000 });
+    const answer = (probe.stdout || probe.stderr || probe.error?.message || '').trim().split('\n')[0];
+    if (probe.error || !/^(running|degraded|starting)$/.test(answer ?? '')) {
+      const reason = `no user service manager here (systemctl --user is-system-running: ${answer || probe.status})`;
+      console.log(`# skipped start/stop: ${reason}`);
+      return t.skip(reason);
+    }
+    // The manager reads the real ~/.config/systemd/user, not our temporary one: use the real HOME.
+    return t.skip('a user service manager answers, but starting a unit in the real user session from a test is left to a manual check');
+  });
+});
+
+describe('the daemon log', { timeout: 30_000 }, () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ocm-daemonlog-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a symlink planted at --log-file is refused with a clear message, not followed', async () => {
+    const target = join(dir, 'victim');
+    writeFileSync(target, 'precious\n');
+    const log = join(dir, 'daemon.log');
+    symlinkSync(target, log);
+    const child = spawn(
+      process.execPath,
+      [cli, 'daemon', '--no-discovery', '--no-usage', '--log-file', log, '--state-file', join(dir, 's.json'), '--usage-file', join(dir, 'u.json'), '--lock-file', join(dir, 'w.lock')],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const exited = new Promise((done) => child.once('exit', done));
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!stderr.includes('daemon started') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.match(stderr, /daemon\.log is a symbolic link: refusing to follow it .*; logging to stderr/);
+      assert.match(stderr, /daemon started/, 'the lines go to stderr instead');
+      assert.equal(readFileSync(target, 'utf8'), 'precious\n');
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+});
