@@ -30,6 +30,7 @@ const PATH_OPTIONS = new Set(['state-file', 'usage-file', 'log-file', 'lock-file
 export interface CommandResult {
   ok: boolean;
   stdout: string;
+  stderr: string;
   /** Why it failed, one line. */
   error?: string;
 }
@@ -37,7 +38,7 @@ export interface CommandResult {
 function run(file: string, args: string[]): Promise<CommandResult> {
   return new Promise((resolve) => {
     execFile(file, args, { timeout: COMMAND_TIMEOUT_MS, encoding: 'utf8', maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
-      if (!error) return resolve({ ok: true, stdout });
+      if (!error) return resolve({ ok: true, stdout, stderr });
       const code = (error as NodeJS.ErrnoException).code;
       const why =
         code === 'ENOENT'
@@ -45,12 +46,30 @@ function run(file: string, args: string[]): Promise<CommandResult> {
           : (error as { killed?: boolean }).killed
             ? `${file} did not answer within ${COMMAND_TIMEOUT_MS / 1000} s`
             : firstLine(stderr) || firstLine(stdout) || error.message;
-      resolve({ ok: false, stdout, error: why });
+      resolve({ ok: false, stdout, stderr, error: why });
     });
   });
 }
 
-export async function serviceCommand(argv: string[], out = (s: string) => void process.stdout.write(s), err = (s: string) => void process.stderr.write(s)): Promise<number> {
+/** Where the command runs: the real process by default; tests pass another platform or home. */
+export interface ServiceHost {
+  platform: NodeJS.Platform;
+  home: string;
+  env: NodeJS.ProcessEnv;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const realHost = (): ServiceHost => ({
+  platform: process.platform,
+  home: os.homedir(),
+  env: process.env,
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+});
+
+export async function serviceCommand(argv: string[], host: ServiceHost = realHost()): Promise<number> {
+  const { out, err, env } = host;
   const dash = argv.indexOf('--');
   const own = dash < 0 ? argv : argv.slice(0, dash);
   const daemonArgs = dash < 0 ? [] : argv.slice(dash + 1);
@@ -68,17 +87,17 @@ export async function serviceCommand(argv: string[], out = (s: string) => void p
     err(`opencode-monitor service ${sub}: daemon options (after --) are for install only\n`);
     return 2;
   }
-  const platform = servicePlatform(process.platform);
+  const platform = servicePlatform(host.platform);
   if (!platform) {
-    err(`opencode-monitor service: supported on Linux (systemd) and macOS (launchd); here (${process.platform}) run \`opencode-monitor daemon\` from your own startup\n`);
+    err(`opencode-monitor service: supported on Linux (systemd) and macOS (launchd); here (${host.platform}) run \`opencode-monitor daemon\` from your own startup\n`);
     return 1;
   }
-  const paths = servicePaths(platform, os.homedir(), process.env);
+  const paths = servicePaths(platform, host.home, env);
   const dryRun = own.includes('--dry-run');
   const uid = process.getuid?.() ?? 0;
   const manager = platform === 'darwin' ? launchd(paths, uid) : systemd(paths);
   try {
-    if (sub === 'install') return await install(paths, manager, daemonArgs, dryRun, out, err);
+    if (sub === 'install') return await install(paths, manager, daemonArgs, dryRun, host);
     if (sub === 'uninstall') return await uninstall(paths, manager, dryRun, out, err);
     return await status(paths, manager, out);
   } catch (error) {
@@ -124,7 +143,8 @@ function launchd(paths: ServicePaths, uid: number): Manager {
     afterRemove: [],
     async status() {
       const printed = await run('launchctl', ['print', target]);
-      if (!printed.ok) return { running: /could not find|not find service/i.test(printed.stdout + (printed.error ?? '')) ? 'no (not loaded)' : `unknown (launchctl: ${printed.error})` };
+      // "Bad request. / Could not find service … in domain for port": not loaded.
+      if (!printed.ok) return { running: /could not find service/i.test(`${printed.stdout}\n${printed.stderr}`) ? 'no (not loaded)' : `unknown (launchctl: ${printed.error})` };
       const state = /^\s*state = (\S+)/m.exec(printed.stdout)?.[1];
       const pid = Number(/^\s*pid = (\d+)/m.exec(printed.stdout)?.[1]);
       return state === 'running' ? { running: 'yes', ...(pid > 0 ? { pid } : {}) } : { running: `no (${state ?? 'not running'})` };
@@ -132,23 +152,24 @@ function launchd(paths: ServicePaths, uid: number): Manager {
   };
 }
 
-async function install(paths: ServicePaths, manager: Manager, daemonArgs: string[], dryRun: boolean, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+async function install(paths: ServicePaths, manager: Manager, daemonArgs: string[], dryRun: boolean, host: ServiceHost): Promise<number> {
+  const { out, err } = host;
   const spec: ServiceSpec = {
     paths,
     node: process.execPath,
     script: cliScript(),
     daemonArgs: serviceDaemonArgs(daemonArgs, paths.logFile),
-    env: serviceEnv(),
+    env: serviceEnv(host),
   };
   const content = renderUnit(spec);
   const existing = readExisting(paths.unitFile);
   if (existing.kind === 'foreign') throw new Error(`${paths.unitFile} exists and was not written by opencode-monitor: refusing to replace it (${existing.why})`);
-  const notes = passwordNotes(paths);
+  const notes = passwordNotes(paths, host.env);
   if (dryRun) {
     out(`would write ${printable(paths.unitFile)} (mode 0644${existing.kind === 'ours' ? ', replacing the one written before' : ''}):\n\n${content}\n`);
-    if (paths.stderrFile) out(`would create ${path.dirname(paths.stderrFile)} (mode 0700)\n`);
+    if (paths.stderrFile) out(`would create ${printable(path.dirname(paths.stderrFile))} (mode 0700)\n`);
     out(`would run:\n${manager.start.map((c) => `  ${c.map(shellQuote).join(' ')}\n`).join('')}`);
-    out(`the daemon would log to ${paths.logFile}\n`);
+    out(`the daemon would log to ${printable(paths.logFile)}\n`);
     for (const n of notes) out(n + '\n');
     return 0;
   }
@@ -185,9 +206,9 @@ async function uninstall(paths: ServicePaths, manager: Manager, dryRun: boolean,
   }
   const commands = [...manager.stop, ...manager.afterRemove];
   if (dryRun) {
-    out(`would run: ${manager.stop.map((c) => c.map(shellQuote).join(' ')).join(' && ')}\nwould remove ${paths.unitFile}\n`);
+    out(`would run: ${manager.stop.map((c) => c.map(shellQuote).join(' ')).join(' && ')}\nwould remove ${printable(paths.unitFile)}\n`);
     if (manager.afterRemove.length > 0) out(`would run: ${manager.afterRemove.map((c) => c.map(shellQuote).join(' ')).join(' && ')}\n`);
-    out(`would keep the logs in ${path.dirname(paths.logFile)}\n`);
+    out(`would keep the logs in ${printable(path.dirname(paths.logFile))}\n`);
     return 0;
   }
   for (const command of manager.stop) {
@@ -211,6 +232,7 @@ async function status(paths: ServicePaths, manager: Manager, out: (s: string) =>
   else out(`installed: ${printable(paths.unitFile)}\n`);
   const state = await manager.status();
   out(`running: ${printable(state.running)}${state.pid ? `, pid ${state.pid}` : ''}\n`);
+  for (const warning of envFileWarning(paths)) out(warning + '\n');
   out(`logs: ${printable(logFileOf(existing.text) ?? paths.logFile)} (rotated at 1 MiB)${paths.stderrFile ? `; stderr: ${printable(paths.stderrFile)}` : paths.platform === 'linux' ? `; stderr: journalctl --user -u ${paths.name}` : ''}\n`);
   return 0;
 }
@@ -236,7 +258,11 @@ function logFileOf(text: string | undefined): string | undefined {
   const m = text && /"--log-file" "((?:[^"\\]|\\.)*)"|<string>--log-file<\/string>\s*<string>([^<]*)<\/string>/.exec(text);
   if (!m) return undefined;
   if (m[2] !== undefined) return m[2].replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&#13;/g, '\r').replace(/&amp;/g, '&');
-  return m[1]!.replace(/%%/g, '%').replace(/\$\$/g, '$').replace(/\\(.)/g, '$1');
+  const C: Record<string, string> = { n: '\n', t: '\t' };
+  return m[1]!
+    .replace(/%%/g, '%')
+    .replace(/\$\$/g, '$')
+    .replace(/\\(x[0-9a-f]{2}|.)/g, (_, e: string) => (e.length === 3 ? String.fromCharCode(parseInt(e.slice(1), 16)) : (C[e] ?? e)));
 }
 
 /** The CLI script this process runs (dist/cli.js), through any bin symlink. */
@@ -286,19 +312,31 @@ export function serviceDaemonArgs(args: string[], defaultLogFile: string, cwd = 
 }
 
 /** Only what the daemon needs to find `opencode`/`docker` and the user's files: never a secret. */
-function serviceEnv(): Record<string, string> {
+function serviceEnv(host: ServiceHost): Record<string, string> {
   const env: Record<string, string> = {};
-  if (process.env.PATH) env.PATH = process.env.PATH;
-  env.HOME = os.homedir();
+  if (host.env.PATH) env.PATH = host.env.PATH;
+  env.HOME = host.home;
   return env;
 }
 
-function passwordNotes(paths: ServicePaths): string[] {
-  if (!process.env[PASSWORD_ENV]) return [];
+function passwordNotes(paths: ServicePaths, env: NodeJS.ProcessEnv): string[] {
+  const loose = envFileWarning(paths);
+  if (!env[PASSWORD_ENV]) return loose;
   if (paths.envFile) {
-    return [`${PASSWORD_ENV} is set here but is not copied into the unit: to give it to the service, put the line ${PASSWORD_ENV}=… in ${printable(paths.envFile)} (chmod 600) and run: systemctl --user restart ${paths.name}`];
+    return [...loose, `${PASSWORD_ENV} is set here but is not copied into the unit: to give it to the service, put the line ${PASSWORD_ENV}=… in ${printable(paths.envFile)} (chmod 600) and run: systemctl --user restart ${paths.name}`];
   }
   return [`${PASSWORD_ENV} is set here but is not copied into the LaunchAgent (other processes can read it): run \`launchctl setenv ${PASSWORD_ENV} …\` before the agent starts, or use servers without a password`];
+}
+
+/** The EnvironmentFile holds a password: say so when others can read it. */
+function envFileWarning(paths: ServicePaths): string[] {
+  if (!paths.envFile) return [];
+  try {
+    const mode = fs.statSync(paths.envFile).mode & 0o777;
+    return (mode & 0o077) !== 0 ? [`warning: ${printable(paths.envFile)} is readable by others (mode ${mode.toString(8)}): chmod 600 it`] : [];
+  } catch {
+    return [];
+  }
 }
 
 /** Writes through a fresh temporary file and a rename: never through a symlink, never half a unit. */

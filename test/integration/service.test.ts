@@ -10,6 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { serviceCommand } from '../../src/cli/service';
 
 const cli = resolve(__dirname, '../../../dist/cli.js');
 
@@ -74,10 +75,17 @@ describe('opencode-monitor service (Linux: systemd user unit)', { skip: process.
     assert.ok(r.stdout.includes(`logs: ${join(home, 'state', 'opencode-monitor', 'daemon.log')}`), r.stdout);
   });
 
-  it('install again replaces our own unit', () => {
-    const r = svc('install', '--', '--no-usage');
+  it('install again replaces our own unit; status shows the --log-file given and a readable password file', () => {
+    const r = svc('install', '--', '--no-usage', '--log-file', 'logs/my "odd" $x 100%.log');
     assert.equal(r.status, 0, r.stderr);
     assert.ok(!readFileSync(unit, 'utf8').includes('my state.json'));
+    const envFile = join(home, 'cfg', 'opencode-monitor', 'service.env');
+    mkdirSync(join(home, 'cfg', 'opencode-monitor'));
+    writeFileSync(envFile, 'OPENCODE_SERVER_PASSWORD=x\n', { mode: 0o644 });
+    const status = svc('status');
+    assert.ok(status.stdout.includes(`logs: ${join(home, 'logs/my "odd" $x 100%.log')} `), status.stdout);
+    assert.ok(status.stdout.includes(`warning: ${envFile} is readable by others (mode 644): chmod 600 it`), status.stdout);
+    rmSync(join(home, 'cfg', 'opencode-monitor'), { recursive: true });
   });
 
   it('uninstall --dry-run changes nothing; uninstall removes exactly the unit', () => {
@@ -135,6 +143,50 @@ describe('opencode-monitor service (Linux: systemd user unit)', { skip: process.
     }
     // The manager reads the real ~/.config/systemd/user, not our temporary one: use the real HOME.
     return t.skip('a user service manager answers, but starting a unit in the real user session from a test is left to a manual check');
+  });
+});
+
+describe('opencode-monitor service (macOS layout, driven on this machine)', { skip: process.platform === 'darwin' && 'on macOS launchctl would really load the agent', timeout: 60_000 }, () => {
+  let home: string;
+  let lines: { out: string; err: string };
+  const svc = (...argv: string[]) => {
+    lines = { out: '', err: '' };
+    return serviceCommand(argv, {
+      platform: 'darwin',
+      home,
+      env: { PATH: '/usr/bin:/bin', [`OPENCODE_SERVER_PASSWORD`]: 'do-not-copy-me' },
+      out: (t) => (lines.out += t),
+      err: (t) => (lines.err += t),
+    });
+  };
+  before(() => {
+    home = mkdtempSync(join(tmpdir(), 'ocm mac <&> "home"-'));
+  });
+  after(() => rmSync(home, { recursive: true, force: true }));
+
+  it('writes the LaunchAgent, says how to load it, reports it, removes exactly it', async () => {
+    const plist = join(home, 'Library', 'LaunchAgents', 'dev.opencode-monitor.daemon.plist');
+    assert.equal(await svc('install', '--dry-run', '--', '--no-usage'), 0);
+    assert.ok(lines.out.includes('<key>KeepAlive</key>') && lines.out.includes('<key>RunAtLoad</key>'), lines.out);
+    assert.deepEqual(files(home), []);
+
+    assert.equal(await svc('install', '--', '--no-usage'), 0);
+    const xml = readFileSync(plist, 'utf8');
+    assert.ok(xml.includes(`<string>${join(home, 'Library', 'Logs', 'opencode-monitor', 'daemon.log').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')}</string>`), xml);
+    assert.ok(!xml.includes('do-not-copy-me'));
+    assert.match(lines.out, /OPENCODE_SERVER_PASSWORD is set here but is not copied into the LaunchAgent/);
+    const hint = lines.err.split('\n').filter(Boolean);
+    assert.equal(hint.length, 1, lines.err);
+    assert.match(hint[0]!, /^not started \(launchctl: launchctl not found\); start it with: launchctl bootstrap gui\/\d+ '.*dev\.opencode-monitor\.daemon\.plist'$/);
+
+    assert.equal(await svc('status'), 0);
+    assert.ok(lines.out.includes(`installed: ${plist}`), lines.out);
+    assert.match(lines.out, /^running: unknown \(launchctl: launchctl not found\)$/m);
+    assert.ok(lines.out.includes(`logs: ${join(home, 'Library', 'Logs', 'opencode-monitor', 'daemon.log')}`), lines.out);
+
+    assert.equal(await svc('uninstall'), 0);
+    assert.equal(existsSync(plist), false);
+    assert.deepEqual(files(home), [], 'the unit is gone; the (empty) log folder is kept');
   });
 });
 
