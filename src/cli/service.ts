@@ -204,7 +204,6 @@ async function uninstall(paths: ServicePaths, manager: Manager, dryRun: boolean,
     err(`opencode-monitor service uninstall: ${printable(paths.unitFile)} was not written by opencode-monitor (${existing.why}): leaving it alone\n`);
     return 1;
   }
-  const commands = [...manager.stop, ...manager.afterRemove];
   if (dryRun) {
     out(`would run: ${manager.stop.map((c) => c.map(shellQuote).join(' ')).join(' && ')}\nwould remove ${printable(paths.unitFile)}\n`);
     if (manager.afterRemove.length > 0) out(`would run: ${manager.afterRemove.map((c) => c.map(shellQuote).join(' ')).join(' && ')}\n`);
@@ -217,7 +216,7 @@ async function uninstall(paths: ServicePaths, manager: Manager, dryRun: boolean,
   }
   fs.rmSync(paths.unitFile);
   out(`removed ${printable(paths.unitFile)}\n`);
-  for (const command of commands.slice(manager.stop.length)) await run(command[0]!, command.slice(1));
+  for (const command of manager.afterRemove) await run(command[0]!, command.slice(1));
   out(`logs kept in ${printable(path.dirname(paths.logFile))}\n`);
   return 0;
 }
