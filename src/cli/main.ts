@@ -3,7 +3,6 @@
  * Server passwords come from OPENCODE_SERVER_PASSWORD, never from the command line (arguments
  * are visible to every user in the process table).
  */
-import { appendFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createLineLogger } from '../core/log';
@@ -18,6 +17,7 @@ import { watchDocker } from '../core/discovery/dockerWatch';
 import { ServerManager, resolveOpencodeBinary } from '../core/servers/serverManager';
 import { startUsage } from '../core/usage/monitorUsage';
 import type { RunningUsage } from '../core/usage/monitorUsage';
+import { RotatingLog } from '../core/servers/rotatingLog';
 import { BASE_URL_ENV } from '../core/usage/usageClient';
 import { version } from '../../package.json';
 import { parseArgs } from './args';
@@ -27,6 +27,7 @@ import { toStatusJson } from './statusJson';
 import { describeError } from '../core/util/describe';
 import { terminalSafe, terminalSafeJson } from '../core/present/neutralize';
 import { environmentPasswordFor, plainHttpPasswordWarning } from '../core/opencode/passwordPolicy';
+import { serviceCommand } from './service';
 
 const USAGE = `usage: opencode-monitor <command> [options]
 
@@ -36,7 +37,7 @@ commands:
   daemon                   run the monitor and write the legacy SwiftBar files
       --state-file PATH    default ${DEFAULT_STATE_PATH}
       --usage-file PATH    default ${DEFAULT_USAGE_PATH}
-      --log-file PATH      default /tmp/opencode-monitor.log
+      --log-file PATH      default /tmp/opencode-monitor.log (1 MiB, one old file kept)
       --lock-file PATH     single-writer lock shared with VS Code windows (default
                            /tmp/opencode-monitor-<uid>/writer.lock, a 0700 folder)
   serve [DIR ...]          start \`opencode serve\` in each DIR (default: here), watch them like
@@ -44,6 +45,9 @@ commands:
       --opencode PATH      the opencode executable (default: the first on PATH)
       --log-dir DIR        one log file per server (default ${defaultServerLogDir()})
       --no-restart         leave a crashed server crashed
+  service install|uninstall|status [--dry-run] [-- DAEMON OPTIONS]
+                           run \`daemon\` as a systemd user unit / macOS LaunchAgent
+                           (started at login, restarted after a crash); service --help
   probe <url> [--json]     capabilities, sessions and their status on one server
   events <url>             print one server's live events until interrupted
 
@@ -65,6 +69,8 @@ environment:
 `;
 
 export async function main(argv: string[]): Promise<number> {
+  // Its own grammar: everything after `--` goes to the daemon.
+  if (argv[0] === 'service') return serviceCommand(argv.slice(1));
   let args: ParsedArgs;
   try {
     args = parseArgs(argv);
@@ -238,12 +244,13 @@ function watch(args: ParsedArgs, logger: Logger, managed?: ServerManager, until?
 
 async function daemon(args: ParsedArgs, debug: boolean): Promise<number> {
   const logFile = args.options.get('log-file') ?? '/tmp/opencode-monitor.log';
+  // Size-capped, never through a symlink or into another user's file; stderr when it cannot.
+  const log = new RotatingLog(logFile, {
+    timestamps: false,
+    onError: (error) => process.stderr.write(`opencode-monitor daemon: ${terminalSafe(describeError(error))}; logging to stderr\n`),
+  });
   const logger = createLineLogger((line) => {
-    try {
-      appendFileSync(logFile, line + '\n', { mode: 0o600 });
-    } catch {
-      process.stderr.write(line + '\n');
-    }
+    if (!log.write(line)) process.stderr.write(line + '\n');
   }, debug ? 'debug' : 'info');
   const ownerLabel = `opencode-monitor daemon (pid ${process.pid})`;
   const monitor = monitorFrom(args, logger);
@@ -266,6 +273,7 @@ async function daemon(args: ParsedArgs, debug: boolean): Promise<number> {
         await usage?.dispose();
         await monitor.dispose();
         files.dispose();
+        log.close();
         resolve(0);
       })();
     };

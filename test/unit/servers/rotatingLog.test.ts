@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, test } from 'node:test';
 import { RotatingLog, serverLogFile } from '../../../src/core/servers/rotatingLog';
 
@@ -94,4 +95,59 @@ test('serverLogFile: id, a safe folder basename and a hash of the folder', () =>
   assert.notEqual(name('srv-1', '/a/api'), name('srv-1', '/b/api'), 'same basename, other folder: other file');
   assert.equal(path.dirname(serverLogFile('/logs', 'srv-1', '/a/api')), '/logs');
   assert.ok(name('srv-6', `/x/${'n'.repeat(300)}`).length <= 80);
+});
+
+test('a symlink planted at the log path is refused with a clear message, not followed', () => {
+  const target = path.join(dir, 'victim.txt');
+  fs.writeFileSync(target, 'precious\n');
+  const file = path.join(dir, 'planted.log');
+  fs.symlinkSync(target, file);
+  const errors: string[] = [];
+  const log = new RotatingLog(file, { onError: (e) => errors.push((e as Error).message) });
+  assert.equal(log.write('secret line'), false);
+  assert.equal(log.write('another'), false);
+  assert.equal(fs.readFileSync(target, 'utf8'), 'precious\n');
+  assert.equal(errors.length, 1, 'reported once');
+  assert.match(errors[0]!, /planted\.log is a symbolic link: refusing to follow it/);
+  // A dangling symlink is not created through either.
+  const dangling = path.join(dir, 'dangling.log');
+  fs.symlinkSync(path.join(dir, 'would-be-created'), dangling);
+  assert.equal(new RotatingLog(dangling).write('x'), false);
+  assert.equal(fs.existsSync(path.join(dir, 'would-be-created')), false);
+});
+
+test('a FIFO at the log path is refused at once instead of blocking', (t) => {
+  const fifo = path.join(dir, 'fifo.log');
+  const made = spawnSync('mkfifo', [fifo]);
+  if (made.status !== 0) return t.skip('mkfifo not available');
+  const errors: string[] = [];
+  assert.equal(new RotatingLog(fifo, { onError: (e) => errors.push((e as Error).message) }).write('x'), false);
+  assert.match(errors[0]!, /not a regular file/);
+});
+
+test("another user's file at the log path is refused; our own is tightened to 0600", (t) => {
+  const own = path.join(dir, 'own.log');
+  fs.writeFileSync(own, 'old\n', { mode: 0o644 });
+  fs.chmodSync(own, 0o644);
+  const log = new RotatingLog(own, { now: fixedNow });
+  assert.equal(log.write('new'), true);
+  log.close();
+  assert.equal(fs.statSync(own).mode & 0o777, 0o600);
+  assert.equal(fs.readFileSync(own, 'utf8'), 'old\n2025-01-02T03:04:05.678Z new\n');
+  if (process.getuid?.() !== 0) return t.skip('chown to another user needs root');
+  const foreign = path.join(dir, 'foreign.log');
+  fs.writeFileSync(foreign, 'theirs\n');
+  fs.chownSync(foreign, 65534, 65534);
+  const errors: string[] = [];
+  assert.equal(new RotatingLog(foreign, { onError: (e) => errors.push((e as Error).message) }).write('x'), false);
+  assert.match(errors[0]!, /belongs to another user \(uid 65534/);
+  assert.equal(fs.readFileSync(foreign, 'utf8'), 'theirs\n');
+});
+
+test('timestamps: false writes the lines as given (the daemon logger stamps its own)', () => {
+  const file = path.join(dir, 'plain.log');
+  const log = new RotatingLog(file, { timestamps: false });
+  log.write('2025-01-01T00:00:00.000Z [info] hello');
+  log.close();
+  assert.equal(fs.readFileSync(file, 'utf8'), '2025-01-01T00:00:00.000Z [info] hello\n');
 });
