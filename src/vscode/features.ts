@@ -3,15 +3,22 @@
  * CLI calls too: usage meter, legacy SwiftBar files, Docker discovery.
  */
 import type * as vscode from 'vscode';
-import { watchDocker } from '../core/discovery/dockerWatch';
-import { startLegacyFiles } from '../core/legacy/legacyFiles';
 import type { Logger } from '../core/log';
 import type { Monitor } from '../core/monitor/monitor';
-import { startUsage } from '../core/usage/monitorUsage';
 import type { RunningUsage } from '../core/usage/monitorUsage';
 import { describeError } from '../core/util/describe';
 import { SettingFollower } from './settingFollower';
 import type { Config } from './settings';
+
+/*
+ * Loaded on first use, not at activation: each feature is off by default or can wait a moment,
+ * and their code (zod schemas, file writers, the usage client) is a good part of what a `require`
+ * of the bundle would otherwise evaluate. esbuild keeps a `require()` inside a function lazy: the
+ * module is bundled but only evaluated when the function first runs.
+ */
+const loadUsage = () => require('../core/usage/monitorUsage') as typeof import('../core/usage/monitorUsage');
+const loadLegacyFiles = () => require('../core/legacy/legacyFiles') as typeof import('../core/legacy/legacyFiles');
+const loadDockerWatch = () => require('../core/discovery/dockerWatch') as typeof import('../core/discovery/dockerWatch');
 
 const OWNER_LABEL = `VS Code window (pid ${process.pid})`;
 
@@ -31,7 +38,7 @@ export class UsageMeter implements vscode.Disposable {
         return undefined;
       }
       try {
-        const running = startUsage(monitor, {
+        const running = loadUsage().startUsage(monitor, {
           logger,
           ownerLabel: OWNER_LABEL,
           version,
@@ -71,7 +78,7 @@ export function legacyFiles(monitor: Monitor, config: Config, logger: Logger): v
   return new SettingFollower(config, 'legacyFiles', () => {
     const { enabled, statePath, usagePath } = config.current.legacyFiles;
     if (!enabled) return undefined;
-    const files = startLegacyFiles(monitor, { logger, ownerLabel: OWNER_LABEL, statePath, usagePath });
+    const files = loadLegacyFiles().startLegacyFiles(monitor, { logger, ownerLabel: OWNER_LABEL, statePath, usagePath });
     logger.info(`legacy files on: ${statePath}, ${usagePath} (${files.isHolder() ? 'this window writes them' : 'another process writes them'})`);
     return files;
   });
@@ -82,7 +89,7 @@ export function dockerWatch(monitor: Monitor, config: Config, logger: Logger): v
   return new SettingFollower(config, 'docker', () => {
     const { enabled, path } = config.current.docker;
     if (!enabled) return undefined;
-    const watch = watchDocker(monitor, { logger, binary: path });
+    const watch = loadDockerWatch().watchDocker(monitor, { logger, binary: path });
     logger.info(`docker discovery on (${path} ps every 5 s)`);
     return watch;
   });

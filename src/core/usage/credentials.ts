@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { inspect } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadNodeSqlite, wouldCreateWalFiles } from '../db/sqlite';
 import type { SqliteDatabase, SqliteLoad } from '../db/sqlite';
 import type { Logger } from '../log';

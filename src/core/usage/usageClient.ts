@@ -3,10 +3,10 @@
  * a 10 s deadline for headers and body, a body size cap, and failures only as UsageApiError —
  * whose messages are scrubbed of the token even if the server echoes it.
  */
-import { Agent, request } from 'undici';
+import { Agent, request } from '../util/undici';
 import { readCapped } from '../util/readBody';
 import type { Dispatcher } from 'undici';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { UsageWindow } from '../model/model';
 import type { UsageCredential } from './credentials';
 import { redactSecrets, safeExcerpt } from './redact';
