@@ -21,7 +21,7 @@ import { LinuxProcessScanner } from '../../src/core/discovery/linuxScanner';
 import { assertNoLeftovers, isAlive, listProcesses, waitForExit } from '../harness/processes';
 import { killMarked, markedProcesses, removeOnExit, startCodeServer, type CodeServer } from './codeServer';
 import { REPO_ROOT, SETUP_HINT, findTools, requireFresh } from './tools';
-import { EXPECT, EXTENSION_ID, OUTPUT_CHANNEL, hasCount, readUiSpec, type Manifest, type UiCommand } from './uiSpec';
+import { EXPECT, EXTENSION_ID, OUTPUT_CHANNEL, hasCount, localizeManifest, readUiSpec, type Manifest, type UiCommand } from './uiSpec';
 import { Workbench, launchBrowser, rowText, type TreeRow } from './workbench';
 
 const SCREENSHOTS = path.join(REPO_ROOT, 'test', 'e2e', 'screenshots');
@@ -64,7 +64,10 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   const testsIndex = path.join(REPO_ROOT, 'out-vscode', 'test', 'vscode', 'index.js');
   requireFresh(testsIndex, [...src, path.join(REPO_ROOT, 'test', 'vscode')], 'npx tsc -p tsconfig.vscode.json');
 
-  const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as Manifest;
+  const manifest = localizeManifest(
+    JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as Manifest,
+    JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.nls.json'), 'utf8')) as Record<string, string>,
+  );
   const ui = readUiSpec(manifest);
   t.diagnostic(`UI found in package.json: ${JSON.stringify(ui)}`);
 

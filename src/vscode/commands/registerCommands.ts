@@ -6,7 +6,7 @@ import type { Monitor } from '../../core/monitor/monitor';
 import { CommandId } from '../../core/present/commandIds';
 import type { Terminals } from '../terminals';
 import type { SessionTreeView } from '../views/sessionTree';
-import { openSettings, probeServer, refresh, setServerPassword } from './general';
+import { openSettings, openWalkthrough, probeServer, refresh, setServerPassword } from './general';
 import { replyPermission } from './permissions';
 import { answerQuestion, dismissQuestion } from './questions';
 import { newServerTerminal, openInTerminal, restartServer, showServerLog, startServer, stopServer } from './servers';
@@ -46,6 +46,7 @@ export function registerCommands(s: CommandServices): vscode.Disposable {
     [CommandId.setServerPassword]: (arg) => setServerPassword(monitor, s.config, s.passwords, log, arg),
     [CommandId.showLog]: () => log.show(true),
     [CommandId.openSettings]: () => openSettings(s.extensionId),
+    [CommandId.openWalkthrough]: () => openWalkthrough(s.extensionId),
     [CommandId.probeServer]: () => probeServer(log, s.passwords),
     [CommandId.copySessionId]: (arg) => copySessionId(monitor, arg),
     [CommandId.startServer]: (arg) => startServer(s, arg),
