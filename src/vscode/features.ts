@@ -9,6 +9,7 @@ import type { RunningUsage } from '../core/usage/monitorUsage';
 import { describeError } from '../core/util/describe';
 import { SettingFollower } from './settingFollower';
 import type { Config } from './settings';
+import type { UsageConsent } from './usageConsent';
 
 /*
  * Loaded on first use, not at activation: each feature is off by default or can wait a moment,
@@ -30,11 +31,30 @@ export class UsageMeter implements vscode.Disposable {
   private running: RunningUsage | undefined;
   private readonly follower: SettingFollower;
 
-  constructor(monitor: Monitor, config: Config, logger: Logger, version: string) {
-    this.follower = new SettingFollower(config, 'usage', () => {
+  private disposed = false;
+
+  constructor(monitor: Monitor, config: Config, logger: Logger, version: string, consent: UsageConsent) {
+    let follower: SettingFollower | undefined;
+    this.follower = follower = new SettingFollower(config, 'usage', () => {
       const settings = config.current.usage;
       if (!settings.enabled) {
         monitor.setUsage(undefined);
+        return undefined;
+      }
+      const answer = consent.answer();
+      if (answer === false) {
+        logger.info('usage meter off: declined when asked (setting opencodeMonitor.usage.enabled turns it back on)');
+        monitor.setUsage(undefined);
+        return undefined;
+      }
+      if (answer === undefined) {
+        monitor.setUsage(undefined);
+        if (consent.credentialsPresent()) {
+          void consent.ask().then((granted) => {
+            // Starts the meter with the answer now on record (a "no" keeps it off).
+            if (granted && !this.disposed) follower?.refresh();
+          });
+        }
         return undefined;
       }
       try {
@@ -66,6 +86,7 @@ export class UsageMeter implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.follower.dispose();
   }
 }

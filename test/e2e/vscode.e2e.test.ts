@@ -111,7 +111,8 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   const labEnvFile = path.join(root, 'lab-env.sh');
   const opencodeWrapper = path.join(root, 'opencode-lab.sh');
   fs.writeFileSync(opencodeWrapper, `#!/bin/sh\n. '${labEnvFile}'\nexec "$OCM_LAB_OPENCODE" "$@"\n`, { mode: 0o755 });
-  const extensionSettings = { 'opencodeMonitor.opencodePath': opencodeWrapper };
+  // usage.enabled set explicitly counts as the consent the meter otherwise asks for.
+  const extensionSettings = { 'opencodeMonitor.opencodePath': opencodeWrapper, 'opencodeMonitor.usage.enabled': true };
 
   // Lab and the VSIX code-server start in parallel.
   const lap = (label: string): void => t.diagnostic(`${label}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
