@@ -100,7 +100,7 @@ export const EXPECT = {
   question: /question|which database|\bdatabase\b|answer/i,
   /** Status bar tooltip while sessions are busy. */
   tooltipBusy: /\bbusy\b|\brunning\b|\bworking\b/i,
-  /** Status bar tooltip while sessions wait for the user. */
+  /** Sessions item tooltip while sessions wait for the user (its text leads with "$(bell) N waiting"). */
   tooltipNeedsYou: /needs? you|waiting|permission|question|approval|input/i,
 };
 

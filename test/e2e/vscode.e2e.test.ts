@@ -271,6 +271,9 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     inSession(s, (rows) => rows.slice(1).find((r) => looks(r, want)), `a row under session "${s.title}" matching ${want}`);
 
   const statusItem = wb.statusItems(EXTENSION_ID);
+  // Two items: the sessions (what needs you first) and the usage meter, each hideable on its own.
+  const sessionsItem = page.locator(`.part.statusbar .statusbar-item[id^="${EXTENSION_ID}"][id*="opencodeMonitor.status"]`);
+  const usageItem = page.locator(`.part.statusbar .statusbar-item[id^="${EXTENSION_ID}"][id*="opencodeMonitor.usage"]`);
   const statusText = async (): Promise<string> => (await wb.statusTexts(EXTENSION_ID)).join(' | ');
   /** Polls the status bar text until `ok`; `atLeast` is set while other OpenCode processes are visible. */
   const waitStatus = async (label: string, ok: (text: string, atLeast: boolean) => boolean): Promise<string> => {
@@ -300,9 +303,9 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   });
 
   await step('(usage) the status bar shows the 5-hour and 7-day usage of the fake usage API', await statusSkip(), async () => {
-    await statusItem.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await usageItem.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await waitStatus('status bar showing 5h 42% and 7d 71%', (text) => /5h\D{0,3}42%/.test(text) && /7d\D{0,3}71%/.test(text));
-    assert.match(await wb.hoverTooltip(statusItem.first()), /resets in 1h|resets in 2h/);
+    assert.match(await wb.hoverTooltip(usageItem.first()), /resets in 1h|resets in 2h/);
     await page.mouse.move(700, 400);
   });
 
@@ -314,7 +317,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     await statusItem.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     t.diagnostic(`status bar items: ${(await statusItem.evaluateAll((els) => els.map((el) => el.id))).join(', ')}`);
     busyStatus = await waitStatus('status bar showing 2 busy', (text, atLeast) => hasCount(text, 2, atLeast));
-    assert.match(await wb.hoverTooltip(statusItem.first()), EXPECT.tooltipBusy);
+    assert.match(await wb.hoverTooltip(sessionsItem.first()), EXPECT.tooltipBusy);
     await shot('statusbar-busy-tooltip');
     await page.mouse.move(700, 400);
   });
@@ -350,7 +353,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
 
   await step('(f) the status bar counts the sessions that need you', await statusSkip(), async () => {
     needsStatus = await waitStatus('status bar showing 2 needing you', (text, atLeast) => hasCount(text, 2, atLeast) && text !== busyStatus);
-    assert.match(await wb.hoverTooltip(statusItem.first()), EXPECT.tooltipNeedsYou);
+    assert.match(await wb.hoverTooltip(sessionsItem.first()), EXPECT.tooltipNeedsYou);
     await shot('statusbar-tooltip');
     passed.add('statusbar-tooltip');
     await page.mouse.move(700, 400);

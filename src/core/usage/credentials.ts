@@ -21,6 +21,7 @@ import * as z from 'zod';
 import { loadNodeSqlite, wouldCreateWalFiles } from '../db/sqlite';
 import type { SqliteDatabase, SqliteLoad } from '../db/sqlite';
 import type { Logger } from '../log';
+import { sourceLabel } from './format';
 import { nullLogger } from '../log';
 import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
@@ -461,18 +462,6 @@ function execFileText(file: string, args: string[], options: { timeout: number; 
   });
 }
 
-export function sourceLabel(source: CredentialSource): string {
-  switch (source) {
-    case 'claude-code':
-      return 'Claude Code';
-    case 'claude-code-keychain':
-      return 'the Claude Code Keychain item';
-    case 'opencode-auth':
-      return "OpenCode's auth.json";
-    case 'opencode-db':
-      return "OpenCode's database";
-  }
-}
 
 function safeUsername(): string | undefined {
   try {
@@ -490,3 +479,6 @@ function errnoCode(error: unknown): string | undefined {
 function describe(error: unknown): string {
   return redactSecrets(error instanceof Error ? error.message : String(error));
 }
+
+// In format.ts (no zod, no file access) so the status bar can name a source without loading this module.
+export { sourceLabel };
