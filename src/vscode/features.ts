@@ -2,7 +2,7 @@
  * The features that follow a group of settings, each a thin wrapper around the core helper the
  * CLI calls too: usage meter, legacy SwiftBar files, Docker discovery.
  */
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
 import type { Monitor } from '../core/monitor/monitor';
 import type { RunningUsage } from '../core/usage/monitorUsage';
@@ -65,6 +65,8 @@ export class UsageMeter implements vscode.Disposable {
           userAgent: settings.userAgent,
           baseUrl: settings.baseUrl || undefined,
           intervalSeconds: settings.intervalSeconds,
+          // VS Code's proxy setting: undici does not go through VS Code's own proxy support.
+          proxy: vscode.workspace.getConfiguration('http').get<string>('proxy') || undefined,
         });
         this.running = running;
         return {
