@@ -35,6 +35,8 @@ const README_SHOTS: Record<string, string> = {
 const SLEEP_S = 8;
 const UI_TIMEOUT = 20_000;
 const SIDEBAR_WIDTH = 460;
+/** Activity bar + sidebar + the overhang of a status-bar tooltip. */
+const CROP_WIDTH = 640;
 
 type Status = Record<string, { type: string }>;
 interface LabSession {
@@ -180,7 +182,11 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   const tainted = new Set<string>();
   const shot = async (name: string): Promise<void> => {
     if ((await foreignOpencode()).length > 0) tainted.add(name);
-    const file = await wb.screenshot(name);
+    // README shots show the sidebar and the status bar items, not an empty editor (the permission
+    // shot keeps the whole window for its notifications).
+    const viewport = page.viewportSize();
+    const crop = name in README_SHOTS && name !== 'permission-row' && viewport ? { x: 0, y: 0, width: CROP_WIDTH, height: viewport.height } : undefined;
+    const file = await wb.screenshot(name, crop);
     t.diagnostic(`screenshot ${path.relative(REPO_ROOT, file)}`);
   };
   /** Runs a step; on failure saves `fail-<name>.png` before rethrowing. */
