@@ -36,7 +36,7 @@ const SCALE = { servers: 50, sessionsPerServer: 20, busyPerServer: 7 };
 const SCALE_COLD_REPS = 7;
 const SCALE_STEADY_REPS = 15;
 const HEAP_EVENTS = 100_000;
-const ACTIVATION_REPS = 5;
+const ACTIVATION_REPS = 11;
 /** A long chain keeps the lab busy (a tool call every ~3 s, todos) for the whole lab phase. */
 const WORK_SCENARIO = `scenario:todos+${Array.from({ length: 80 }, () => 'sleep 3').join('+')}+todosdone`;
 
@@ -429,7 +429,13 @@ function judge(results: Results): void {
     t('scale 50 × 20: cold snapshot', '≤ 250 ms', `median ${fmt(f.scale.cold.median)} (p95 ${fmt(f.scale.cold.p95)})`, f.scale.cold.median <= 250);
     t('scale 50 × 20: steady-state round', '≤ 50 ms', `median ${fmt(f.scale.steady.median)} (p95 ${fmt(f.scale.steady.p95)})`, f.scale.steady.median <= 50);
   }
-  if (f.bundle) t('extension bundle / activation', 'reported', `${(f.bundle.bytes / 1024).toFixed(0)} KB (${(f.bundle.gzipBytes / 1024).toFixed(0)} KB gzip), activate ${fmtSummary(f.bundle.activation?.total)}`, null);
+  if (f.bundle) {
+    t('dist/extension.js size', '≤ 900 KB', `${(f.bundle.bytes / 1024).toFixed(0)} KB (${(f.bundle.gzipBytes / 1024).toFixed(0)} KB gzip)`, f.bundle.bytes <= 900 * 1024);
+    const a = f.bundle.activation;
+    t('require() of the bundle, stub host', 'median ≤ 60 ms', a ? `median ${fmt(a.load.median)} (p95 ${fmt(a.load.p95)})` : 'not measured', a ? a.load.median <= 60 : null);
+    // The issue's second figure (≤ 30 ms) is below its first (≤ 60 ms for require alone): read as activate() itself.
+    t('activate() after require, stub host', 'median ≤ 30 ms', a ? `median ${fmt(a.activate.median)} (require + activate ${fmt(a.total.median)})` : 'not measured', a ? a.activate.median <= 30 : null);
+  }
 }
 
 function table(results: Results): string {
@@ -457,8 +463,12 @@ function table(results: Results): string {
     row('scale 50×20: cold snapshot', fmtSummary(f.scale.cold), '—', '≤ 250 ms', 'scale 50 × 20: cold snapshot');
     row(`scale 50×20: steady round (${f.scale.steadyRequests} req)`, fmtSummary(f.scale.steady), '—', '≤ 50 ms', 'scale 50 × 20: steady-state round');
   }
-  if (f.bundle) row('extension bundle (minified)', `${(f.bundle.bytes / 1024).toFixed(0)} KB, ${(f.bundle.gzipBytes / 1024).toFixed(0)} KB gzip`, '—', 'reported', '');
-  if (f.bundle?.activation) row('activation (require + activate, stub host)', fmtSummary(f.bundle.activation.total), '—', 'reported', '');
+  if (f.bundle) row('dist/extension.js (minified)', `${(f.bundle.bytes / 1024).toFixed(0)} KB, ${(f.bundle.gzipBytes / 1024).toFixed(0)} KB gzip`, '—', '≤ 900 KB', 'dist/extension.js size');
+  if (f.bundle?.activation) {
+    row('require() of the bundle (stub host)', fmtSummary(f.bundle.activation.load), '—', 'median ≤ 60 ms', 'require() of the bundle, stub host');
+    row('activate() (stub host)', fmtSummary(f.bundle.activation.activate), '—', 'median ≤ 30 ms', 'activate() after require, stub host');
+    row('require + activate (stub host)', fmtSummary(f.bundle.activation.total), '—', '(info)', '');
+  }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
   return [line(rows[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');

@@ -34,6 +34,10 @@ for p in chromium libkrb5-dev tmux git; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  if ! command -v apt-get >/dev/null || { [ -n "$SUDO" ] && ! sudo -n true 2>/dev/null; }; then
+    echo "setup-e2e: install first (Debian/Ubuntu): sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   done_step "installed ${missing[*]}"

@@ -200,7 +200,7 @@ async function status(args: ParsedArgs, logger: Logger): Promise<number> {
     if (usage) monitor.setUsage(usage.service.current());
     const snapshot = monitor.snapshot();
     if (args.flags.has('json')) process.stdout.write(terminalSafeJson(JSON.stringify(toStatusJson(snapshot, Date.now()), null, 2)) + '\n');
-    else process.stdout.write(renderTable(snapshot, { now: Date.now(), width: process.stdout.columns || 120, color: Boolean(process.stdout.isTTY) }) + '\n');
+    else process.stdout.write(renderTable(snapshot, { now: Date.now(), width: process.stdout.columns || 120, color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR }) + '\n');
     return 0;
   } finally {
     await usage?.dispose();
@@ -213,9 +213,12 @@ function watch(args: ParsedArgs, logger: Logger, managed?: ServerManager, until?
   const monitor = monitorFrom(args, logger, managed);
   const usage = usageFrom(args, logger, `opencode-monitor watch (pid ${process.pid})`, monitor);
   const tty = Boolean(process.stdout.isTTY);
+  // https://no-color.org: any non-empty NO_COLOR turns colours off.
+  const color = tty && !process.env.NO_COLOR;
+  warnOldNode();
   let last = '';
   const draw = () => {
-    const text = renderTable(monitor.snapshot(), { now: Date.now(), width: process.stdout.columns || 120, color: tty });
+    const text = renderTable(monitor.snapshot(), { now: Date.now(), width: process.stdout.columns || 120, color, clock: tty, ...(tty && !until ? { footer: 'Ctrl-C to quit' } : {}) });
     if (text === last) return;
     last = text;
     // Home + clear to end: redraw in place without flicker.
@@ -223,8 +226,8 @@ function watch(args: ParsedArgs, logger: Logger, managed?: ServerManager, until?
   };
   if (tty) process.stdout.write('\x1b[?25l\x1b[2J');
   const subscription = monitor.onDidChange(draw);
-  // Elapsed times tick even when nothing changes.
-  const ticker = setInterval(draw, 1_000);
+  // Elapsed times tick on a terminal; piped output is written only when the monitor changes.
+  const ticker = tty ? setInterval(draw, 1_000) : undefined;
   draw();
   return new Promise((resolve) => {
     const stop = () => {
@@ -240,6 +243,16 @@ function watch(args: ParsedArgs, logger: Logger, managed?: ServerManager, until?
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+/** Port-less TUIs are read from OpenCode's database with node:sqlite (Node ≥ 22.13): say once, with the fix. */
+function warnOldNode(): void {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  if (major > 22 || (major === 22 && minor >= 13)) return;
+  process.stderr.write(
+    `opencode-monitor: Node ${process.versions.node} cannot read OpenCode TUIs started without a port (needs node:sqlite, Node ≥ 22.13). ` +
+      'Run it with Node 22.13 or newer, or start the TUI with `opencode --port 0`.\n',
+  );
 }
 
 async function daemon(args: ParsedArgs, debug: boolean): Promise<number> {

@@ -7,6 +7,10 @@ export interface TableOptions {
   now: number;
   width: number;
   color: boolean;
+  /** The time in the header (a terminal redrawn in place); piped output leaves it out, so it only changes with the content. */
+  clock?: boolean;
+  /** A last line, e.g. how to quit (terminal only). */
+  footer?: string;
 }
 
 /** Permission (and question) lines shown per session; the rest are counted (issue 11). */
@@ -21,9 +25,9 @@ export function renderTable(unsafe: MonitorSnapshot, options: TableOptions): str
   const lines: string[] = [];
   const busy = snapshot.sessions.filter((s) => s.status !== 'idle').length;
   const needs = snapshot.sessions.filter((s) => s.needsAttention).length;
-  const clock = new Date(options.now).toLocaleTimeString();
+  const clock = options.clock === false ? '' : `  ${new Date(options.now).toLocaleTimeString()}`;
   const summary = `OpenCode Monitor — ${snapshot.instances.length} instance(s), ${snapshot.sessions.length} session(s), ${busy} busy`;
-  lines.push(paint('bold', summary) + (needs ? '  ' + paint('red', `${needs} need${needs === 1 ? 's' : ''} you`) : '') + paint('dim', `  ${clock}`));
+  lines.push(paint('bold', summary) + (needs ? '  ' + paint('red', `${needs} need${needs === 1 ? 's' : ''} you`) : '') + (clock ? paint('dim', clock) : ''));
   if (snapshot.usage && (snapshot.usage.fiveHour || snapshot.usage.error)) {
     const u = snapshot.usage;
     const part = u.error && !u.fiveHour ? `usage: ${u.error}` : `5h ${Math.trunc(u.fiveHour?.percent ?? 0)}%  7d ${Math.trunc(u.sevenDay?.percent ?? 0)}%${u.stale ? ' (stale)' : ''}`;
@@ -69,6 +73,7 @@ export function renderTable(unsafe: MonitorSnapshot, options: TableOptions): str
     };
     for (const root of roots) walk(root, 1);
   }
+  if (options.footer) lines.push('', paint('dim', options.footer));
   return lines.map((l) => truncateVisible(l, options.width)).join('\n');
 }
 

@@ -15,6 +15,7 @@ import { Notifications } from './notifications';
 import { UsageMeter, dockerWatch, legacyFiles } from './features';
 import { StatusBar } from './statusBar';
 import { Terminals } from './terminals';
+import { UsageConsent } from './usageConsent';
 import { SessionTreeView } from './views/sessionTree';
 import { describeError } from '../core/util/describe';
 
@@ -45,7 +46,7 @@ export function activate(context: vscode.ExtensionContext): void {
   services.add(new StatusBar(monitor));
   services.add(new Notifications(monitor, config, terminals, log));
   services.add(legacyFiles(monitor, config, log));
-  const usage = services.add(new UsageMeter(monitor, config, log, String(context.extension.packageJSON.version)));
+  const usage = services.add(new UsageMeter(monitor, config, log, String(context.extension.packageJSON.version), new UsageConsent(context.globalState)));
   services.add(registerCommands({ monitor, log, config, passwords, terminals, tree, servers, extensionId: context.extension.id, refreshUsage: () => usage.refreshNow() }));
   services.add(
     config.onDidChange((e) => {

@@ -66,7 +66,7 @@ export class Notifications implements vscode.Disposable {
     const ref = { sessionId: incident.session.id, instanceId: incident.session.instanceId };
     const actions: Action[] = [];
     if (incident.kind === 'needsYou' && incident.permission) {
-      actions.push({ title: 'Approve', command: CommandId.approveOnce, args: [{ ...ref, permissionId: incident.permission.id }] });
+      actions.push({ title: 'Approve Once', command: CommandId.approveOnce, args: [{ ...ref, permissionId: incident.permission.id }] });
     }
     if (incident.kind === 'needsYou' && incident.question) {
       actions.push({ title: 'Answer', command: CommandId.answerQuestion, args: [{ ...ref, questionId: incident.question.id }] });

@@ -30,6 +30,11 @@ export class SettingFollower implements vscode.Disposable {
     this.stop();
   }
 
+  /** Runs `start` again with the same settings (something else it depends on changed). */
+  refresh(): void {
+    this.restart();
+  }
+
   private restart(): void {
     this.stop();
     this.running = this.start();

@@ -57,6 +57,17 @@ const COMMANDS: Record<Exclude<keyof UiSpec, 'container' | 'view'>, (c: Manifest
   answer: (c) => /^answer\b/i.test(c.title),
 };
 
+/** package.json as VS Code shows it: `%key%` placeholders replaced from package.nls.json. */
+export function localizeManifest<T>(value: T, nls: Record<string, string>): T {
+  if (typeof value === 'string') {
+    const key = /^%([^%]+)%$/.exec(value)?.[1];
+    return (key !== undefined && key in nls ? nls[key] : value) as T;
+  }
+  if (Array.isArray(value)) return value.map((v: unknown) => localizeManifest(v, nls)) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, localizeManifest(v, nls)])) as T;
+  return value;
+}
+
 export function readUiSpec(manifest: Manifest): UiSpec {
   const contributes = manifest.contributes ?? {};
   const spec: UiSpec = {};
@@ -89,7 +100,7 @@ export const EXPECT = {
   question: /question|which database|\bdatabase\b|answer/i,
   /** Status bar tooltip while sessions are busy. */
   tooltipBusy: /\bbusy\b|\brunning\b|\bworking\b/i,
-  /** Status bar tooltip while sessions wait for the user. */
+  /** Sessions item tooltip while sessions wait for the user (its text leads with "$(bell) N waiting"). */
   tooltipNeedsYou: /needs? you|waiting|permission|question|approval|input/i,
 };
 

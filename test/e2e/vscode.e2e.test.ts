@@ -22,7 +22,7 @@ import { LinuxProcessScanner } from '../../src/core/discovery/linuxScanner';
 import { assertNoLeftovers, isAlive, listProcesses, waitForExit } from '../harness/processes';
 import { killMarked, markedProcesses, removeOnExit, startCodeServer, type CodeServer } from './codeServer';
 import { REPO_ROOT, SETUP_HINT, findTools, requireFresh } from './tools';
-import { EXPECT, EXTENSION_ID, OUTPUT_CHANNEL, hasCount, readUiSpec, type Manifest, type UiCommand } from './uiSpec';
+import { EXPECT, EXTENSION_ID, OUTPUT_CHANNEL, hasCount, localizeManifest, readUiSpec, type Manifest, type UiCommand } from './uiSpec';
 import { Workbench, launchBrowser, rowText, type TreeRow } from './workbench';
 
 const SCREENSHOTS = path.join(REPO_ROOT, 'test', 'e2e', 'screenshots');
@@ -36,6 +36,8 @@ const README_SHOTS: Record<string, string> = {
 const SLEEP_S = 8;
 const UI_TIMEOUT = 20_000;
 const SIDEBAR_WIDTH = 460;
+/** Activity bar + sidebar + the overhang of a status-bar tooltip. */
+const CROP_WIDTH = 640;
 
 type Status = Record<string, { type: string }>;
 interface LabSession {
@@ -65,7 +67,10 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   const testsIndex = path.join(REPO_ROOT, 'out-vscode', 'test', 'vscode', 'index.js');
   requireFresh(testsIndex, [...src, path.join(REPO_ROOT, 'test', 'vscode')], 'npx tsc -p tsconfig.vscode.json');
 
-  const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as Manifest;
+  const manifest = localizeManifest(
+    JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as Manifest,
+    JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.nls.json'), 'utf8')) as Record<string, string>,
+  );
   const ui = readUiSpec(manifest);
   t.diagnostic(`UI found in package.json: ${JSON.stringify(ui)}`);
 
@@ -109,7 +114,8 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   const labEnvFile = path.join(root, 'lab-env.sh');
   const opencodeWrapper = path.join(root, 'opencode-lab.sh');
   fs.writeFileSync(opencodeWrapper, `#!/bin/sh\n. '${labEnvFile}'\nexec "$OCM_LAB_OPENCODE" "$@"\n`, { mode: 0o755 });
-  const extensionSettings = { 'opencodeMonitor.opencodePath': opencodeWrapper };
+  // usage.enabled set explicitly counts as the consent the meter otherwise asks for.
+  const extensionSettings = { 'opencodeMonitor.opencodePath': opencodeWrapper, 'opencodeMonitor.usage.enabled': true };
 
   // Lab and the VSIX code-server start in parallel.
   const lap = (label: string): void => t.diagnostic(`${label}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -177,7 +183,11 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   const tainted = new Set<string>();
   const shot = async (name: string): Promise<void> => {
     if ((await foreignOpencode()).length > 0) tainted.add(name);
-    const file = await wb.screenshot(name);
+    // README shots show the sidebar and the status bar items, not an empty editor (the permission
+    // shot keeps the whole window for its notifications).
+    const viewport = page.viewportSize();
+    const crop = name in README_SHOTS && name !== 'permission-row' && viewport ? { x: 0, y: 0, width: CROP_WIDTH, height: viewport.height } : undefined;
+    const file = await wb.screenshot(name, crop);
     t.diagnostic(`screenshot ${path.relative(REPO_ROOT, file)}`);
   };
   /** Runs a step; on failure saves `fail-<name>.png` before rethrowing. */
@@ -291,6 +301,9 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     inSession(s, (rows) => rows.slice(1).find((r) => looks(r, want)), `a row under session "${s.title}" matching ${want}`);
 
   const statusItem = wb.statusItems(EXTENSION_ID);
+  // Two items: the sessions (what needs you first) and the usage meter, each hideable on its own.
+  const sessionsItem = page.locator(`.part.statusbar .statusbar-item[id^="${EXTENSION_ID}"][id*="opencodeMonitor.status"]`);
+  const usageItem = page.locator(`.part.statusbar .statusbar-item[id^="${EXTENSION_ID}"][id*="opencodeMonitor.usage"]`);
   const statusText = async (): Promise<string> => (await wb.statusTexts(EXTENSION_ID)).join(' | ');
   /** Polls the status bar text until `ok`; `atLeast` is set while other OpenCode processes are visible. */
   const waitStatus = async (label: string, ok: (text: string, atLeast: boolean) => boolean): Promise<string> => {
@@ -320,9 +333,9 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   });
 
   await step('(usage) the status bar shows the 5-hour and 7-day usage of the fake usage API', await statusSkip(), async () => {
-    await statusItem.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await usageItem.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await waitStatus('status bar showing 5h 42% and 7d 71%', (text) => /5h\D{0,3}42%/.test(text) && /7d\D{0,3}71%/.test(text));
-    assert.match(await wb.hoverTooltip(statusItem.first()), /resets in 1h|resets in 2h/);
+    assert.match(await wb.hoverTooltip(usageItem.first()), /resets in 1h|resets in 2h/);
     await page.mouse.move(700, 400);
   });
 
@@ -334,7 +347,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     await statusItem.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     t.diagnostic(`status bar items: ${(await statusItem.evaluateAll((els) => els.map((el) => el.id))).join(', ')}`);
     busyStatus = await waitStatus('status bar showing 2 busy', (text, atLeast) => hasCount(text, 2, atLeast));
-    assert.match(await wb.hoverTooltip(statusItem.first()), EXPECT.tooltipBusy);
+    assert.match(await wb.hoverTooltip(sessionsItem.first()), EXPECT.tooltipBusy);
     await shot('statusbar-busy-tooltip');
     await page.mouse.move(700, 400);
   });
@@ -370,7 +383,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
 
   await step('(f) the status bar counts the sessions that need you', await statusSkip(), async () => {
     needsStatus = await waitStatus('status bar showing 2 needing you', (text, atLeast) => hasCount(text, 2, atLeast) && text !== busyStatus);
-    assert.match(await wb.hoverTooltip(statusItem.first()), EXPECT.tooltipNeedsYou);
+    assert.match(await wb.hoverTooltip(sessionsItem.first()), EXPECT.tooltipNeedsYou);
     await shot('statusbar-tooltip');
     passed.add('statusbar-tooltip');
     await page.mouse.move(700, 400);

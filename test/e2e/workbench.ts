@@ -75,9 +75,10 @@ export class Workbench {
   }
 
   /** Saves `<NN>-<name>.png` and returns its path. */
-  async screenshot(name: string): Promise<string> {
+  /** `clip`: only that part of the window (README shots: the sidebar and the status bar items). */
+  async screenshot(name: string, clip?: { x: number; y: number; width: number; height: number }): Promise<string> {
     const file = path.join(this.screenshotDir, `${String(++this.shots).padStart(2, '0')}-${name}.png`);
-    await this.page.screenshot({ path: file });
+    await this.page.screenshot({ path: file, ...(clip ? { clip } : {}) });
     return file;
   }
 

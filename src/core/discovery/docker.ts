@@ -36,7 +36,7 @@
  * IPv6 and a wildcard over a specific address; 0.0.0.0 is asked on 127.0.0.1, `::` on [::1], a
  * specific address on itself.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { classifyArgs, expectsPort, isOpencodeExecutable } from './classify';
 import { describeError } from '../util/describe';
 

@@ -4,7 +4,7 @@
  * first ~0.5 s where OpenCode accepts connections but never answers. So `no_answer` is always
  * worth retrying; only a real, different answer is `not_opencode`.
  */
-import { request } from 'undici';
+import { request } from '../util/undici';
 import type { Dispatcher } from 'undici';
 
 export type ProbeResult =

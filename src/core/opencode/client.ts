@@ -2,7 +2,7 @@
  * A typed client of one OpenCode server (V1 routes, as in 1.18.33). Every method resolves with
  * validated data or rejects with an OpencodeError naming the endpoint and the instance.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Logger } from '../log';
 import { nullLogger } from '../log';
 import { OpencodeError } from './errors';

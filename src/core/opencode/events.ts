@@ -3,7 +3,7 @@
  * Known types are validated; anything else (or a known type of an unexpected shape) passes
  * through as `unknown` so that a newer OpenCode never breaks the stream.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   messageErrorSchema,
   messageInfoSchema,

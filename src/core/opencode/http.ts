@@ -3,7 +3,7 @@
  * answers requests sent just after its port opens), a body size cap, and fails only with an
  * OpencodeError that names the endpoint and the instance.
  */
-import { Client, Pool, errors as undiciErrors } from 'undici';
+import { Client, Pool, errors as undiciErrors } from '../util/undici';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../log';
 import { nullLogger } from '../log';

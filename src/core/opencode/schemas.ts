@@ -3,7 +3,7 @@
  * monitor reads, keep unknown fields (OpenCode evolves), and give optional fields defaults so
  * that a missing counter never rejects a whole session.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const num = z.number().finite();
 const optionalNumber = num.optional().catch(undefined);

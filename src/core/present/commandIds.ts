@@ -25,6 +25,7 @@ export const CommandId = {
   restartServer: 'opencodeMonitor.restartServer',
   showServerLog: 'opencodeMonitor.showServerLog',
   newServerTerminal: 'opencodeMonitor.newServerTerminal',
+  openWalkthrough: 'opencodeMonitor.openWalkthrough',
   // ── Tree only (hidden from the palette) ──
   copySessionId: 'opencodeMonitor.copySessionId',
 } as const;
@@ -34,6 +35,9 @@ export type CommandId = (typeof CommandId)[keyof typeof CommandId];
 export const VIEW_CONTAINER_ID = 'opencodeMonitor';
 export const SESSIONS_VIEW_ID = 'opencodeMonitor.sessions';
 export const STATUS_BAR_ITEM_ID = 'opencodeMonitor.status';
+export const USAGE_STATUS_BAR_ITEM_ID = 'opencodeMonitor.usage';
+/** `contributes.walkthroughs[].id` in package.json. */
+export const WALKTHROUGH_ID = 'gettingStarted';
 
 /** Context keys used in `when` clauses of package.json. */
 export const ContextKey = {

@@ -1,6 +1,8 @@
 /**
- * Pure status-bar presentation: text, colours and tooltip from a snapshot. `src/statusBar.ts`
- * applies it to the one status-bar item.
+ * Pure status-bar presentation from a snapshot, for two items (src/vscode/statusBar.ts): the
+ * sessions (what needs the user first) and the usage meter, each hideable on its own. VS Code's
+ * status-bar guidelines: one icon, no spinning while merely busy, no custom text colours; the
+ * warning background only while something waits for the user.
  */
 import { formatDuration, instanceLabel, sessionActivity, truncate } from './format';
 import type { MonitorSnapshot, SessionModel, UsageModel, UsageWindow } from '../model/model';
@@ -8,18 +10,10 @@ import { sessionsNeedingYou } from './attention';
 import { CommandId } from './commandIds';
 import { commandLink, escapeMarkdown } from './markdown';
 import { sessionLabel } from './tree';
-import { resetCountdown, resetDay, usageLevel } from '../usage/format';
+import { resetCountdown, resetDay, sourceLabel, usageLevel } from '../usage/format';
+import type { CredentialSource } from '../usage/credentials';
 import type { UsageLevel } from '../usage/format';
 
-/** The legacy thresholds (50/70/90) as theme colours; below 50 % the default text colour. */
-export const USAGE_COLORS: Record<UsageLevel, string | undefined> = {
-  green: undefined,
-  yellow: 'charts.yellow',
-  orange: 'charts.orange',
-  red: 'charts.red',
-};
-
-export const DIMMED_COLOR = 'disabledForeground';
 export const STALE_MARKER = '$(history)';
 export const ERROR_MARKER = '$(warning)';
 
@@ -27,10 +21,8 @@ export interface StatusPresentation {
   text: string;
   /** Markdown, trusted for `commands` only. */
   tooltip: string;
-  /** `statusBarItem.warningBackground` / `statusBarItem.errorBackground`. */
-  background?: 'warning' | 'error';
-  /** Theme colour of the text, when there is no background. */
-  color?: string;
+  /** `statusBarItem.warningBackground`: only while sessions wait for the user. */
+  background?: 'warning';
   accessibilityLabel: string;
   /** Commands the tooltip links to (the MarkdownString is trusted for these only). */
   commands: string[];
@@ -78,34 +70,51 @@ export function summarizeUsage(usage: UsageModel | undefined): UsageSummary {
 export function presentStatus(snapshot: MonitorSnapshot, now: number): StatusPresentation {
   const busy = busySessions(snapshot);
   const waiting = sessionsNeedingYou(snapshot);
-  const usage = summarizeUsage(snapshot.usage);
 
-  const parts: string[] = [];
-  if (snapshot.instances.length === 0) parts.push('$(vm-outline) OpenCode');
-  else parts.push(busy.length > 0 ? `$(loading~spin) ${busy.length} busy` : '$(check) idle');
-  if (waiting.length > 0) parts.push(`$(bell) ${waiting.length}`);
-  if (usage.text) parts.push(usage.text);
-
-  const background = waiting.length > 0 ? 'warning' : usage.level === 'red' && !usage.dimmed ? 'error' : undefined;
-  const color = background ? undefined : usage.dimmed ? DIMMED_COLOR : USAGE_COLORS[usage.level];
+  let text: string;
+  if (waiting.length > 0) text = `$(bell) ${waiting.length} waiting${busy.length > 0 ? ` · ${busy.length} busy` : ''}`;
+  else if (snapshot.instances.length === 0) text = '$(vm-outline) OpenCode';
+  else text = busy.length > 0 ? `$(pulse) ${busy.length} busy` : '$(check) idle';
 
   const a11y = [
-    snapshot.instances.length === 0 ? 'OpenCode: no instance found' : `OpenCode: ${busy.length} busy`,
-    waiting.length > 0 ? `${waiting.length} need${waiting.length === 1 ? 's' : ''} you` : '',
-    usage.text ? `usage ${usage.text.replace(/\$\([^)]*\)/g, '').trim()}${usage.dimmed ? ' (not current)' : ''}` : '',
+    waiting.length > 0 ? `OpenCode: ${waiting.length} session${waiting.length === 1 ? '' : 's'} waiting for you` : '',
+    snapshot.instances.length === 0 ? 'OpenCode: no instance found' : `${waiting.length > 0 ? '' : 'OpenCode: '}${busy.length} busy`,
   ].filter(Boolean);
 
   return {
-    text: parts.join('  '),
+    text,
     tooltip: statusTooltip(snapshot, busy, waiting, now),
-    ...(background ? { background } : {}),
-    ...(color ? { color } : {}),
+    ...(waiting.length > 0 ? { background: 'warning' as const } : {}),
     accessibilityLabel: a11y.join(', '),
     commands: [CommandId.nextNeedingMe, CommandId.refresh, CommandId.showLog],
     busy: busy.length,
     needsYou: waiting.length,
   };
 }
+
+export interface UsagePresentation {
+  text: string;
+  /** Markdown, trusted for `commands` only. */
+  tooltip: string;
+  accessibilityLabel: string;
+  commands: string[];
+}
+
+/** The usage item, or undefined to hide it (no sign-in, meter off). A window at 90 % or more gets the warning icon, not a colour. */
+export function presentUsage(usage: UsageModel | undefined, now: number): UsagePresentation | undefined {
+  const summary = summarizeUsage(usage);
+  if (!summary.text) return undefined;
+  const icon = summary.level === 'red' && !summary.dimmed ? '$(warning)' : '$(dashboard)';
+  const text = summary.text.startsWith('$(') ? summary.text : `${icon} ${summary.text}`;
+  return {
+    text,
+    tooltip: [...usageTooltip(usage, now), commandLink('Refresh', CommandId.refresh)].join('\n'),
+    accessibilityLabel: `Claude usage ${summary.text.replace(/\$\([^)]*\)/g, '').trim()}${summary.dimmed ? ' (not current)' : ''}`,
+    commands: [CommandId.refresh],
+  };
+}
+
+const KNOWN_SOURCES = new Set<string>(['claude-code', 'claude-code-keychain', 'opencode-auth', 'opencode-db'] satisfies CredentialSource[]);
 
 const MAX_LISTED = 8;
 
@@ -133,15 +142,15 @@ function statusTooltip(snapshot: MonitorSnapshot, busy: SessionModel[], waiting:
     lines.push('');
   };
   listed('$(bell) **Waiting for you**', waiting, true);
-  listed('$(loading~spin) **Busy**', busy, false);
-  lines.push(...usageTooltip(snapshot.usage, now));
+  listed('$(pulse) **Busy**', busy, false);
   lines.push(`${commandLink('Refresh', CommandId.refresh)} · ${commandLink('Show Log', CommandId.showLog)}`);
   return lines.join('\n');
 }
 
 function usageTooltip(usage: UsageModel | undefined, now: number): string[] {
   if (!usage) return [];
-  const lines = [`**Usage**${usage.source ? ` _(${escapeMarkdown(usage.source)})_` : ''}`, ''];
+  const source = usage.source ? (KNOWN_SOURCES.has(usage.source) ? sourceLabel(usage.source as CredentialSource) : usage.source) : undefined;
+  const lines = [`**Claude usage**${source ? ` _(from ${escapeMarkdown(source)})_` : ''}`, ''];
   const rows: Array<[string, UsageWindow | undefined]> = [
     ['5-hour', usage.fiveHour],
     ['7-day', usage.sevenDay],

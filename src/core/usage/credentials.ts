@@ -17,10 +17,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { inspect } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadNodeSqlite, wouldCreateWalFiles } from '../db/sqlite';
 import type { SqliteDatabase, SqliteLoad } from '../db/sqlite';
 import type { Logger } from '../log';
+import { sourceLabel } from './format';
 import { nullLogger } from '../log';
 import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
@@ -462,18 +463,6 @@ function execFileText(file: string, args: string[], options: { timeout: number; 
   });
 }
 
-export function sourceLabel(source: CredentialSource): string {
-  switch (source) {
-    case 'claude-code':
-      return 'Claude Code';
-    case 'claude-code-keychain':
-      return 'the Claude Code Keychain item';
-    case 'opencode-auth':
-      return "OpenCode's auth.json";
-    case 'opencode-db':
-      return "OpenCode's database";
-  }
-}
 
 function safeUsername(): string | undefined {
   try {
@@ -491,3 +480,6 @@ function errnoCode(error: unknown): string | undefined {
 function redactedErrorText(error: unknown): string {
   return redactSecrets(describeError(error));
 }
+
+// In format.ts (no zod, no file access) so the status bar can name a source without loading this module.
+export { sourceLabel };

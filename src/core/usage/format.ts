@@ -1,8 +1,8 @@
-/**
- * Pure text helpers for showing usage and spend (status bar, tooltips, CLI). No clock of their
+/** * Pure text helpers for showing usage and spend (status bar, tooltips, CLI). No clock of their
  * own: callers pass `now`. Times are the machine's local time.
  */
 import type { UsageErrorCode, UsageModel } from '../model/model';
+import type { CredentialSource } from './credentials';
 
 /** The legacy menu-bar colours: ≥90 red, ≥70 orange, ≥50 yellow, else green. */
 export type UsageLevel = 'green' | 'yellow' | 'orange' | 'red';
@@ -116,4 +116,18 @@ function pad(n: number): string {
 
 function trimZero(text: string): string {
   return text.replace(/\.0$/, '');
+}
+
+/** A credential source as users know it. */
+export function sourceLabel(source: CredentialSource): string {
+  switch (source) {
+    case 'claude-code':
+      return 'Claude Code';
+    case 'claude-code-keychain':
+      return 'the Claude Code Keychain item';
+    case 'opencode-auth':
+      return "OpenCode's auth.json";
+    case 'opencode-db':
+      return "OpenCode's database";
+  }
 }

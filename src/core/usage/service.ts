@@ -31,6 +31,8 @@ export interface UsageServiceOptions {
   /** Folder of the shared lock and cache (default /tmp/opencode-monitor-<uid>). */
   shareDir?: string;
   timeoutMs?: number;
+  /** Proxy for the usage API (VS Code's `http.proxy`); HTTPS_PROXY / NO_PROXY from `env` otherwise. */
+  proxy?: string;
   clock?: Clock;
   credentials?: Omit<CredentialStoreOptions, 'logger' | 'env'>;
 }
@@ -58,6 +60,8 @@ export function createUsageService(options: UsageServiceOptions): UsageService {
     baseUrl,
     userAgent: userAgentOr(options.userAgent, defaultUserAgent(options.version)),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.proxy ? { proxy: options.proxy } : {}),
+    env,
   });
   const shared = new SharedUsage({
     logger,

@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorCode, writeFileAtomicSync } from '../os/atomicWrite';
 import { WriterLock } from '../os/writerLock';
 import type { Logger } from '../log';

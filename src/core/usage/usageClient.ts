@@ -3,10 +3,10 @@
  * a 10 s deadline for headers and body, a body size cap, and failures only as UsageApiError —
  * whose messages are scrubbed of the token even if the server echoes it.
  */
-import { Agent, request } from 'undici';
+import { Agent, proxyAgents, request } from '../util/undici';
 import { readCapped } from '../util/readBody';
 import type { Dispatcher } from 'undici';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { UsageWindow } from '../model/model';
 import type { UsageCredential } from './credentials';
 import { redactSecrets, safeExcerpt } from './redact';
@@ -61,6 +61,27 @@ export interface UsageClientOptions {
   userAgent: string;
   timeoutMs?: number;
   dispatcher?: Dispatcher;
+  /** A proxy for the usage API (VS Code's `http.proxy`); else HTTPS_PROXY / HTTP_PROXY from `env`, NO_PROXY honoured either way. */
+  proxy?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The proxy the usage API goes through, if any: the setting first, then the usual variables. */
+export function usageProxy(setting: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return setting?.trim() || env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy || undefined;
+}
+
+/**
+ * The usage API's dispatcher. Only this call goes through a proxy (corporate networks): local
+ * OpenCode servers are always reached directly. NO_PROXY / no_proxy bypass it, as with curl.
+ */
+function usageDispatcher(options: UsageClientOptions, timeoutMs: number): Dispatcher {
+  const agentOptions = { connect: { timeout: timeoutMs }, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 4_000, connections: 2 };
+  const env = options.env ?? process.env;
+  const proxy = usageProxy(options.proxy, env);
+  if (!proxy) return new Agent(agentOptions);
+  const noProxy = env.NO_PROXY ?? env.no_proxy ?? '';
+  return new (proxyAgents().EnvHttpProxyAgent)({ ...agentOptions, httpProxy: proxy, httpsProxy: proxy, noProxy });
 }
 
 export function defaultUserAgent(version: string): string {
@@ -116,8 +137,7 @@ export class UsageClient implements UsageFetcher {
     this.userAgent = userAgentOr(options.userAgent, 'opencode-monitor');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_USAGE_TIMEOUT_MS;
     this.ownsDispatcher = !options.dispatcher;
-    this.dispatcher =
-      options.dispatcher ?? new Agent({ connect: { timeout: this.timeoutMs }, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 4_000, connections: 2 });
+    this.dispatcher = options.dispatcher ?? usageDispatcher(options, this.timeoutMs);
   }
 
   async fetchUsage(credential: UsageCredential, signal?: AbortSignal): Promise<UsageData> {

@@ -7,7 +7,7 @@ import type { Logger } from '../../core/log';
 import { instanceLabel } from '../../core/present/format';
 import type { Monitor } from '../../core/monitor/monitor';
 import { OpencodeClient } from '../../core/opencode/client';
-import { SESSIONS_VIEW_ID } from '../../core/present/commandIds';
+import { SESSIONS_VIEW_ID, WALKTHROUGH_ID } from '../../core/present/commandIds';
 import { plainText } from '../../core/present/neutralize';
 import { refOf, reportFailure } from './targets';
 
@@ -21,6 +21,10 @@ export async function refresh(monitor: Monitor, logger: Logger): Promise<void> {
 
 export async function openSettings(extensionId: string): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.openSettings', `@ext:${extensionId}`);
+}
+
+export async function openWalkthrough(extensionId: string): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.openWalkthrough', `${extensionId}#${WALKTHROUGH_ID}`, false);
 }
 
 export async function setServerPassword(monitor: Monitor, config: Config, passwords: ServerPasswords, logger: Logger, arg: unknown): Promise<void> {

@@ -6,11 +6,12 @@ import type { Monitor } from '../../core/monitor/monitor';
 import { CommandId } from '../../core/present/commandIds';
 import type { Terminals } from '../terminals';
 import type { SessionTreeView } from '../views/sessionTree';
-import { openSettings, probeServer, refresh, setServerPassword } from './general';
+import { openSettings, openWalkthrough, probeServer, refresh, setServerPassword } from './general';
 import { replyPermission } from './permissions';
 import { answerQuestion, dismissQuestion } from './questions';
 import { newServerTerminal, openInTerminal, restartServer, showServerLog, startServer, stopServer } from './servers';
 import type { ManagedServers } from '../managedServers';
+import { refOf } from './targets';
 import { JumpCursor, abortSession, attachInTerminal, copySessionId, focusTerminal, jumpToNextNeedingMe } from './sessions';
 
 export interface CommandServices {
@@ -29,6 +30,17 @@ export interface CommandServices {
 export function registerCommands(s: CommandServices): vscode.Disposable {
   const { monitor, log } = s;
   const cursor = new JumpCursor();
+  /**
+   * A keybinding passes no argument: with the tree focused, the selected permission / question row
+   * is what the user means (otherwise the command asks which one).
+   */
+  const orSelected = (key: 'permissionId' | 'questionId') => (arg: unknown): unknown => {
+    if (arg !== undefined) return arg;
+    const node = s.tree.view.selection[0];
+    return node !== undefined && refOf(node)[key] !== undefined ? node : undefined;
+  };
+  const permissionArg = orSelected('permissionId');
+  const questionArg = orSelected('questionId');
   const handlers: Record<CommandId, (arg?: unknown) => unknown> = {
     [CommandId.refresh]: () => {
       s.refreshUsage?.();
@@ -36,16 +48,17 @@ export function registerCommands(s: CommandServices): vscode.Disposable {
     },
     [CommandId.focusTerminal]: (arg) => focusTerminal(monitor, s.terminals, arg),
     [CommandId.nextNeedingMe]: (arg) => jumpToNextNeedingMe(monitor, s.tree, cursor, arg),
-    [CommandId.approveOnce]: (arg) => replyPermission(monitor, log, arg, 'once'),
-    [CommandId.approveAlways]: (arg) => replyPermission(monitor, log, arg, 'always'),
-    [CommandId.rejectPermission]: (arg) => replyPermission(monitor, log, arg, 'reject'),
-    [CommandId.answerQuestion]: (arg) => answerQuestion(monitor, log, arg),
-    [CommandId.dismissQuestion]: (arg) => dismissQuestion(monitor, log, arg),
+    [CommandId.approveOnce]: (arg) => replyPermission(monitor, log, permissionArg(arg), 'once'),
+    [CommandId.approveAlways]: (arg) => replyPermission(monitor, log, permissionArg(arg), 'always'),
+    [CommandId.rejectPermission]: (arg) => replyPermission(monitor, log, permissionArg(arg), 'reject'),
+    [CommandId.answerQuestion]: (arg) => answerQuestion(monitor, log, questionArg(arg)),
+    [CommandId.dismissQuestion]: (arg) => dismissQuestion(monitor, log, questionArg(arg)),
     [CommandId.abortSession]: (arg) => abortSession(monitor, log, arg),
     [CommandId.attachInTerminal]: (arg) => attachInTerminal(monitor, s.passwords, s.servers, log, arg),
     [CommandId.setServerPassword]: (arg) => setServerPassword(monitor, s.config, s.passwords, log, arg),
     [CommandId.showLog]: () => log.show(true),
     [CommandId.openSettings]: () => openSettings(s.extensionId),
+    [CommandId.openWalkthrough]: () => openWalkthrough(s.extensionId),
     [CommandId.probeServer]: () => probeServer(log, s.passwords),
     [CommandId.copySessionId]: (arg) => copySessionId(monitor, arg),
     [CommandId.startServer]: (arg) => startServer(s, arg),

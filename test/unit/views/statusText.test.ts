@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { UsageModel } from '../../../src/core/model/model';
-import { presentStatus, summarizeUsage } from '../../../src/core/present/statusText';
+import { presentStatus, presentUsage, summarizeUsage } from '../../../src/core/present/statusText';
 import { usageLevel } from '../../../src/core/usage/format';
 import { makeInstance, makeSession, makeSnapshot } from '../../fixtures/legacy/snapshots';
 
@@ -23,27 +23,37 @@ describe('usage thresholds 50/70/90', () => {
     assert.equal(usageLevel(100), 'red');
   });
 
-  test('colour follows the worse window', () => {
-    const cases: Array<[number, number, string | undefined, 'error' | undefined]> = [
-      [10, 20, undefined, undefined],
-      [55, 20, 'charts.yellow', undefined],
-      [10, 75, 'charts.orange', undefined],
-      [91, 75, undefined, 'error'],
+  test('the usage item: no custom colours; a window at 90 % or more gets the warning icon', () => {
+    const cases: Array<[number, number, string]> = [
+      [10, 20, '$(dashboard)'],
+      [55, 20, '$(dashboard)'],
+      [10, 75, '$(dashboard)'],
+      [91, 75, '$(warning)'],
     ];
-    for (const [five, seven, color, background] of cases) {
+    for (const [five, seven, icon] of cases) {
+      const u = presentUsage(usage(five, seven), NOW);
+      assert.ok(u);
+      assert.equal(u.text, `${icon} 5h ${five}% · 7d ${seven}%`);
+      assert.ok(!('color' in u) && !('background' in u));
+      // Usage is its own item: the sessions item never carries it.
       const p = presentStatus(makeSnapshot([makeInstance()], [], usage(five, seven)), NOW);
-      assert.equal(p.color, color, `${five}/${seven}`);
-      assert.equal(p.background, background, `${five}/${seven}`);
-      assert.ok(p.text.endsWith(`5h ${five}% · 7d ${seven}%`), p.text);
+      assert.equal(p.text, '$(check) idle');
+      assert.equal(p.background, undefined);
     }
   });
 
-  test('stale values are dimmed with a marker, never a red background', () => {
-    const p = presentStatus(makeSnapshot([makeInstance()], [], usage(95, 40, { stale: true, error: 'rate_limited' })), NOW);
-    assert.ok(p.text.endsWith('5h 95% · 7d 40% $(history)'), p.text);
-    assert.equal(p.color, 'disabledForeground');
-    assert.equal(p.background, undefined);
-    assert.match(p.tooltip, /latest fetch failed/);
+  test('stale values keep a marker, never a red background or the warning icon', () => {
+    const u = presentUsage(usage(95, 40, { stale: true, error: 'rate_limited' }), NOW);
+    assert.ok(u);
+    assert.equal(u.text, '$(dashboard) 5h 95% · 7d 40% $(history)');
+    assert.match(u.tooltip, /latest fetch failed/);
+    assert.match(u.accessibilityLabel, /not current/);
+  });
+
+  test('no usage, no item; the source is named for users', () => {
+    assert.equal(presentUsage(undefined, NOW), undefined);
+    assert.equal(presentUsage({ stale: false, error: 'auth_not_found' }, NOW), undefined);
+    assert.match(presentUsage(usage(10, 20, { source: 'claude-code' }), NOW)!.tooltip, /from Claude Code/);
   });
 
   test('an error without values shows a marker; no credentials shows nothing', () => {
@@ -69,7 +79,14 @@ describe('status text', () => {
     assert.equal(presentStatus(makeSnapshot([makeInstance()], [makeSession({ status: 'idle' })]), NOW).text, '$(check) idle');
   });
 
-  test('busy counts root sessions; needs-you turns the background to warning and wins over usage', () => {
+  test('busy: a static icon, no background', () => {
+    const p = presentStatus(makeSnapshot([makeInstance()], [makeSession({ id: 'a' })]), NOW);
+    assert.equal(p.text, '$(pulse) 1 busy');
+    assert.equal(p.background, undefined);
+    assert.ok(!p.text.includes('~spin'));
+  });
+
+  test('busy counts root sessions; what needs you leads, with the warning background', () => {
     const snapshot = makeSnapshot(
       [makeInstance()],
       [
@@ -80,28 +97,21 @@ describe('status text', () => {
       usage(95, 10),
     );
     const p = presentStatus(snapshot, NOW);
-    assert.equal(p.text, '$(loading~spin) 1 busy  $(bell) 1  5h 95% · 7d 10%');
+    assert.equal(p.text, '$(bell) 1 waiting · 1 busy');
     assert.equal(p.background, 'warning');
-    assert.equal(p.color, undefined);
     assert.equal(p.busy, 1);
     assert.equal(p.needsYou, 1);
-    assert.equal(p.accessibilityLabel, 'OpenCode: 1 busy, 1 needs you, usage 5h 95% · 7d 10%');
+    assert.equal(p.accessibilityLabel, 'OpenCode: 1 session waiting for you, 1 busy');
     // The waiting session links to the jump command with its id.
     assert.ok(p.tooltip.includes(`command:opencodeMonitor.nextNeedingMe?${encodeURIComponent(JSON.stringify(['b']))}`), p.tooltip);
     assert.ok(p.commands.includes('opencodeMonitor.nextNeedingMe'));
   });
 
-  test('tooltip shows usage windows with their reset times', () => {
-    const p = presentStatus(
-      makeSnapshot([makeInstance()], [], usage(72, 91, { fiveHour: { percent: 72, resetsAt: new Date(NOW + 2 * 3600_000 + 600_000).toISOString() } })),
-      NOW,
-    );
+  test('the usage tooltip shows its windows with their reset times', () => {
+    const p = presentUsage(usage(72, 91, { fiveHour: { percent: 72, resetsAt: new Date(NOW + 2 * 3600_000 + 600_000).toISOString() } }), NOW)!;
     assert.ok(p.tooltip.includes('| 5\\-hour | 72% $(warning) | resets in 2h 10m |'), p.tooltip);
     assert.ok(p.tooltip.includes('| 7\\-day | 91% $(error) | not started |'), p.tooltip);
-    const weekly = presentStatus(
-      makeSnapshot([makeInstance()], [], usage(10, 20, { sevenDay: { percent: 20, resetsAt: '2026-11-23T09:00:00Z' } })),
-      NOW,
-    );
+    const weekly = presentUsage(usage(10, 20, { sevenDay: { percent: 20, resetsAt: '2026-11-23T09:00:00Z' } }), NOW)!;
     assert.match(weekly.tooltip, /\| 7\\-day \| 20% \| (Sun|Mon|Tue|Wed|Thu|Fri|Sat) \d\d:\d\d \|/);
   });
 });
