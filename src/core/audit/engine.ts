@@ -192,7 +192,9 @@ function commandMatches(set: CompiledRuleSet, c: CompiledRule, cmd: ResolvedComm
   if (c.pipedFrom && !(c.pipedAny ? cmd.upstream.length > 0 : cmd.upstream.some((p) => c.pipedFrom!.has(p)))) return false;
   if (c.substFrom && !(c.substAny ? cmd.substPrograms.length > 0 : cmd.substPrograms.some((p) => c.substFrom!.has(p)))) return false;
   if (m.stdinProgram !== undefined) {
-    const fromStdin = cmd.positionals.length === 0 || cmd.positionals.every((p) => p === '-') || cmd.flags.has('-s');
+    // `python -m x`, `node -e code`, `perl -e`: the program is given, not read from stdin.
+    const given = ['-c', '-m', '-e', '-E', '--eval', '-p', '--print', '-r'].some((f) => cmd.flags.has(f)) && !cmd.flags.has('-s');
+    const fromStdin = !given && (cmd.positionals.length === 0 || cmd.positionals.every((p) => p === '-') || cmd.flags.has('-s'));
     if (m.stdinProgram !== fromStdin) return false;
   }
   if (m.remoteArg !== undefined && m.remoteArg !== cmd.positionals.some(isRemoteSpec)) return false;

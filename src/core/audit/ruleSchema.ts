@@ -203,6 +203,7 @@ export function validateRuleSet(data: unknown): ValidRuleSet {
       seen.add(`${what}:${id}`);
       return [parsed.data];
     });
+  if (top.data.rules.length === 0) throw new RuleSetError('audit rule set is invalid: no rules');
   const locations = each(top.data.locations, LocationSchema, 'location');
   const rules = each(top.data.rules, RuleSchema, 'rule');
   const sequences = each(top.data.sequences, SequenceSchema, 'sequence');
@@ -227,7 +228,6 @@ export function validateRuleSet(data: unknown): ValidRuleSet {
   }
   for (const seq of sequences)
     for (const step of seq.steps) if (!tags.has(step)) errors.push(`sequence "${seq.id}": step "${step}" is a tag no rule sets`);
-  if (rules.length === 0 && errors.length === 0) errors.push('no rules');
   if (errors.length > 0) throw new RuleSetError(`audit rule set is invalid: ${errors.slice(0, 10).join(' | ')}${errors.length > 10 ? ` (+${errors.length - 10} more)` : ''}`);
   return { programSets: sets, locations, rules, sequences };
 }
