@@ -168,6 +168,8 @@ function positionalsOf(program: string, args: string[]): string[] {
   return out;
 }
 
+const MAX_UPSTREAM = 32;
+
 const ASSIGN = /^([A-Za-z_][A-Za-z0-9_]*)\+?=/;
 
 interface Expander {
@@ -216,9 +218,10 @@ function expandList(ex: Expander, cmds: SimpleCommand[], depth: number, inherite
     for (const w of cmd.words) for (const s of w.substs) expandList(ex, s, depth + 1, []);
     for (const r of cmd.redirects) for (const s of r.target.substs) expandList(ex, s, depth + 1, []);
     const before = pipelines.get(cmd.pipeline) ?? (cmd.pipeIndex === 0 ? [] : []);
-    const upstream = cmd.pipeIndex === 0 ? [...inheritedUpstream] : [...inheritedUpstream, ...before];
+    // The last MAX_UPSTREAM programs are enough to see `curl … | tee … | sh`; keeps long pipelines linear.
+    const upstream = (cmd.pipeIndex === 0 ? inheritedUpstream : [...inheritedUpstream, ...before]).slice(-MAX_UPSTREAM);
     const program = expandCommand(ex, cmd, depth, upstream);
-    pipelines.set(cmd.pipeline, [...before, ...program]);
+    pipelines.set(cmd.pipeline, [...before, ...program].slice(-MAX_UPSTREAM));
   }
 }
 

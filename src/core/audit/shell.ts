@@ -113,6 +113,7 @@ export function parseWithBudget(src: string, budget: Budget, depth: number): Sim
 }
 
 const OPERATOR_START = new Set([';', '&', '|', '\n', '(', ')', '<', '>']);
+const PLAIN_RUN = /[^\s'"\\$`<>;&|()]+/y;
 
 class Parser {
   pos = 0;
@@ -410,8 +411,16 @@ class Parser {
         otherParts++;
         continue;
       }
-      text += c;
-      this.pos++;
+      // Plain characters: take the whole run at once (a 1 MB word is one slice, not 1M appends).
+      PLAIN_RUN.lastIndex = this.pos;
+      const run = PLAIN_RUN.exec(src);
+      if (run && run[0].length > 0) {
+        text += run[0];
+        this.pos += run[0].length;
+      } else {
+        text += c;
+        this.pos++;
+      }
       otherParts++;
     }
     if (this.pos === start) return undefined;
