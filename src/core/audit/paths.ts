@@ -110,8 +110,10 @@ export function normalizePath(raw: string, ctx: PathContext): NormalPath {
   abs = trimSlash(posix.normalize(abs));
   const shown = tildeHome(abs, home);
   let inProject: boolean | undefined;
-  if (ctx.projectDir) {
-    const proj = trimSlash(posix.normalize(expandHome(ctx.projectDir)));
+  // Without a project folder, the working folder stands for it.
+  const projectDir = ctx.projectDir ?? ctx.cwd;
+  if (projectDir) {
+    const proj = trimSlash(posix.normalize(expandHome(projectDir)));
     inProject = abs === proj || abs.startsWith(proj === '/' ? '/' : proj + '/');
   }
   return { path: shown, unknown: false, inProject };

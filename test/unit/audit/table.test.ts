@@ -54,6 +54,11 @@ test('context: inside vs outside the project, home as an absolute path', () => {
   assert.equal(at('cat /home/dev/.aws/credentials'), 'high');
   assert.equal(at('chmod -R 755 src'), 'medium');
   assert.equal(at('chmod -R 755 /srv/www'), 'high');
+  // No project folder known: the working folder stands for it; neither known: absolute paths are not judged outside.
+  assert.equal(scoreAction({ kind: 'bash', command: 'rm -rf /srv/www', cwd: '/home/dev/proj' }).level, 'high');
+  assert.equal(scoreAction({ kind: 'bash', command: 'rm -rf build', cwd: '/home/dev/proj' }).level, 'none');
+  assert.equal(scoreAction({ kind: 'bash', command: 'rm -rf /srv/www' }).level, 'none');
+  assert.equal(scoreAction({ kind: 'bash', command: 'rm -rf /' }).level, 'critical');
 });
 
 test('file and URL actions', () => {
