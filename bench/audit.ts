@@ -51,6 +51,9 @@ function main(): void {
     ['100 000 nested ( )', '('.repeat(100_000)],
     ['1 MB of alternating quotes', `"'`.repeat(500_000)],
     ['1 MB `a|` pipeline', 'a|'.repeat(500_000)],
+    ['1 MB `python -c` arg (glob backtracking)', 'python3 -c "' + 'socket'.repeat(170_000) + '"'],
+    ['1 MB path argument', 'cat ' + 'a/'.repeat(500_000)],
+    ['1 MB host-like argument', 'curl ' + 'a.'.repeat(500_000) + 'com'],
   ];
   console.log(`audit engine: ${defaultRules().data.rules.length} rules, ${defaultRules().data.sequences.length} sequences; rule set validated + compiled in ${fmt(loadMs)}`);
   console.log(`table: ${rows.length} commands (${BENIGN.length} benign, ${MALICIOUS.length} malicious), median of ${REPS} runs each`);

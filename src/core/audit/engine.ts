@@ -157,6 +157,8 @@ function isOutside(set: CompiledRuleSet, np: NormalPath): boolean {
   return !np.unknown && np.inProject === false && !inLocation(set, 'temp', np.path) && !inLocation(set, 'null', np.path);
 }
 
+const MAX_ARG_MATCH = 4096;
+
 const URL_PROGRAMS = new Set(['curl', 'wget', 'aria2c', 'http', 'https', 'xh', 'fetch', 'lwp-download', 'lwp-request', 'nc', 'ncat', 'netcat', 'telnet', 'ssh', 'ftp', 'tftp', 'socat', 'git', 'invoke-webrequest', 'iwr']);
 const DOWNLOADERS = new Set(['curl', 'wget', 'aria2c', 'http', 'https', 'xh', 'fetch', 'lwp-download', 'lwp-request', 'invoke-webrequest', 'iwr']);
 
@@ -187,7 +189,8 @@ function commandMatches(set: CompiledRuleSet, c: CompiledRule, cmd: ResolvedComm
   if (m.anyFlag && !m.anyFlag.some((f) => cmd.flags.has(f))) return false;
   if (m.allFlags && !m.allFlags.every((group) => group.some((f) => cmd.flags.has(f)))) return false;
   if (m.noFlag && m.noFlag.some((f) => cmd.flags.has(f))) return false;
-  if (c.anyArg && !cmd.args.some((a) => c.anyArg!.some((re) => re.test(a)))) return false;
+  // Globs with several `*` backtrack: look at the first 4 KB of an argument only (hostile 1 MB arguments stay fast).
+  if (c.anyArg && !cmd.args.some((a) => c.anyArg!.some((re) => re.test(a.length > MAX_ARG_MATCH ? a.slice(0, MAX_ARG_MATCH) : a)))) return false;
   if (m.assigns && !cmd.assigns.some((a) => m.assigns!.includes(a))) return false;
   if (c.pipedFrom && !(c.pipedAny ? cmd.upstream.length > 0 : cmd.upstream.some((p) => c.pipedFrom!.has(p)))) return false;
   if (c.substFrom && !(c.substAny ? cmd.substPrograms.length > 0 : cmd.substPrograms.some((p) => c.substFrom!.has(p)))) return false;

@@ -90,7 +90,8 @@ export interface NormalPath {
 
 /** Normalizes a path written in a command or tool input. */
 export function normalizePath(raw: string, ctx: PathContext): NormalPath {
-  let p = raw.trim();
+  // Real paths are short; a hostile 1 MB "path" is cut so glob tests stay linear and cheap.
+  let p = (raw.length > 4096 ? raw.slice(0, 4096) : raw).trim();
   if (p.startsWith('file://')) p = p.slice(7);
   p = p.replace(/^(\$HOME|\$\{HOME\})(?=\/|$)/, '~');
   if (/^~[^/]/.test(p)) return { path: p, unknown: true, inProject: undefined }; // ~user
@@ -171,7 +172,7 @@ const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 
 /** Reads a URL (or a bare `host[:port][/path]` as curl accepts it); undefined when it is not one. */
 export function parseUrlish(raw: string, bareHostOk: boolean): UrlInfo | undefined {
-  const text = raw.trim();
+  const text = (raw.length > 8192 ? raw.slice(0, 8192) : raw).trim();
   const scheme = SCHEME.exec(text);
   if (scheme) {
     const s = scheme[1]!.toLowerCase();

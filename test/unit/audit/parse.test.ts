@@ -72,6 +72,11 @@ test('pathological input is bounded and reported as too complex (medium), never 
 
   const quotes = `"'`.repeat(200_000);
   assert.doesNotThrow(() => scoreAction({ kind: 'bash', command: quotes }));
+  // Shapes that make globs and URL/path readers backtrack: cut to their first KBs, so they finish.
+  for (const hostile of ['python3 -c "' + 'socket'.repeat(170_000) + '"', 'cat ' + 'a/'.repeat(500_000), 'curl ' + 'a.'.repeat(500_000) + 'com', 'scp ' + 'a@'.repeat(300_000) + ':x']) {
+    const r = scoreAction({ kind: 'bash', command: hostile, projectDir: '/p', home: '/h' });
+    assert.ok(r.score <= 100);
+  }
   const parens = '('.repeat(100_000);
   assert.equal(scoreAction({ kind: 'bash', command: parens }).level, 'medium');
 });
