@@ -113,6 +113,7 @@ export function parseWithBudget(src: string, budget: Budget, depth: number): Sim
 }
 
 const OPERATOR_START = new Set([';', '&', '|', '\n', '(', ')', '<', '>']);
+const DQ_RUN = /[^"\\$`]+/y;
 const PLAIN_RUN = /[^\s'"\\$`<>;&|()]+/y;
 
 class Parser {
@@ -462,8 +463,11 @@ class Parser {
         subs++;
         continue;
       }
-      text += c;
-      this.pos++;
+      DQ_RUN.lastIndex = this.pos;
+      const run = DQ_RUN.exec(src);
+      const len = run ? run[0].length : 0;
+      text += len > 0 ? run![0] : c;
+      this.pos += Math.max(1, len);
       other++;
     }
     return { text, substOnly: subs === 1 && other === 0 };
