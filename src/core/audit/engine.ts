@@ -13,7 +13,8 @@ import type { NormalPath, PathContext } from './paths';
 import { RULE_DATA } from './rules';
 import { validateRuleSet } from './ruleSchema';
 import type { PathCond, Rule, Sequence, UrlClass, ValidRuleSet } from './ruleSchema';
-import { detectSequences } from './sequences';
+import { detectSequences, SequenceDetector } from './sequences';
+import type { SequenceMatch } from './sequences';
 import { DEFAULT_LIMITS } from './shell';
 import type { ShellLimits } from './shell';
 
@@ -376,4 +377,17 @@ export function scoreAction(action: AuditAction, rules: CompiledRuleSet = defaul
       break;
   }
   return summarize(out.findings, out.tags);
+}
+
+/** Pure, for history: the sequences completed over one session's scored actions, in order. */
+export function sequencesOver(scores: ReadonlyArray<Pick<RiskScore, 'tags'>>, rules: CompiledRuleSet = defaultRules()): SequenceMatch[] {
+  return detectSequences(
+    scores.map((s) => s.tags),
+    rules.sequences,
+  );
+}
+
+/** Live: a detector for one session (and its sub-agents), fed `RiskScore`s in order. */
+export function createSequenceDetector(rules: CompiledRuleSet = defaultRules()): SequenceDetector {
+  return new SequenceDetector(rules.sequences);
 }

@@ -3,7 +3,7 @@
  * sequences for what agents run, read, write and fetch. Plain Node, no `vscode`.
  * Rules: rules.ts (documented in RULES.md).
  */
-export { scoreAction, loadRules, defaultRules } from './engine';
+export { scoreAction, loadRules, defaultRules, sequencesOver, createSequenceDetector } from './engine';
 export type { ActionKind, AuditAction, Finding, RiskScore, CompiledRuleSet } from './engine';
 export { actionsFromTool, actionsFromPermission, actionFromRunningTool, patchFiles } from './actions';
 export type { ActionContext, PermissionRequestLike } from './actions';

@@ -49,6 +49,18 @@ function advance(seq: Sequence, p: Progress, index: number, tags: ReadonlySet<st
   return undefined;
 }
 
+/** Two sequences completed by the very same actions (send vs contact): keep the stronger one. */
+function strongest(matches: SequenceMatch[]): SequenceMatch[] {
+  if (matches.length < 2) return matches;
+  const best = new Map<string, SequenceMatch>();
+  for (const m of matches) {
+    const key = m.steps.join(',');
+    const had = best.get(key);
+    if (!had || m.score > had.score) best.set(key, m);
+  }
+  return matches.filter((m) => best.get(m.steps.join(',')) === m);
+}
+
 /** Pure: every sequence completed over an ordered list of tag sets. */
 export function detectSequences(items: ReadonlyArray<ReadonlySet<string> | readonly string[]>, sequences: readonly Sequence[], options: { multiStep?: boolean } = {}): SequenceMatch[] {
   const progress = sequences.map(() => ({ next: 0, steps: [] as number[] }));
@@ -60,7 +72,7 @@ export function detectSequences(items: ReadonlyArray<ReadonlySet<string> | reado
       if (m) out.push(m);
     });
   });
-  return out;
+  return strongest(out);
 }
 
 export interface DetectorInput {
@@ -100,7 +112,7 @@ export class SequenceDetector {
       const m = advance(seq, this.progress[s]!, index, tags);
       if (m) out.push(m);
     });
-    return out;
+    return strongest(out);
   }
 
   /** Actions seen so far. */
