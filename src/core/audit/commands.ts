@@ -45,6 +45,7 @@ const WRAPPERS: Record<string, { valueOpts: string[]; positionalsBefore?: number
   pkexec: { valueOpts: ['--user'] },
   gsudo: { valueOpts: ['-u', '--user'] },
   nohup: { valueOpts: [] },
+  busybox: { valueOpts: [] },
   time: { valueOpts: ['-f', '-o', '--format', '--output'] },
   exec: { valueOpts: ['-a'] },
   command: { valueOpts: [] },

@@ -208,6 +208,7 @@ const rules = [
 
   // ── Execution odds and ends ──────────────────────────────────────────────────────────────
   { id: 'exec.run-local', category: 'execution', target: ['bash'], command: { program: ['./*', '/tmp/*', '/var/tmp/*', '/dev/shm/*', '~/*'] }, score: 0, reason: 'Runs a program from a file path', techniques: ['T1204.002'], tags: ['run-local'] },
+  { id: 'exec.run-script', category: 'execution', target: ['bash'], command: { program: ['@shells', 'source', '.'], stdinProgram: false, noFlag: ['-c'] }, score: 0, reason: 'Runs a shell script file', techniques: ['T1059.004'], tags: ['run-script'] },
   { id: 'exec.too-complex', category: 'execution', target: ['bash'], command: { program: ['(too-complex)'] }, score: 40, reason: 'Command too complex to analyse completely (size or nesting over the limits)', techniques: ['T1027'] },
   { id: 'exec.obfuscated-var', category: 'execution', target: ['bash'], command: { program: ['$(…)'], substFrom: ['@decoders', 'printf', 'echo', 'rev', 'tr'] }, score: 70, reason: 'Runs a command name computed at run time (obfuscation)', techniques: ['T1027', 'T1059.004'] },
   { id: 'exec.kernel-module', category: 'execution', target: ['bash'], command: { program: ['insmod', 'modprobe', 'kextload', 'kmutil'] }, score: 70, reason: 'Loads a kernel module', techniques: ['T1547.006'] },
@@ -219,6 +220,7 @@ const sequences = [
   { id: 'seq.credential-then-contact', steps: ['credential-read', 'net-out'], within: 50, score: 75, reason: 'Read credentials, then contacted an outside address', techniques: ['T1552', 'T1071.001'] },
   { id: 'seq.secret-then-send', steps: ['secret-read', 'net-send'], within: 50, score: 85, reason: 'Read a .env file, then sent data to an outside address (possible exfiltration)', techniques: ['T1552.001', 'T1041'] },
   { id: 'seq.download-exec-run', steps: ['download', 'make-exec', 'run-local'], within: 30, score: 85, reason: 'Downloaded a file, made it executable and ran it', techniques: ['T1105', 'T1222.002', 'T1204.002'] },
+  { id: 'seq.download-then-script', steps: ['download', 'run-script'], within: 5, score: 80, reason: 'Downloaded a file, then ran a shell script', techniques: ['T1105', 'T1059.004'] },
   { id: 'seq.enumerate-then-send', steps: ['enumerate', 'net-send'], within: 30, score: 70, reason: 'Collected system information, then sent data out', techniques: ['T1082', 'T1033', 'T1041'] },
   { id: 'seq.rewrite-then-push', steps: ['git-rewrite', 'git-push'], within: 20, score: 60, reason: 'Rewrote git history, then pushed', techniques: ['T1565.001'] },
   { id: 'seq.persist-after-download', steps: ['download', 'persist'], within: 30, score: 85, reason: 'Downloaded something, then installed a start-up entry', techniques: ['T1105', 'T1547'] },
