@@ -24,6 +24,7 @@ import { parseArgs } from './args';
 import type { ParsedArgs } from './args';
 import { renderTable } from './table';
 import { toStatusJson } from './statusJson';
+import { HISTORY_USAGE, runHistoryCommand } from './history/command';
 
 const USAGE = `usage: opencode-monitor <command> [options]
 
@@ -42,7 +43,7 @@ commands:
       --no-restart         leave a crashed server crashed
   probe <url> [--json]     capabilities, sessions and their status on one server
   events <url>             print one server's live events until interrupted
-
+${HISTORY_USAGE}
 options (watch, status, daemon):
   --endpoint URL           also watch this server (repeatable); user:password@ in the URL is accepted
   --no-discovery           watch the --endpoint servers only
@@ -60,6 +61,7 @@ environment:
 `;
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'report' || argv[0] === 'trace') return runHistoryCommand(argv);
   let args: ParsedArgs;
   try {
     args = parseArgs(argv);

@@ -1,0 +1,20 @@
+/** Messages between HistoryClient (any host) and historyWorker (a worker thread). */
+import type { HistoryErrorKind, HistoryWindow, Overview, SessionPage, SessionQuery, Trace } from './types';
+
+export interface HistoryRequests {
+  overview: { args: { window: HistoryWindow; utcOffsetMinutes?: number }; result: Overview };
+  sessions: { args: SessionQuery; result: SessionPage };
+  trace: { args: { sessionId: string }; result: Trace };
+}
+export type HistoryOp = keyof HistoryRequests;
+
+export interface WorkerRequest<K extends HistoryOp = HistoryOp> {
+  id: number;
+  file: string;
+  op: K;
+  args: HistoryRequests[K]['args'];
+}
+
+export type WorkerResponse =
+  | { id: number; ok: true; result: unknown; ms: number }
+  | { id: number; ok: false; kind: HistoryErrorKind; message: string };
