@@ -59,6 +59,9 @@ function buildDb(file: string): void {
   part('p5', 'm4', 'ses_child', t0, tool('bash', 'completed', t0, 1000));
   message('m5', 'ses_grand', t0 + 40, assistant(0, 10, 1, 0, 'explore', t0 + 40));
   message('m6', 'ses_old', NOW - 40 * 86_400_000, assistant(1, 1, 1, 0, 'plan', NOW - 40 * 86_400_000));
+  // A malformed row (half-written JSON) is skipped, not counted and not fatal.
+  message('m7', 'ses_old', NOW - 40 * 86_400_000, '{"role":"assistant","cost":5,"tok');
+  part('p7', 'm6', 'ses_old', NOW - 40 * 86_400_000, '{"type":"tool","tool":"read"');
   part('p6', 'm6', 'ses_old', NOW - 40 * 86_400_000, tool('read', 'completed', NOW - 40 * 86_400_000, 900));
   db.close();
 }
@@ -85,7 +88,7 @@ describe('history reader (opencode.db, 1.18.33 schema)', () => {
       const all = db.totals(ALL);
       assert.equal(all.sessions, 4);
       assert.equal(all.rootSessions, 2);
-      assert.equal(all.messages, 6);
+      assert.equal(all.messages, 6, 'the malformed message is skipped');
       assert.equal(all.assistantMessages, 5);
       assert.deepEqual(all.tokens, { input: 3511, output: 352, reasoning: 5, cacheRead: 3500, cacheWrite: 10 });
       assert.equal(all.cost, 1.875);
