@@ -135,16 +135,19 @@ export class HistoryDb {
     });
   }
 
-  /** Every view of the Overview in one read transaction (one consistent snapshot). */
-  overview(window: HistoryWindow): Overview {
+  /**
+   * Every view of the Overview in one read transaction (one consistent snapshot). `withTools:
+   * false` leaves `tools` empty (the slowest view on long windows; ask `tools()` separately).
+   */
+  overview(window: HistoryWindow, options: { withTools?: boolean; utcOffsetMinutes?: number } = {}): Overview {
     return this.snapshot(() => ({
       window,
       totals: this.totals(window),
-      byDay: this.byDay(window),
+      byDay: this.byDay(window, options.utcOffsetMinutes),
       byModel: this.byModel(window),
       byAgent: this.byAgent(window),
       byProject: this.byProject(window),
-      tools: this.tools(window),
+      tools: options.withTools === false ? [] : this.tools(window),
     }));
   }
 

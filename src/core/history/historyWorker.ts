@@ -26,9 +26,11 @@ function run(db: HistoryDb, request: WorkerRequest): unknown {
   switch (request.op) {
     case 'overview': {
       const args = request.args as WorkerRequest<'overview'>['args'];
-      const overview = db.overview(args.window);
-      return args.utcOffsetMinutes === undefined ? overview : { ...overview, byDay: db.byDay(args.window, args.utcOffsetMinutes) };
+      const overview = db.overview(args.window, { withTools: args.withTools, utcOffsetMinutes: args.utcOffsetMinutes });
+      return overview;
     }
+    case 'tools':
+      return db.tools((request.args as WorkerRequest<'tools'>['args']).window);
     case 'sessions':
       return db.sessions(request.args as WorkerRequest<'sessions'>['args']);
     case 'trace':

@@ -1,8 +1,10 @@
 /** Messages between HistoryClient (any host) and historyWorker (a worker thread). */
-import type { HistoryErrorKind, HistoryWindow, Overview, SessionPage, SessionQuery, Trace } from './types';
+import type { HistoryErrorKind, HistoryWindow, Overview, SessionPage, SessionQuery, ToolStats, Trace } from './types';
 
 export interface HistoryRequests {
-  overview: { args: { window: HistoryWindow; utcOffsetMinutes?: number }; result: Overview };
+  /** `withTools: false` leaves `tools` empty: the slow view (see README) can then come separately. */
+  overview: { args: { window: HistoryWindow; utcOffsetMinutes?: number; withTools?: boolean }; result: Overview };
+  tools: { args: { window: HistoryWindow }; result: ToolStats[] };
   sessions: { args: SessionQuery; result: SessionPage };
   trace: { args: { sessionId: string }; result: Trace };
 }

@@ -208,6 +208,9 @@ describe('history reader (opencode.db, 1.18.33 schema)', () => {
       const [overview, trace] = await Promise.all([client.request('overview', { window: ALL }), client.request('trace', { sessionId: 'ses_root' })]);
       assert.equal(overview.totals.cost, 1.875);
       assert.equal(trace.nodes, 3);
+      const [light, tools] = await Promise.all([client.request('overview', { window: ALL, withTools: false }), client.request('tools', { window: ALL })]);
+      assert.deepEqual([light.tools, light.totals.cost], [[], 1.875]);
+      assert.deepEqual(tools, overview.tools);
       await assert.rejects(client.request('trace', { sessionId: 'ses_nope' }), (e: unknown) => e instanceof HistoryError && e.kind === 'not-found');
     } finally {
       await client.close();
