@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SqliteDatabase, SqliteModule } from '../src/core/db/sqlite';
+import { seededRandom } from '../test/unit/support/localServer';
 
 export interface HistoryDbSize {
   sessions: number;
@@ -31,18 +32,6 @@ const SUB_AGENTS = ['general', 'explore', 'reviewer'];
 const TOOLS = ['read', 'read', 'read', 'edit', 'bash', 'bash', 'grep', 'glob', 'write', 'todowrite', 'webfetch', 'list'];
 const WORDS = 'the a function test file error build change update module import value return config server session cache token'.split(' ');
 
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function generateHistoryDb(sqlite: SqliteModule, file: string, size: HistoryDbSize = BENCH_SIZE, now = Date.now()): void {
   for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -51,7 +40,7 @@ export function generateHistoryDb(sqlite: SqliteModule, file: string, size: Hist
   for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) fs.rmSync(f, { force: true });
   const db = new sqlite.DatabaseSync(tmp);
   const w = db as unknown as Writable;
-  const rand = rng(14);
+  const rand = seededRandom(14);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const words = (n: number): string => Array.from({ length: n }, () => pick(WORDS)).join(' ');
   try {
@@ -90,14 +79,15 @@ export function generateHistoryDb(sqlite: SqliteModule, file: string, size: Hist
         model: parent?.model ?? pick(MODELS),
       });
     }
-    const messagesPerSession = size.messages / size.sessions;
+    const totalPairs = Math.floor(size.messages / 2);
     const assistantParts = Math.round((size.parts - size.messages / 2) / (size.messages / 2));
     let msgSeq = 0;
     let partSeq = 0;
-    for (const s of plans) {
+    for (const [index, s] of plans.entries()) {
       const totals = { cost: 0, ti: 0, tout: 0, tr: 0, tcr: 0, tcw: 0 };
       let t = s.start;
-      const pairs = Math.round(messagesPerSession / 2);
+      // Spread the user/assistant pairs so the totals come out exact.
+      const pairs = Math.floor((totalPairs * (index + 1)) / plans.length) - Math.floor((totalPairs * index) / plans.length);
       for (let k = 0; k < pairs; k++) {
         const userId = `msg_${t.toString(16)}${(msgSeq++).toString(36).padStart(7, '0')}`;
         const userData = { role: 'user', time: { created: t }, agent: s.agent, model: { providerID: s.model[0], modelID: s.model[1] } };
@@ -157,7 +147,7 @@ export function generateHistoryDb(sqlite: SqliteModule, file: string, size: Hist
         t += 5_000 + Math.floor(rand() * 60_000);
       }
       const title = s.parent ? `${words(3)} (@${s.agent} subagent)` : words(4 + Math.floor(rand() * 5));
-      insSession.run(s.id, s.project.id, s.parent?.id ?? null, `slug-${plans.indexOf(s)}`, s.project.dir, title, s.agent,
+      insSession.run(s.id, s.project.id, s.parent?.id ?? null, `slug-${index}`, s.project.dir, title, s.agent,
         JSON.stringify({ id: s.model[1], providerID: s.model[0], variant: 'default' }), s.start, t, totals.cost, totals.ti, totals.tout, totals.tr, totals.tcr, totals.tcw);
     }
     db.exec('COMMIT');

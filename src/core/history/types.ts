@@ -2,6 +2,10 @@
  * The history reader's public shapes (what `report`, `trace` and the Insights panel consume).
  * Times are epoch milliseconds; durations milliseconds; cost in USD as OpenCode recorded it.
  */
+import type { TokenCounts } from '../model/model';
+
+// The same token shape as the live model's sessions.
+export type { TokenCounts };
 
 export type HistoryErrorKind =
   | 'unavailable' // node:sqlite missing (Node < 22.13)
@@ -32,13 +36,6 @@ export interface HistoryWindow {
   label: string;
 }
 
-export interface TokenCounts {
-  input: number;
-  output: number;
-  reasoning: number;
-  cacheRead: number;
-  cacheWrite: number;
-}
 
 export interface Totals {
   /** Sessions with at least one message in the window (sub-agent sessions included). */

@@ -1,4 +1,5 @@
 /** --since parsing, CLI argument checks, terminal and HTML escaping of hostile DB text. */
+/* eslint-disable no-control-regex -- the tests look for control characters on purpose */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { windowFromSince } from '../../../src/core/history/since';
