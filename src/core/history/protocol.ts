@@ -18,5 +18,5 @@ export interface WorkerRequest<K extends HistoryOp = HistoryOp> {
 }
 
 export type WorkerResponse =
-  | { id: number; ok: true; result: unknown; ms: number }
+  | { id: number; ok: true; result: unknown; ms: number; cached?: boolean }
   | { id: number; ok: false; kind: HistoryErrorKind; message: string };

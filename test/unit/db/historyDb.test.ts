@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { loadNodeSqlite } from '../../../src/core/db/sqlite';
 import type { SqliteDatabase } from '../../../src/core/db/sqlite';
 import { HistoryClient } from '../../../src/core/history/historyClient';
+import { answer } from '../../../src/core/history/historyWorker';
 import { HistoryDb } from '../../../src/core/history/historyDb';
 import { windowFromSince } from '../../../src/core/history/since';
 import { HistoryError } from '../../../src/core/history/types';
@@ -200,6 +201,25 @@ describe('history reader (opencode.db, 1.18.33 schema)', () => {
     assert.equal(db.totals(ALL).sessions, 4);
     db.close();
     assert.deepEqual(fs.readdirSync(path.dirname(wal)), ['opencode.db']);
+  });
+
+  it('worker answers are reused only while the DB is unchanged', () => {
+    const copy = path.join(dir, 'cached.db');
+    fs.copyFileSync(file, copy);
+    const ask = (id: number) => answer({ id, file: copy, op: 'tools', args: { window: ALL } });
+    const first = ask(1);
+    const second = ask(2);
+    assert.ok(first.ok && second.ok);
+    assert.equal(first.cached, undefined);
+    assert.equal(second.cached, true);
+    assert.deepEqual(second.result, first.result);
+    const w = new sqlite.sqlite!.DatabaseSync(copy) as unknown as Run & Pick<SqliteDatabase, 'exec' | 'close'>;
+    w.exec('PRAGMA foreign_keys = OFF');
+    w.prepare('INSERT INTO part (id, message_id, session_id, time_created, time_updated, data) VALUES (?, ?, ?, ?, ?, ?)').run('p9', 'm2', 'ses_root', NOW, NOW, tool('grep', 'error', NOW, 5));
+    w.close();
+    const third = ask(3);
+    assert.ok(third.ok && !third.cached);
+    assert.ok((third.result as { tool: string }[]).some((x) => x.tool === 'grep'));
   });
 
   it('worker client: answers off the main thread, typed errors, timeout terminates', async () => {
