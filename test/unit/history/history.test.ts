@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { windowFromSince } from '../../../src/core/history/since';
-import { parseHistoryArgs } from '../../../src/cli/history/command';
+import { parseHistoryArgs, runHistoryCommand } from '../../../src/cli/history/command';
 import { escapeHtml, renderHtmlReport } from '../../../src/cli/history/html';
 import { renderReport, renderTrace, safeText } from '../../../src/cli/history/text';
 import type { Overview, SessionPage, TokenCounts, Trace } from '../../../src/core/history/types';
@@ -50,6 +50,25 @@ describe('report/trace arguments', () => {
     assert.throws(() => parseHistoryArgs(['trace', "ses_1'; drop"]), /session id is letters/);
     assert.throws(() => parseHistoryArgs(['report', '--since']), /--since needs a value/);
     assert.throws(() => parseHistoryArgs(['trace', 'ses_1', '--since', '7d']), /unknown option --since for trace/);
+  });
+});
+
+describe('report/trace failures are one line, never a stack', () => {
+  const run = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+    let out = '';
+    let err = '';
+    const code = await runHistoryCommand(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {} });
+    return { code, out, err };
+  };
+  it('bad arguments exit 2, a missing DB (or no node:sqlite) exits 1', async () => {
+    const since = await run(['report', '--since', '0d']);
+    assert.deepEqual([since.code, since.out], [2, '']);
+    assert.match(since.err, /^opencode-monitor: --since must be at least 1h\n$/);
+    const missing = await run(['report', '--db', '/nonexistent/dir/opencode.db']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /^opencode-monitor: (no OpenCode database at \/nonexistent\/dir\/opencode\.db|node:sqlite needs Node ≥ 22\.13; this is Node [\d.]+)\n$/);
+    const noHome = await run(['trace', 'ses_1']);
+    assert.match(noHome.err, /^opencode-monitor: cannot find OpenCode's database: neither HOME nor XDG_DATA_HOME is set \(use --db FILE\)\n$/);
   });
 });
 
