@@ -38,6 +38,8 @@ const targets = [
     outfile: 'dist/cli.js',
     banner: { js: '#!/usr/bin/env node' },
   },
+  // History queries run in a worker thread (src/core/history/historyClient.ts loads it by path).
+  { ...common, entryPoints: ['src/core/history/historyWorker.ts'], outfile: 'dist/historyWorker.js' },
 ];
 
 if (watch) {

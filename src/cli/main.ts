@@ -28,6 +28,7 @@ import { describeError } from '../core/util/describe';
 import { terminalSafe, terminalSafeJson } from '../core/present/neutralize';
 import { environmentPasswordFor, plainHttpPasswordWarning } from '../core/opencode/passwordPolicy';
 import { serviceCommand } from './service';
+import { HISTORY_USAGE, runHistoryCommand } from './history/command';
 
 const USAGE = `usage: opencode-monitor <command> [options]
 
@@ -50,7 +51,7 @@ commands:
                            (started at login, restarted after a crash); service --help
   probe <url> [--json]     capabilities, sessions and their status on one server
   events <url>             print one server's live events until interrupted
-
+${HISTORY_USAGE}
 options (watch, status, daemon):
   --endpoint URL           also watch this server (repeatable); user:password@ in the URL is accepted
   --no-discovery           watch the --endpoint servers only
@@ -71,6 +72,7 @@ environment:
 export async function main(argv: string[]): Promise<number> {
   // Its own grammar: everything after `--` goes to the daemon.
   if (argv[0] === 'service') return serviceCommand(argv.slice(1));
+  if (argv[0] === 'report' || argv[0] === 'trace') return runHistoryCommand(argv);
   let args: ParsedArgs;
   try {
     args = parseArgs(argv);
