@@ -14,6 +14,7 @@ import { LegacyWriter } from '../../src/core/legacy/legacyWriter';
 import type { LegacyWriterLock } from '../../src/core/legacy/legacyWriter';
 import { Emitter } from '../../src/core/util/events';
 import { makeInstance, makeSession, makeSnapshot } from '../fixtures/legacy/snapshots';
+import { contributedSettings } from '../harness/manifestSettings';
 
 const holder: LegacyWriterLock = { isHolder: () => true, onChange: new Emitter<boolean>().event };
 
@@ -33,9 +34,9 @@ function temp(t: TestContext): string {
 }
 
 test('finding 2: the legacy file settings are machine-scoped', () => {
-  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { scope?: string }> } } };
+  const settings = contributedSettings();
   for (const key of ['enabled', 'statePath', 'usagePath']) {
-    assert.equal(pkg.contributes.configuration.properties[`opencodeMonitor.legacyFiles.${key}`]?.scope, 'machine', key);
+    assert.equal(settings[`opencodeMonitor.legacyFiles.${key}`]?.scope, 'machine', key);
   }
 });
 

@@ -14,6 +14,7 @@ import { InstanceState } from '../../src/core/monitor/instanceState';
 import { userLockPath } from '../../src/core/os/userLockPath';
 import { redactSecrets, safeExcerpt } from '../../src/core/usage/redact';
 import { makeInstance, makeSession, makeSnapshot } from '../fixtures/legacy/snapshots';
+import { contributedSettings } from '../harness/manifestSettings';
 
 test('finding 8: the legacy writer lock is in a 0700 folder of this user, the same for every host', () => {
   const lock = userLockPath();
@@ -61,8 +62,8 @@ test('finding 8: --interval above 2^31-1 ms is a clear error, not a 1 ms timer',
 });
 
 test('finding 8: every numeric setting has a minimum and a maximum', () => {
-  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { type?: string; minimum?: number; maximum?: number }> } } };
-  for (const [key, p] of Object.entries(pkg.contributes.configuration.properties)) {
+  const settings = contributedSettings();
+  for (const [key, p] of Object.entries(settings)) {
     if (p.type !== 'number' && p.type !== 'integer') continue;
     assert.ok(typeof p.minimum === 'number' && typeof p.maximum === 'number' && p.maximum <= 2 ** 31 - 1, key);
   }

@@ -5,18 +5,17 @@
  * password over plain http to another host is warned about once.
  */
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { test } from 'node:test';
 import { MemoryLogger } from '../../src/core/log';
 import { createMonitor } from '../../src/core/createMonitor';
 import { InstanceWatcher } from '../../src/core/monitor/instanceWatcher';
 import { environmentPasswordFor, isLoopbackUrl } from "../../src/core/opencode/passwordPolicy";
 import { startHostileOpencode } from '../fixtures/hostileOpencode';
+import { contributedSettings } from '../harness/manifestSettings';
 
 test('finding 3: opencodeMonitor.endpoints is machine-scoped (a workspace cannot add servers)', () => {
-  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { scope?: string }> } } };
-  assert.equal(pkg.contributes.configuration.properties['opencodeMonitor.endpoints']?.scope, 'machine');
+  const settings = contributedSettings();
+  assert.equal(settings['opencodeMonitor.endpoints']?.scope, 'machine');
 });
 
 test('finding 3: a configured endpoint never receives the environment password', { timeout: 30_000 }, async (t) => {
