@@ -4,8 +4,9 @@
  * `sh -c "…"`, `bash -lc '…'`, `eval "…"` and here-documents fed to a shell as scripts of their own
  * (bounded by the same budget), and records pipeline neighbours and substitutions.
  */
-import { newBudget, parseWithBudget, DEFAULT_LIMITS } from './shell';
-import type { ShellBudget, ShellLimits, SimpleCommand, Word, Redirect } from './shell';
+import { parseWithBudget } from './shell';
+import { newBudget, DEFAULT_LIMITS } from './shellTypes';
+import type { ShellBudget, ShellLimits, SimpleCommand, Word, Redirect } from './shellTypes';
 
 export interface ResolvedCommand {
   /** Basename of the program (`/usr/bin/curl` → `curl`); `$(…)` when computed; `` for bare assignments. */

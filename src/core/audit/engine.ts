@@ -15,8 +15,8 @@ import { validateRuleSet } from './ruleSchema';
 import type { PathCond, Rule, Sequence, UrlClass, ValidRuleSet } from './ruleSchema';
 import { detectSequences, SequenceDetector } from './sequences';
 import type { SequenceMatch } from './sequences';
-import { DEFAULT_LIMITS } from './shell';
-import type { ShellLimits } from './shell';
+import { DEFAULT_LIMITS } from './shellTypes';
+import type { ShellLimits } from './shellTypes';
 
 export type ActionKind = 'bash' | 'read' | 'write' | 'edit' | 'fetch' | 'other';
 

@@ -10,74 +10,10 @@
  * "too complex to analyse" finding instead of hanging or throwing.
  */
 
-export interface ShellLimits {
-  /** Nesting of $( ), ``, <( ), ( ) and sh -c strings. */
-  maxDepth: number;
-  /** Words over the whole parse (all depths). */
-  maxWords: number;
-  /** Simple commands over the whole parse. */
-  maxCommands: number;
-  /** Characters read over the whole parse (re-reads of sh -c strings count again). */
-  maxChars: number;
-}
+import type { Budget, ParseResult, ShellLimits, SimpleCommand, Word } from './shellTypes';
+import { DEFAULT_LIMITS, newBudget, trip } from './shellTypes';
+import { readAnsiC } from './ansiC';
 
-export const DEFAULT_LIMITS: ShellLimits = { maxDepth: 8, maxWords: 20_000, maxCommands: 2_000, maxChars: 2_000_000 };
-
-export interface Word {
-  /** The value after quote removal; expansions (`$X`, `${X}`) are kept as written. */
-  text: string;
-  /** Commands run by substitutions inside this word ($( ), ``, <( ), >( )). */
-  substs: SimpleCommand[][];
-  /** The word is exactly one substitution (`$(curl …)`, `<(curl …)`). */
-  pureSubst: boolean;
-  /** Some part of it was quoted (so it is not a glob / operator). */
-  quoted: boolean;
-}
-
-export interface Redirect {
-  /** `>`, `>>`, `<`, `&>`, `&>>`, `>&`, `<>`, `>|`, `<<<`, `<<` (fd prefix removed). */
-  op: string;
-  target: Word;
-}
-
-export interface SimpleCommand {
-  words: Word[];
-  redirects: Redirect[];
-  /** Index (in the flat list of this parse level) of the commands earlier in the same pipeline. */
-  pipeline: number;
-  /** Position inside its pipeline (0 = first). */
-  pipeIndex: number;
-  /** Here-document bodies fed to this command (stdin). */
-  heredocs: string[];
-}
-
-export interface ParseResult {
-  commands: SimpleCommand[];
-  truncated: boolean;
-  /** Why it was truncated, for the finding's reason. */
-  truncatedBy?: 'depth' | 'words' | 'commands' | 'chars';
-}
-
-interface Budget {
-  limits: ShellLimits;
-  words: number;
-  commands: number;
-  chars: number;
-  truncated: boolean;
-  truncatedBy?: ParseResult['truncatedBy'];
-  pipelines: number;
-}
-
-export function newBudget(limits: ShellLimits = DEFAULT_LIMITS): Budget {
-  return { limits, words: 0, commands: 0, chars: 0, truncated: false, pipelines: 0 };
-}
-
-export type { Budget as ShellBudget };
-
-function trip(budget: Budget, by: NonNullable<ParseResult['truncatedBy']>): void {
-  if (!budget.truncated) budget.truncatedBy = by;
-  budget.truncated = true;
-}
 
 /** Parses a command line. Never throws; bounded by `limits`. */
 export function parseShell(src: string, limits: ShellLimits = DEFAULT_LIMITS): ParseResult {
@@ -506,45 +442,4 @@ class Parser {
     this.pos++;
     return parseWithBudget(body, this.budget, this.depth + 1);
   }
-}
-
-/** Decodes a `$'…'` string starting after the opening quote. */
-function readAnsiC(src: string, from: number): { value: string; end: number } {
-  let value = '';
-  let i = from;
-  const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', e: '\x1b', E: '\x1b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '?': '?' };
-  while (i < src.length && src[i] !== "'") {
-    const c = src[i]!;
-    if (c !== '\\') {
-      value += c;
-      i++;
-      continue;
-    }
-    const n = src[i + 1];
-    if (n === undefined) {
-      i++;
-      break;
-    }
-    if (simple[n] !== undefined) {
-      value += simple[n];
-      i += 2;
-    } else if (n === 'x') {
-      const m = /^[0-9a-fA-F]{1,2}/.exec(src.slice(i + 2, i + 4));
-      value += m ? String.fromCharCode(parseInt(m[0], 16)) : 'x';
-      i += 2 + (m ? m[0].length : 0);
-    } else if (n === 'u' || n === 'U') {
-      const m = /^[0-9a-fA-F]{1,8}/.exec(src.slice(i + 2, i + (n === 'u' ? 6 : 10)));
-      const cp = m ? parseInt(m[0], 16) : NaN;
-      value += Number.isFinite(cp) && cp <= 0x10ffff ? String.fromCodePoint(cp) : n;
-      i += 2 + (m ? m[0].length : 0);
-    } else if (n >= '0' && n <= '7') {
-      const m = /^[0-7]{1,3}/.exec(src.slice(i + 1, i + 4))!;
-      value += String.fromCharCode(parseInt(m[0], 8) & 0xff);
-      i += 1 + m[0].length;
-    } else {
-      value += '\\' + n;
-      i += 2;
-    }
-  }
-  return { value, end: i + 1 };
 }
