@@ -25,6 +25,9 @@ import type { ParsedArgs } from './args';
 import { renderTable } from './table';
 import { toStatusJson } from './statusJson';
 import { describeError } from '../core/util/describe';
+import type { LabelStore } from '../core/labels/labelStore';
+import { focusCommand, labelCommand, listCommand, openLabels, startDaemonApi } from './apiCommands';
+import type { ApiCommandContext } from './apiCommands';
 
 const USAGE = `usage: opencode-monitor <command> [options]
 
@@ -36,11 +39,19 @@ commands:
       --usage-file PATH    default ${DEFAULT_USAGE_PATH}
       --log-file PATH      default /tmp/opencode-monitor.log
       --lock-file PATH     single-writer lock shared with VS Code windows (default /tmp/opencode-monitor-writer.lock)
+      --socket [PATH]      also answer the local API (JSON lines) on a Unix socket
+                           (default ${'$'}XDG_RUNTIME_DIR/opencode-monitor/api.sock)
   serve [DIR ...]          start \`opencode serve\` in each DIR (default: here), watch them like
                            \`watch\`, restart them when they crash; Ctrl-C stops them all
       --opencode PATH      the opencode executable (default: the first on PATH)
       --log-dir DIR        one log file per server (default ${defaultServerLogDir()})
       --no-restart         leave a crashed server crashed
+  label <session> "text"   label a session (by id or unique id prefix); "" removes the label
+  list [--json]            every session with its state, label, waiting time and terminal
+  focus <query>            bring a session's terminal to front (tmux), by id or words of its
+                           label, title or folder; says which terminal when it cannot
+      --socket PATH        ask the daemon listening there (default: the per-user socket);
+                           without a daemon these work on their own
   probe <url> [--json]     capabilities, sessions and their status on one server
   events <url>             print one server's live events until interrupted
 
@@ -85,6 +96,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'probe':
     case 'events':
       return single(args, stderrLogger(debug ? 'debug' : 'warn', false));
+    case 'label':
+    case 'list':
+    case 'focus':
+      return apiCommand(args, stderrLogger(debug ? 'debug' : 'error', false));
     default:
       process.stderr.write(`opencode-monitor: unknown command "${args.command}"\n\n${USAGE}`);
       return 2;
@@ -97,8 +112,9 @@ function stderrLogger(level: 'debug' | 'warn' | 'error', quietWhileTty: boolean)
   return createLineLogger((line) => process.stderr.write(line + '\n'), min);
 }
 
-function monitorFrom(args: ParsedArgs, logger: Logger, managed?: ServerManager): Monitor {
+function monitorFrom(args: ParsedArgs, logger: Logger, managed?: ServerManager, labels?: LabelStore): Monitor {
   const monitor = createMonitor({
+    ...(labels ? { labels } : {}),
     logger,
     endpoints: args.endpoints.map((url) => ({ url, password: process.env.OPENCODE_SERVER_PASSWORD })),
     localPassword: process.env.OPENCODE_SERVER_PASSWORD,
@@ -182,7 +198,8 @@ function usageFrom(args: ParsedArgs, logger: Logger, ownerLabel: string, monitor
 }
 
 async function status(args: ParsedArgs, logger: Logger): Promise<number> {
-  const monitor = monitorFrom(args, logger);
+  const labels = openLabels(logger, false);
+  const monitor = monitorFrom(args, logger, undefined, labels);
   const usage = usageFrom(args, logger, `opencode-monitor status (pid ${process.pid})`, monitor);
   try {
     await Promise.all([monitor.settle(), usage?.service.settle()]);
@@ -194,12 +211,14 @@ async function status(args: ParsedArgs, logger: Logger): Promise<number> {
   } finally {
     await usage?.dispose();
     await monitor.dispose();
+    labels.dispose();
   }
 }
 
 /** Until SIGINT/SIGTERM, or until `until` resolves (`serve` owns the signals then). */
 function watch(args: ParsedArgs, logger: Logger, managed?: ServerManager, until?: Promise<void>): Promise<number> {
-  const monitor = monitorFrom(args, logger, managed);
+  const labels = openLabels(logger);
+  const monitor = monitorFrom(args, logger, managed, labels);
   const usage = usageFrom(args, logger, `opencode-monitor watch (pid ${process.pid})`, monitor);
   const tty = Boolean(process.stdout.isTTY);
   let last = '';
@@ -220,7 +239,10 @@ function watch(args: ParsedArgs, logger: Logger, managed?: ServerManager, until?
       clearInterval(ticker);
       subscription.dispose();
       if (tty) process.stdout.write('\x1b[?25h');
-      void Promise.all([usage?.dispose(), monitor.dispose()]).then(() => resolve(0));
+      void Promise.all([usage?.dispose(), monitor.dispose()]).then(() => {
+        labels.dispose();
+        resolve(0);
+      });
     };
     if (until) {
       void until.then(stop);
@@ -241,7 +263,18 @@ async function daemon(args: ParsedArgs, debug: boolean): Promise<number> {
     }
   }, debug ? 'debug' : 'info');
   const ownerLabel = `opencode-monitor daemon (pid ${process.pid})`;
-  const monitor = monitorFrom(args, logger);
+  const labels = openLabels(logger);
+  const monitor = monitorFrom(args, logger, undefined, labels);
+  let api: Awaited<ReturnType<typeof startDaemonApi>>;
+  try {
+    api = await startDaemonApi(args, monitor, labels, logger);
+  } catch (error) {
+    process.stderr.write(`opencode-monitor daemon: ${describeError(error)}\n`);
+    logger.error(`daemon: local API: ${describeError(error)}`);
+    await monitor.dispose();
+    labels.dispose();
+    return 1;
+  }
   const usage = usageFrom(args, logger, ownerLabel, monitor);
   const files = startLegacyFiles(monitor, {
     logger,
@@ -258,15 +291,35 @@ async function daemon(args: ParsedArgs, debug: boolean): Promise<number> {
       stopping = true;
       logger.info(`daemon stopping on ${signal}`);
       void (async () => {
+        await api?.close();
         await usage?.dispose();
         await monitor.dispose();
         files.dispose();
+        await labels.flushed();
+        labels.dispose();
         resolve(0);
       })();
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+}
+
+/** `label`, `list`, `focus`: through the daemon's socket when one answers, else on their own. */
+async function apiCommand(args: ParsedArgs, logger: Logger): Promise<number> {
+  const ctx: ApiCommandContext = {
+    args,
+    logger,
+    oneShotMonitor: (labels) => monitorFrom(args, logger, undefined, labels),
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  };
+  try {
+    return await (args.command === 'label' ? labelCommand(ctx) : args.command === 'list' ? listCommand(ctx) : focusCommand(ctx));
+  } catch (error) {
+    process.stderr.write(`opencode-monitor ${args.command}: ${describeError(error)}\n`);
+    return 1;
+  }
 }
 
 async function single(args: ParsedArgs, logger: Logger): Promise<number> {

@@ -1,6 +1,7 @@
 /** The `watch` screen: instances and their sessions as an indented, coloured table. */
 import type { MonitorSnapshot, SessionModel } from '../core/model/model';
 import { formatDuration, instanceLabel, sessionActivity, truncate } from '../core/present/format';
+import { displayName } from '../core/model/labelText';
 
 export interface TableOptions {
   now: number;
@@ -67,7 +68,7 @@ export function renderTable(snapshot: MonitorSnapshot, options: TableOptions): s
 function sessionLine(session: SessionModel, depth: number, options: TableOptions, paint: (c: keyof typeof codes, t: string) => string): string {
   const indent = '   '.repeat(depth);
   const icon = session.needsAttention ? paint('red', '⚠') : session.status === 'busy' ? paint('blue', '●') : session.status === 'retry' ? paint('yellow', '↻') : paint('dim', '○');
-  const title = truncate(session.title || session.id, 40);
+  const title = truncate(displayName(session), 40);
   const activity = sessionActivity(session, options.now);
   const age = session.status === 'idle' ? paint('dim', `  ${formatDuration(options.now - session.updatedAt)} ago`) : '';
   return `${indent}${icon} ${title.padEnd(Math.min(40, title.length + 2))} ${session.needsAttention ? paint('red', activity) : activity}${age}`;

@@ -6,7 +6,7 @@
 import { DbSessionSource } from './db/dbSessionSource';
 import { Discovery } from './discovery/discovery';
 import type { Logger } from './log';
-import type { EndpointConfig, LimitedSessionSource, ManagedSource } from './monitor/ports';
+import type { EndpointConfig, LimitedSessionSource, ManagedSource, SessionLabels } from './monitor/ports';
 import { Monitor } from './monitor/monitor';
 
 export interface CreateMonitorOptions {
@@ -22,6 +22,8 @@ export interface CreateMonitorOptions {
   limitedSessions?: LimitedSessionSource | false;
   /** Set false to watch configured endpoints only. */
   discoverLocal?: boolean;
+  /** The user's labels on sessions (a LabelStore the host owns). */
+  labels?: SessionLabels;
 }
 
 export function createMonitor(options: CreateMonitorOptions): Monitor {
@@ -39,5 +41,6 @@ export function createMonitor(options: CreateMonitorOptions): Monitor {
     owned: db ? [db] : [],
     passwordFor: () => options.localPassword,
     heuristicThresholdMs: options.heuristicThresholdMs,
+    labels: options.labels,
   });
 }

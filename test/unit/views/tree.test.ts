@@ -121,7 +121,7 @@ describe('session rows', () => {
     assert.match(node(tree, 'session:ses_r').description ?? '', /^retry #2/);
   });
 
-  test('needs you: bell, warning colour, "waiting 4m", expanded, permission row with its command', () => {
+  test('needs you: bell, warning colour, "waiting 4 min", expanded, permission row with its command', () => {
     const session = makeSession({
       needsAttention: true,
       attentionReason: 'permission',
@@ -132,7 +132,7 @@ describe('session rows', () => {
     const tree = presentTree(makeSnapshot([makeInstance()], [session]), NOW);
     const row = node(tree, 'session:ses_4b2f');
     assert.deepEqual(row.icon, { id: 'bell', color: 'problemsWarningIcon.foreground' });
-    assert.equal(row.description, 'waiting 4m (permission)');
+    assert.equal(row.description, 'waiting 4 min (permission)');
     assert.equal(row.contextValue, 'session+needsYou');
     assert.equal(row.collapsible, 'expanded');
     // The tool waiting for this permission is shown once, as the permission.
