@@ -27,6 +27,7 @@ export const CommandId = {
   newServerTerminal: 'opencodeMonitor.newServerTerminal',
   // ── Tree only (hidden from the palette) ──
   copySessionId: 'opencodeMonitor.copySessionId',
+  labelSession: 'opencodeMonitor.labelSession',
 } as const;
 
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];

@@ -12,6 +12,8 @@ import { answerQuestion, dismissQuestion } from './questions';
 import { newServerTerminal, openInTerminal, restartServer, showServerLog, startServer, stopServer } from './servers';
 import type { ManagedServers } from '../managedServers';
 import { JumpCursor, abortSession, attachInTerminal, copySessionId, focusTerminal, jumpToNextNeedingMe } from './sessions';
+import type { LabelStore } from '../../core/labels/labelStore';
+import { labelSession } from './labels';
 
 export interface CommandServices {
   monitor: Monitor;
@@ -22,6 +24,7 @@ export interface CommandServices {
   tree: SessionTreeView;
   servers: ManagedServers;
   extensionId: string;
+  labels: LabelStore;
   /** Fetch subscription usage again (rate-limited by the usage service itself). */
   refreshUsage?: () => void;
 }
@@ -48,6 +51,7 @@ export function registerCommands(s: CommandServices): vscode.Disposable {
     [CommandId.openSettings]: () => openSettings(s.extensionId),
     [CommandId.probeServer]: () => probeServer(log, s.passwords),
     [CommandId.copySessionId]: (arg) => copySessionId(monitor, arg),
+    [CommandId.labelSession]: (arg) => labelSession(monitor, s.labels, log, arg),
     [CommandId.startServer]: (arg) => startServer(s, arg),
     [CommandId.openInTerminal]: (arg) => openInTerminal(s, arg),
     [CommandId.stopServer]: (arg) => stopServer(s, arg),
