@@ -166,6 +166,7 @@ export class LabelStore implements Disposable {
 
   private update(change: (labels: Labels, now: number) => void): Promise<void> {
     const run = async () => {
+      fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
       await withFileMutex(this.file, () => {
         let labels: Labels;
         try {
