@@ -100,9 +100,13 @@ function serveClient(socket: net.Socket, backend: ApiBackend, logger: Logger, li
   };
   const send = (response: ApiResponse) => {
     if (dropped || socket.destroyed) return;
+    // A client that does not read its earlier answers: never buffer for it without bound (one
+    // answer may be larger than the bound by itself; the answers before it must have gone).
+    if (socket.writableLength > limits.maxWrite) {
+      drop(`it does not read its answers (${socket.writableLength} bytes waiting)`);
+      return;
+    }
     socket.write(JSON.stringify(response) + '\n');
-    // A client that does not read its answers: never buffer for it without bound.
-    if (socket.writableLength > limits.maxWrite) drop(`it does not read its answers (${socket.writableLength} bytes waiting)`);
   };
   socket.on('error', () => undefined); // a client that vanishes is not our error
   socket.on('data', (chunk: Buffer) => {
