@@ -6,6 +6,7 @@ import { handleRequestLine, listSessions } from '../../../src/core/api/protocol'
 import type { MonitorSnapshot, SessionModel } from '../../../src/core/model/model';
 import { findSession, findSessionById } from '../../../src/core/present/sessionQuery';
 import { focusTerminalOf } from '../../../src/core/platform/headlessFocus';
+import { idTime, requestAskedAt } from '../../../src/core/opencode/ids';
 import type { CommandRunner } from '../../../src/core/os/exec';
 import { makeInstance, makeSession, makeSnapshot } from '../../fixtures/legacy/snapshots';
 
@@ -161,5 +162,20 @@ describe('headless focus', () => {
     const noTmux: CommandRunner = async () => Promise.reject(new Error('ENOENT'));
     assert.equal((await focusTerminalOf('pts/9', noTmux)).where, 'none');
     assert.match((await focusTerminalOf(undefined, noTmux) as { reason: string }).reason, /not known/);
+  });
+});
+
+describe('asked time from an OpenCode id', () => {
+  // Captured on 1.18.33: bash tool started at 1795290245327, permission id per_1ffa32afc001….
+  const TOOL = 1795290245327;
+  test('decodes the id time, the latest not after now', () => {
+    assert.equal(idTime('per_1ffa32afc001HTM9LuI3A4swhf', TOOL + 60_000), TOOL + 557);
+    assert.equal(idTime('per_1ffa32afc001HTM9LuI3A4swhf', TOOL + 300 * 24 * 3600_000), TOOL + 557);
+    assert.equal(idTime('not-an-id', TOOL), undefined);
+    assert.equal(requestAskedAt('per_1ffa32afc001HTM9LuI3A4swhf', TOOL + 60_000, TOOL), TOOL + 557);
+    // Before its tool started, or more than a day old without a tool: not believed.
+    assert.equal(requestAskedAt('per_1ffa32afc001HTM9LuI3A4swhf', TOOL + 60_000, TOOL + 1_000), TOOL + 1_000);
+    assert.equal(requestAskedAt('per_1ffa32afc001HTM9LuI3A4swhf', TOOL + 2 * 24 * 3600_000, undefined), undefined);
+    assert.equal(requestAskedAt('que_zz', TOOL, undefined), undefined);
   });
 });
