@@ -75,13 +75,15 @@ describe('local API and labels on a real server', { timeout: 240_000 }, () => {
 
   it('list: the session with agent, state, folder, instance', async () => {
     const id = await createSession(server, 'api list');
-    const s = await waitFor(() => sessionIn(id), T, 'the session in list');
+    const s = await waitFor(async () => {
+      const x = await sessionIn(id);
+      return x?.instance.connection === 'connected' ? x : undefined;
+    }, T, 'the session in list, its server connected');
     assert.equal(s.agent, 'opencode');
     assert.equal(s.state, 'idle');
     assert.equal(s.title, 'api list');
     assert.equal(s.folder, server.dir);
     assert.equal(s.instance.url, server.url);
-    assert.equal(s.instance.connection, 'connected');
     const text = await runCli(['list']);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, new RegExp(`${id}\\s+idle\\s+api list`));
