@@ -12,8 +12,10 @@ export interface ParsedArgs {
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const FLAGS = new Set(['json', 'help', 'no-discovery', 'no-usage', 'docker', 'no-restart']);
-const OPTIONS = new Set(['state-file', 'usage-file', 'log-file', 'lock-file', 'endpoint', 'interval', 'opencode', 'log-dir', 'docker-path']);
-const COMMANDS = new Set(['watch', 'status', 'daemon', 'serve', 'probe', 'events', 'help']);
+const OPTIONS = new Set(['state-file', 'usage-file', 'log-file', 'lock-file', 'endpoint', 'interval', 'opencode', 'log-dir', 'docker-path', 'socket']);
+/** Options whose value may be left out (`--socket` alone: the default path). */
+const OPTIONAL_VALUE = new Set(['socket']);
+const COMMANDS = new Set(['watch', 'status', 'daemon', 'serve', 'probe', 'events', 'help', 'label', 'list', 'focus']);
 
 export function parseArgs(argv: string[]): ParsedArgs {
   const result: ParsedArgs = { command: 'watch', positionals: [], flags: new Set(), options: new Map(), endpoints: [] };
@@ -32,6 +34,10 @@ export function parseArgs(argv: string[]): ParsedArgs {
         continue;
       }
       if (!OPTIONS.has(name)) throw new Error(`unknown option --${name}`);
+      if (OPTIONAL_VALUE.has(name) && inline === undefined && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('-') || COMMANDS.has(argv[i + 1]!))) {
+        result.options.set(name, '');
+        continue;
+      }
       const value = inline ?? argv[++i];
       if (value === undefined || value.startsWith('--')) throw new Error(`--${name} needs a value`);
       if (name === 'endpoint') result.endpoints.push(value);

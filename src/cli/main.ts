@@ -29,6 +29,9 @@ import { terminalSafe, terminalSafeJson } from '../core/present/neutralize';
 import { environmentPasswordFor, plainHttpPasswordWarning } from '../core/opencode/passwordPolicy';
 import { serviceCommand } from './service';
 import { HISTORY_USAGE, runHistoryCommand } from './history/command';
+import type { LabelStore } from '../core/labels/labelStore';
+import { focusCommand, labelCommand, listCommand, openLabels, startDaemonApi } from './apiCommands';
+import type { ApiCommandContext } from './apiCommands';
 
 const USAGE = `usage: opencode-monitor <command> [options]
 
@@ -41,6 +44,8 @@ commands:
       --log-file PATH      default /tmp/opencode-monitor.log (1 MiB, one old file kept)
       --lock-file PATH     single-writer lock shared with VS Code windows (default
                            /tmp/opencode-monitor-<uid>/writer.lock, a 0700 folder)
+      --socket [PATH]      also answer the local API (JSON lines) on a Unix socket
+                           (default ${'$'}XDG_RUNTIME_DIR/opencode-monitor/api.sock)
   serve [DIR ...]          start \`opencode serve\` in each DIR (default: here), watch them like
                            \`watch\`, restart them when they crash; Ctrl-C stops them all
       --opencode PATH      the opencode executable (default: the first on PATH)
@@ -49,6 +54,12 @@ commands:
   service install|uninstall|status [--dry-run] [-- DAEMON OPTIONS]
                            run \`daemon\` as a systemd user unit / macOS LaunchAgent
                            (started at login, restarted after a crash); service --help
+  label <session> "text"   label a session (by id or unique id prefix); "" removes the label
+  list [--json]            every session with its state, label, waiting time and terminal
+  focus <query>            bring a session's terminal to front (tmux), by id or words of its
+                           label, title or folder; says which terminal when it cannot
+      --socket PATH        ask the daemon listening there (default: the per-user socket);
+                           without a daemon these work on their own
   probe <url> [--json]     capabilities, sessions and their status on one server
   events <url>             print one server's live events until interrupted
 ${HISTORY_USAGE}
@@ -97,6 +108,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'probe':
     case 'events':
       return single(args, stderrLogger(debug ? 'debug' : 'warn', false));
+    case 'label':
+    case 'list':
+    case 'focus':
+      return apiCommand(args, stderrLogger(debug ? 'debug' : 'error', false));
     default:
       process.stderr.write(`opencode-monitor: unknown command "${args.command}"\n\n${USAGE}`);
       return 2;
@@ -109,8 +124,9 @@ function stderrLogger(level: 'debug' | 'warn' | 'error', quietWhileTty: boolean)
   return createLineLogger((line) => process.stderr.write(terminalSafe(line, true) + '\n'), min);
 }
 
-function monitorFrom(args: ParsedArgs, logger: Logger, managed?: ServerManager): Monitor {
+function monitorFrom(args: ParsedArgs, logger: Logger, managed?: ServerManager, labels?: LabelStore): Monitor {
   const monitor = createMonitor({
+    ...(labels ? { labels } : {}),
     logger,
     // The environment password only to a loopback --endpoint; a remote one takes user:password@ in its URL (issue 11).
     endpoints: args.endpoints.map((url) => ({ url, password: environmentPasswordFor(url, true, process.env.OPENCODE_SERVER_PASSWORD) })),
@@ -195,7 +211,8 @@ function usageFrom(args: ParsedArgs, logger: Logger, ownerLabel: string, monitor
 }
 
 async function status(args: ParsedArgs, logger: Logger): Promise<number> {
-  const monitor = monitorFrom(args, logger);
+  const labels = openLabels(logger, false);
+  const monitor = monitorFrom(args, logger, undefined, labels);
   const usage = usageFrom(args, logger, `opencode-monitor status (pid ${process.pid})`, monitor);
   try {
     await Promise.all([monitor.settle(), usage?.service.settle()]);
@@ -207,12 +224,14 @@ async function status(args: ParsedArgs, logger: Logger): Promise<number> {
   } finally {
     await usage?.dispose();
     await monitor.dispose();
+    labels.dispose();
   }
 }
 
 /** Until SIGINT/SIGTERM, or until `until` resolves (`serve` owns the signals then). */
 function watch(args: ParsedArgs, logger: Logger, managed?: ServerManager, until?: Promise<void>): Promise<number> {
-  const monitor = monitorFrom(args, logger, managed);
+  const labels = openLabels(logger);
+  const monitor = monitorFrom(args, logger, managed, labels);
   const usage = usageFrom(args, logger, `opencode-monitor watch (pid ${process.pid})`, monitor);
   const tty = Boolean(process.stdout.isTTY);
   // https://no-color.org: any non-empty NO_COLOR turns colours off.
@@ -236,7 +255,10 @@ function watch(args: ParsedArgs, logger: Logger, managed?: ServerManager, until?
       clearInterval(ticker);
       subscription.dispose();
       if (tty) process.stdout.write('\x1b[?25h');
-      void Promise.all([usage?.dispose(), monitor.dispose()]).then(() => resolve(0));
+      void Promise.all([usage?.dispose(), monitor.dispose()]).then(() => {
+        labels.dispose();
+        resolve(0);
+      });
     };
     if (until) {
       void until.then(stop);
@@ -268,7 +290,18 @@ async function daemon(args: ParsedArgs, debug: boolean): Promise<number> {
     if (!log.write(line)) process.stderr.write(line + '\n');
   }, debug ? 'debug' : 'info');
   const ownerLabel = `opencode-monitor daemon (pid ${process.pid})`;
-  const monitor = monitorFrom(args, logger);
+  const labels = openLabels(logger);
+  const monitor = monitorFrom(args, logger, undefined, labels);
+  let api: Awaited<ReturnType<typeof startDaemonApi>>;
+  try {
+    api = await startDaemonApi(args, monitor, labels, logger);
+  } catch (error) {
+    process.stderr.write(`opencode-monitor daemon: ${describeError(error)}\n`);
+    logger.error(`daemon: local API: ${describeError(error)}`);
+    await monitor.dispose();
+    labels.dispose();
+    return 1;
+  }
   const usage = usageFrom(args, logger, ownerLabel, monitor);
   const files = startLegacyFiles(monitor, {
     logger,
@@ -285,9 +318,12 @@ async function daemon(args: ParsedArgs, debug: boolean): Promise<number> {
       stopping = true;
       logger.info(`daemon stopping on ${signal}`);
       void (async () => {
+        await api?.close();
         await usage?.dispose();
         await monitor.dispose();
         files.dispose();
+        await labels.flushed();
+        labels.dispose();
         log.close();
         resolve(0);
       })();
@@ -295,6 +331,23 @@ async function daemon(args: ParsedArgs, debug: boolean): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+}
+
+/** `label`, `list`, `focus`: through the daemon's socket when one answers, else on their own. */
+async function apiCommand(args: ParsedArgs, logger: Logger): Promise<number> {
+  const ctx: ApiCommandContext = {
+    args,
+    logger,
+    oneShotMonitor: (labels) => monitorFrom(args, logger, undefined, labels),
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  };
+  try {
+    return await (args.command === 'label' ? labelCommand(ctx) : args.command === 'list' ? listCommand(ctx) : focusCommand(ctx));
+  } catch (error) {
+    process.stderr.write(`opencode-monitor ${args.command}: ${describeError(error)}\n`);
+    return 1;
+  }
 }
 
 async function single(args: ParsedArgs, logger: Logger): Promise<number> {

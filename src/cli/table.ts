@@ -2,6 +2,7 @@
 import type { MonitorSnapshot, SessionModel } from '../core/model/model';
 import { formatDuration, instanceLabel, sessionActivity, truncate } from '../core/present/format';
 import { terminalSafeDeep } from '../core/present/neutralize';
+import { displayName } from '../core/model/labelText';
 
 export interface TableOptions {
   now: number;
@@ -80,7 +81,7 @@ export function renderTable(unsafe: MonitorSnapshot, options: TableOptions): str
 function sessionLine(session: SessionModel, depth: number, options: TableOptions, paint: (c: keyof typeof codes, t: string) => string): string {
   const indent = '   '.repeat(depth);
   const icon = session.needsAttention ? paint('red', '⚠') : session.status === 'busy' ? paint('blue', '●') : session.status === 'retry' ? paint('yellow', '↻') : paint('dim', '○');
-  const title = truncate(session.title || session.id, 40);
+  const title = truncate(displayName(session), 40);
   const activity = sessionActivity(session, options.now);
   const age = session.status === 'idle' ? paint('dim', `  ${formatDuration(options.now - session.updatedAt)} ago`) : '';
   return `${indent}${icon} ${title.padEnd(Math.min(40, title.length + 2))} ${session.needsAttention ? paint('red', activity) : activity}${age}`;

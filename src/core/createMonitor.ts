@@ -6,7 +6,7 @@
 import { DbSessionSource } from './db/dbSessionSource';
 import { Discovery } from './discovery/discovery';
 import type { Logger } from './log';
-import type { EndpointConfig, LimitedSessionSource, ManagedSource } from './monitor/ports';
+import type { EndpointConfig, LimitedSessionSource, ManagedSource, SessionLabels } from './monitor/ports';
 import { Monitor } from './monitor/monitor';
 import { environmentPasswordFor } from './opencode/passwordPolicy';
 
@@ -23,6 +23,8 @@ export interface CreateMonitorOptions {
   limitedSessions?: LimitedSessionSource | false;
   /** Set false to watch configured endpoints only. */
   discoverLocal?: boolean;
+  /** The user's labels on sessions (a LabelStore the host owns). */
+  labels?: SessionLabels;
 }
 
 export function createMonitor(options: CreateMonitorOptions): Monitor {
@@ -40,5 +42,6 @@ export function createMonitor(options: CreateMonitorOptions): Monitor {
     owned: db ? [db] : [],
     passwordFor: (url) => environmentPasswordFor(url, true, options.localPassword),
     heuristicThresholdMs: options.heuristicThresholdMs,
+    labels: options.labels,
   });
 }

@@ -18,6 +18,7 @@ import { Terminals } from './terminals';
 import { UsageConsent } from './usageConsent';
 import { SessionTreeView } from './views/sessionTree';
 import { describeError } from '../core/util/describe';
+import { LabelStore } from '../core/labels/labelStore';
 
 /** How long the view says "looking…" before an empty tree means "nothing found". */
 const SETTLE_TIMEOUT_MS = 5_000;
@@ -36,18 +37,20 @@ export function activate(context: vscode.ExtensionContext): void {
   // Before the monitor, so it is disposed after it: the watchers close before the servers stop.
   const servers = new ManagedServers(config, context.secrets, log, context.logUri.fsPath);
   services.addAsync(() => servers.dispose());
-  const { monitor, error } = startMonitor(config, log, servers);
+  // The labels file is shared with the other windows, the CLI and the daemon; disposed after the monitor.
+  const labels = services.add(new LabelStore({ logger: log }).start());
+  const { monitor, error } = startMonitor(config, log, servers, labels);
   services.addAsync(() => monitor.dispose());
   services.add(new EndpointSync(monitor, config, passwords));
   services.add(dockerWatch(monitor, config, log));
   const terminals = services.add(new Terminals(log));
-  const tree = services.add(new SessionTreeView(monitor, log));
+  const tree = services.add(new SessionTreeView(monitor, log, config));
   if (error) tree.setError(error);
   services.add(new StatusBar(monitor));
   services.add(new Notifications(monitor, config, terminals, log));
   services.add(legacyFiles(monitor, config, log));
   const usage = services.add(new UsageMeter(monitor, config, log, String(context.extension.packageJSON.version), new UsageConsent(context.globalState)));
-  services.add(registerCommands({ monitor, log, config, passwords, terminals, tree, servers, extensionId: context.extension.id, refreshUsage: () => usage.refreshNow() }));
+  services.add(registerCommands({ monitor, log, config, passwords, terminals, tree, servers, extensionId: context.extension.id, labels, refreshUsage: () => usage.refreshNow() }));
   services.add(
     config.onDidChange((e) => {
       if (!e.affects('discovery') && !e.affects('heuristicThreshold')) return;
@@ -73,10 +76,11 @@ export async function deactivate(): Promise<void> {
   await done?.();
 }
 
-function startMonitor(config: Config, log: Logger, servers: ManagedServers): { monitor: Monitor; error?: string } {
+function startMonitor(config: Config, log: Logger, servers: ManagedServers, labels: LabelStore): { monitor: Monitor; error?: string } {
   const c = config.current;
   const options = {
     logger: log,
+    labels,
     managed: servers.manager,
     localPassword: process.env.OPENCODE_SERVER_PASSWORD,
     discoveryIntervalMs: c.discoveryIntervalMs,

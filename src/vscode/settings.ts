@@ -37,6 +37,8 @@ export interface MonitorConfig {
   };
   /** Servers without the permission API: a tool running longer than this counts as "maybe waiting" (ms). */
   heuristicThresholdMs: number;
+  /** Order of the sessions in the tree. */
+  sessionSort: 'newest' | 'longestWaiting';
   usage: {
     /** Show Claude subscription usage when a Claude sign-in exists. */
     enabled: boolean;
@@ -48,7 +50,7 @@ export interface MonitorConfig {
   };
 }
 
-export type ConfigKey = 'discovery' | 'endpoints' | 'opencodePath' | 'servers' | 'docker' | 'legacyFiles' | 'notifications' | 'heuristicThreshold' | 'usage';
+export type ConfigKey = 'discovery' | 'endpoints' | 'opencodePath' | 'servers' | 'docker' | 'legacyFiles' | 'notifications' | 'heuristicThreshold' | 'usage' | 'sessions';
 
 export interface ConfigChange {
   previous: MonitorConfig;
@@ -79,6 +81,7 @@ export function readConfig(logger?: Logger): MonitorConfig {
       finished: c.get<boolean>('notifications.finished', false) === true,
     },
     heuristicThresholdMs: clamp(c.get<number>('heuristicThreshold', 5000), 1000, 3_600_000, 5000),
+    sessionSort: c.get<string>('sessions.sort', 'newest') === 'longestWaiting' ? 'longestWaiting' : 'newest',
     usage: {
       enabled: c.get<boolean>('usage.enabled', true) !== false,
       intervalSeconds: clamp(c.get<number>('usage.intervalSeconds', 300), 60, 3600, 300),

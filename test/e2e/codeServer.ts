@@ -108,8 +108,8 @@ function childEnv(opts: CodeServerOptions): NodeJS.ProcessEnv {
   // code-server's Node first: anything the server or extension host spawns as `node` is 24 too.
   env.PATH = `${path.dirname(opts.tools.node)}${path.delimiter}${env.PATH ?? ''}`;
   // Keep code-server's logs/state ($XDG_DATA_HOME/code-server) and VS Code's device id
-  // ($XDG_CACHE_HOME/Microsoft) out of the real home.
-  const xdg = { XDG_DATA_HOME: path.join(opts.root, 'xdg-data'), XDG_CACHE_HOME: path.join(opts.root, 'xdg-cache') };
+  // ($XDG_CACHE_HOME/Microsoft), and the extension's labels file ($XDG_STATE_HOME), out of the real home.
+  const xdg = { XDG_DATA_HOME: path.join(opts.root, 'xdg-data'), XDG_CACHE_HOME: path.join(opts.root, 'xdg-cache'), XDG_STATE_HOME: path.join(opts.root, 'xdg-state') };
   return { ...env, ...xdg, ...opts.env, OCM_E2E_RUN: opts.marker };
 }
 

@@ -467,6 +467,18 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     assert.ok(await waitForExit(pid, 10_000), `TUI pid ${pid} still alive after its terminal was killed`);
     await pollTree(async (rows) => (rows.some((r) => r.label.includes(`:${port}`)) ? undefined : true), `the TUI's row :${port} gone`);
   });
+  await step('(i) "Label Session…" (inline) names a session: the label replaces its title, the title moves to the description', uiSkip, async () => {
+    const s = sessions.idle;
+    const row = await inSession(s, (rows) => rows[0], `session row "${s.title}"`);
+    await wb.clickInlineAction(viewName, row, 'Label Session');
+    const input = wb.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await input.fill('review MR');
+    await input.press('Enter');
+    const labelled = await pollTree(async (rows) => rows.find((r) => r.label === 'review MR' && r.description.includes(s.title)), 'the row labelled "review MR"');
+    assert.match(labelled.description, /idle/);
+    await shot('session-labelled');
+  });
   lap('UI steps done');
 
   // ---- in-host suite: development path + smoke-test driver ------------------------------------

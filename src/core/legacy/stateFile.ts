@@ -208,7 +208,8 @@ function orderAgents(sessions: SessionModel[]): SessionModel[] {
 function toAgent(s: SessionModel): LegacyAgent {
   return {
     id: s.id,
-    title: displayText(s.title) || DEFAULT_TITLE,
+    // The user's label, when set, is what the menu bar shows.
+    title: displayText(s.label || s.title) || DEFAULT_TITLE,
     dir: baseName(s.directory),
     full_dir: s.directory ?? '',
     // A retrying session is still inside its turn (OpenCode will call the model again): showing it

@@ -168,6 +168,8 @@ export interface SessionModel {
   /** The instance whose live data this is (the owner when known). */
   instanceId: string;
   title: string;
+  /** The user's label (labels file, shared by every process of the user), already cleaned. */
+  label?: string;
   directory: string;
   parentId?: string;
   status: SessionStatus;

@@ -3,6 +3,7 @@
  * each reconciliation fetch. Every method returns the ids of the sessions it changed, so that
  * consumers refresh only those.
  */
+import { requestAskedAt } from '../opencode/ids';
 import type { OpencodeEvent } from '../opencode/events';
 import type {
   WireMessage,
@@ -122,7 +123,7 @@ export class InstanceState {
       for (const request of data.permissions) {
         const s = ensure(request.sessionID);
         const known = this.sessions.get(request.sessionID)?.permissions.get(request.id);
-        s.permissions.set(request.id, toPermission(request, known?.askedAt ?? toolStart(s, request.tool?.callID) ?? now));
+        s.permissions.set(request.id, toPermission(request, known?.askedAt ?? requestAskedAt(request.id, now, toolStart(s, request.tool?.callID)) ?? now));
         s.activeAt = now;
       }
     }
@@ -130,7 +131,7 @@ export class InstanceState {
       for (const request of data.questions) {
         const s = ensure(request.sessionID);
         const known = this.sessions.get(request.sessionID)?.questions.get(request.id);
-        s.questions.set(request.id, toQuestion(request, known?.askedAt ?? toolStart(s, request.tool?.callID) ?? now));
+        s.questions.set(request.id, toQuestion(request, known?.askedAt ?? requestAskedAt(request.id, now, toolStart(s, request.tool?.callID)) ?? now));
         s.activeAt = now;
       }
     }

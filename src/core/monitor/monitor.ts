@@ -14,7 +14,7 @@ import { EndedManaged, entryKey, matchEntries } from './entries';
 import { HeuristicTimer } from './heuristicTimer';
 import { instanceRow } from './instanceRow';
 import { InstanceWatcher } from './instanceWatcher';
-import type { ContainerSource, ContainerTarget, DiscoveredProcess, EndpointConfig, InstanceSource, LimitedSessionSource, ManagedSource } from './ports';
+import type { ContainerSource, ContainerTarget, DiscoveredProcess, EndpointConfig, InstanceSource, LimitedSessionSource, ManagedSource, SessionLabels } from './ports';
 import { sessionOwners } from './sessionOwners';
 import { visibleSessions } from './visibility';
 import type { InstanceModel, MonitorSnapshot, SessionModel, UsageModel } from '../model/model';
@@ -28,6 +28,8 @@ export interface MonitorOptions {
   containers?: ContainerSource;
   endpoints?: EndpointConfig[];
   limitedSessions?: LimitedSessionSource;
+  /** The user's labels, put on the sessions of every snapshot. */
+  labels?: SessionLabels;
   /** Password for discovered local servers that ask for one (e.g. OPENCODE_SERVER_PASSWORD). */
   passwordFor?: (url: string) => string | undefined;
   heuristicThresholdMs?: number;
@@ -96,6 +98,7 @@ export class Monitor {
         }),
       );
     }
+    if (this.options.labels) this.subscriptions.push(this.options.labels.onDidChange(() => this.invalidate({ sessions: true })));
     this.syncEntries();
     return this;
   }
@@ -352,10 +355,19 @@ export class Monitor {
         }
       }
     }
-    const sessions = visibleSessions([...byId.values()], now, {
+    let sessions = visibleSessions([...byId.values()], now, {
       idleMaxAgeMs: this.options.idleMaxAgeMs ?? 24 * 3600_000,
       idleSessionsPerInstance: this.options.idleSessionsPerInstance ?? 10,
     });
+    const labels = this.options.labels;
+    if (labels) {
+      // New objects: a source may hand out the same model again (and must not keep a removed label).
+      sessions = sessions.map((s) => {
+        const label = labels.get(s.id);
+        return label ? { ...s, label } : s;
+      });
+      labels.noteSeen(sessions.map((s) => s.id));
+    }
     for (const instance of instances) instance.sessionIds = sessions.filter((s) => s.instanceId === instance.id).map((s) => s.id);
     // Without a permission API, "needs you" is guessed from a tool running too long.
     this.heuristicTimer.schedule(sessions, now, threshold, (id) => this.entries.get(id)?.watcher?.capabilities?.permissions === false);

@@ -70,3 +70,11 @@ export interface ContainerSource {
   /** Lists now (a one-shot snapshot waits for it); changes still arrive through onChange. */
   scanNow?(): Promise<unknown>;
 }
+
+/** The user's labels on sessions (src/core/labels/labelStore.ts implements it). */
+export interface SessionLabels {
+  get(sessionId: string): string | undefined;
+  /** Sessions the monitor shows: their labels are kept (unseen ones are pruned after 30 days). */
+  noteSeen(sessionIds: Iterable<string>): void;
+  onDidChange(listener: () => void): Disposable;
+}

@@ -28,6 +28,7 @@ export const CommandId = {
   openWalkthrough: 'opencodeMonitor.openWalkthrough',
   // ── Tree only (hidden from the palette) ──
   copySessionId: 'opencodeMonitor.copySessionId',
+  labelSession: 'opencodeMonitor.labelSession',
 } as const;
 
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];

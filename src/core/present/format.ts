@@ -12,6 +12,17 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
+/** `12 s`, `4 min`, `1 h 05 min`, `2 d 3 h`: how long a session has been waiting for the user. */
+export function formatWaited(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h} h ${String(m % 60).padStart(2, '0')} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : text.slice(0, Math.max(0, max - 1)) + '…';
 }
@@ -33,7 +44,7 @@ export function instanceLabel(instance: InstanceModel): string {
 /** One line on what a session is doing right now. */
 export function sessionActivity(session: SessionModel, now: number): string {
   if (session.needsAttention) {
-    const waited = session.waitingSince ? ` ${formatDuration(now - session.waitingSince)}` : '';
+    const waited = session.waitingSince ? ` ${formatWaited(now - session.waitingSince)}` : '';
     const what =
       session.attentionReason === 'question'
         ? 'question'

@@ -17,6 +17,7 @@ import type {
   TodoItem,
 } from '../model/model';
 import { CommandId } from './commandIds';
+import { displayName } from '../model/labelText';
 import { escapeMarkdown, fieldLines, inlineCode } from './markdown';
 
 export type NodeKind = 'instance' | 'notice' | 'session' | 'permission' | 'question' | 'tool' | 'todos' | 'todo';
@@ -82,7 +83,15 @@ export function emptyTree(): PresentedTree {
   return { rootIds: [], nodes: new Map() };
 }
 
-export function presentTree(snapshot: MonitorSnapshot, now: number): PresentedTree {
+/** How sessions are ordered: newest first (rows stay put), or the ones waiting longest for the user first. */
+export type SessionSort = 'newest' | 'longestWaiting';
+
+export interface PresentOptions {
+  sort?: SessionSort;
+}
+
+export function presentTree(snapshot: MonitorSnapshot, now: number, options: PresentOptions = {}): PresentedTree {
+  const order = options.sort === 'longestWaiting' ? byLongestWaiting : byNewest;
   const nodes = new Map<string, PresentedNode>();
   const sessionsById = new Map(snapshot.sessions.map((s) => [s.id, s]));
   const childrenOf = new Map<string, SessionModel[]>();
@@ -122,12 +131,13 @@ export function presentTree(snapshot: MonitorSnapshot, now: number): PresentedTr
   };
 
   const rootIds: string[] = [];
-  for (const instance of snapshot.instances) {
+  const instances = options.sort === 'longestWaiting' ? instancesByLongestWaiting(snapshot) : snapshot.instances;
+  for (const instance of instances) {
     const id = nodeId.instance(instance.id);
     const childIds: string[] = [];
     const notice = noticeNode(instance, id);
     if (notice) childIds.push(add(notice));
-    for (const session of (rootsOf.get(instance.id) ?? []).sort(byNewest)) childIds.push(addSession(session, id));
+    for (const session of (rootsOf.get(instance.id) ?? []).sort(order)) childIds.push(addSession(session, id));
     if (childIds.length === 0) childIds.push(add(emptyNode(instance, id)));
     add(instanceNode(instance, snapshot.sessions, childIds, now));
     rootIds.push(id);
@@ -309,8 +319,9 @@ function emptyNode(instance: InstanceModel, parentId: string): PresentedNode {
 
 // ── Sessions ───────────────────────────────────────────────────────────────
 
+/** The user's label when it has one, else its title. */
 export function sessionLabel(session: SessionModel): string {
-  return session.title.trim() || `Untitled session ${session.id}`;
+  return displayName(session);
 }
 
 export function sessionIcon(session: SessionModel): IconSpec {
@@ -332,7 +343,8 @@ function sessionNode(session: SessionModel, parentId: string, childIds: string[]
     parentId,
     childIds,
     label: sessionLabel(session),
-    description: sessionActivity(session, now),
+    // A labelled session still says what OpenCode calls it.
+    description: session.label && session.title.trim() ? `${sessionActivity(session, now)} · ${truncate(session.title.trim(), 60)}` : sessionActivity(session, now),
     icon: sessionIcon(session),
     contextValue: sessionContextValue(session),
     tooltip: sessionTooltip(session),
@@ -355,6 +367,8 @@ export function sessionTooltip(session: SessionModel): string {
     '',
     ...fieldLines([
       ['Status', statusText(session)],
+      ['Waiting since', session.needsAttention && session.waitingSince !== undefined ? clock(session.waitingSince) : undefined],
+      ['Title', session.label && session.title.trim() ? escapeMarkdown(session.title.trim()) : undefined],
       ['Session', inlineCode(session.id)],
       ['Folder', session.directory ? inlineCode(session.directory) : undefined],
       ['Agent', session.agentName ? escapeMarkdown(session.agentName) : undefined],
@@ -376,6 +390,25 @@ export function sessionTooltip(session: SessionModel): string {
  */
 function byNewest(a: SessionModel, b: SessionModel): number {
   return b.createdAt - a.createdAt || a.id.localeCompare(b.id);
+}
+
+/** Waiting the longest first (sessions that wait before those that do not), then newest first. */
+function byLongestWaiting(a: SessionModel, b: SessionModel): number {
+  return waitKey(a) - waitKey(b) || byNewest(a, b);
+}
+
+function waitKey(s: SessionModel): number {
+  return s.needsAttention ? (s.waitingSince ?? Number.MAX_SAFE_INTEGER - 1) : Number.MAX_SAFE_INTEGER;
+}
+
+/** Instances whose sessions wait longest first; the others keep their order. */
+function instancesByLongestWaiting(snapshot: MonitorSnapshot): InstanceModel[] {
+  const earliest = new Map<string, number>();
+  for (const s of snapshot.sessions) earliest.set(s.instanceId, Math.min(earliest.get(s.instanceId) ?? Number.MAX_SAFE_INTEGER, waitKey(s)));
+  return snapshot.instances
+    .map((instance, index) => ({ instance, index, key: earliest.get(instance.id) ?? Number.MAX_SAFE_INTEGER }))
+    .sort((a, b) => a.key - b.key || a.index - b.index)
+    .map((x) => x.instance);
 }
 
 function byCreated(a: SessionModel, b: SessionModel): number {

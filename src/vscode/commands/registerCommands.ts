@@ -13,6 +13,8 @@ import { newServerTerminal, openInTerminal, restartServer, showServerLog, startS
 import type { ManagedServers } from '../managedServers';
 import { refOf } from './targets';
 import { JumpCursor, abortSession, attachInTerminal, copySessionId, focusTerminal, jumpToNextNeedingMe } from './sessions';
+import type { LabelStore } from '../../core/labels/labelStore';
+import { labelSession } from './labels';
 
 export interface CommandServices {
   monitor: Monitor;
@@ -23,6 +25,7 @@ export interface CommandServices {
   tree: SessionTreeView;
   servers: ManagedServers;
   extensionId: string;
+  labels: LabelStore;
   /** Fetch subscription usage again (rate-limited by the usage service itself). */
   refreshUsage?: () => void;
 }
@@ -61,6 +64,7 @@ export function registerCommands(s: CommandServices): vscode.Disposable {
     [CommandId.openWalkthrough]: () => openWalkthrough(s.extensionId),
     [CommandId.probeServer]: () => probeServer(log, s.passwords),
     [CommandId.copySessionId]: (arg) => copySessionId(monitor, arg),
+    [CommandId.labelSession]: (arg) => labelSession(monitor, s.labels, log, arg),
     [CommandId.startServer]: (arg) => startServer(s, arg),
     [CommandId.openInTerminal]: (arg) => openInTerminal(s, arg),
     [CommandId.stopServer]: (arg) => stopServer(s, arg),

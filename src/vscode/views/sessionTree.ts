@@ -15,6 +15,8 @@ import { diffTrees, emptyTree, nodeId, presentTree } from '../../core/present/tr
 import type { TreeNode } from './treeItems';
 import { toTreeItem, tooltipOf } from './treeItems';
 import { describeError } from '../../core/util/describe';
+import type { Config } from '../settings';
+import type { PresentOptions } from '../../core/present/tree';
 
 /** VS Code applies tree changes about 200 ms after they are fired; a reveal must come after. */
 const REVEAL_DELAY_MS = 400;
@@ -37,9 +39,9 @@ export class SessionTreeProvider implements vscode.TreeDataProvider<TreeNode>, v
   readonly onDidChangeTreeData = this.emitter.event;
 
   /** Re-presents the snapshot, fires what changed, and returns the ids of new rows. */
-  update(snapshot: MonitorSnapshot, now: number): string[] {
+  update(snapshot: MonitorSnapshot, now: number, options: PresentOptions = {}): string[] {
     const previous = this.tree;
-    const next = presentTree(snapshot, now);
+    const next = presentTree(snapshot, now, options);
     const diff = diffTrees(previous, next);
     this.tree = next;
     for (const id of [...this.cache.keys()]) {
@@ -158,6 +160,7 @@ export class SessionTreeView implements vscode.Disposable {
   constructor(
     private readonly monitor: Monitor,
     private readonly logger: Logger,
+    private readonly config?: Config,
   ) {
     this.view = vscode.window.createTreeView(SESSIONS_VIEW_ID, { treeDataProvider: this.provider, showCollapseAll: true });
     this.subscriptions.push(
@@ -168,6 +171,7 @@ export class SessionTreeView implements vscode.Disposable {
       this.view.onDidExpandElement((e) => this.provider.noteExpanded(e.element, true)),
       this.view.onDidCollapseElement((e) => this.provider.noteExpanded(e.element, false)),
     );
+    if (config) this.subscriptions.push(config.onDidChange((e) => e.affects('sessions') && this.render()));
     this.render();
   }
 
@@ -208,7 +212,7 @@ export class SessionTreeView implements vscode.Disposable {
 
   private render(): void {
     const snapshot = this.monitor.snapshot();
-    const added = this.provider.update(snapshot, Date.now());
+    const added = this.provider.update(snapshot, Date.now(), { sort: this.config?.current.sessionSort });
     const waiting = snapshot.sessions.filter((s) => s.needsAttention);
     if (this.view.badge?.value !== (waiting.length || undefined)) {
       this.view.badge = waiting.length > 0 ? { value: waiting.length, tooltip: `${waiting.length} OpenCode session${waiting.length === 1 ? '' : 's'} waiting for you` } : undefined;

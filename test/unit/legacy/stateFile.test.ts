@@ -438,3 +438,13 @@ describe('toLegacyUsage', () => {
     assert.notEqual(JSON.stringify(a), JSON.stringify(b));
   });
 });
+
+describe('labels in the legacy state file (issue 16)', () => {
+  test('the label is the title SwiftBar shows; the shape is unchanged', () => {
+    const plain = toLegacyState(makeSnapshot([makeInstance()], [makeSession()]), NOW);
+    const labelled = toLegacyState(makeSnapshot([makeInstance()], [makeSession({ label: 'review MR' })]), NOW);
+    const agent = labelled.instances[0]!.agents[0]!;
+    assert.equal(agent.title, 'review MR');
+    assert.deepEqual(Object.keys(agent), Object.keys(plain.instances[0]!.agents[0]!), 'same fields as without a label');
+  });
+});

@@ -78,7 +78,8 @@ describe('InstanceState', () => {
     assert.equal(permission.needsAttention, true);
     assert.equal(permission.attentionReason, 'permission');
     assert.equal(permission.permissions[0]?.command, 'rm -f lab-permission-probe.txt');
-    assert.equal(permission.waitingSince, 1795290245327, 'waiting since the tool started');
+    // Asked 0.56 s after its tool started: the time in the permission id (per_1ffa32afc001…).
+    assert.equal(permission.waitingSince, 1795290245884, 'waiting since the permission was asked');
 
     const parent = byTitle('Seed prompt for session 1.3');
     const child = models.find((m) => m.parentId === parent.id)!;

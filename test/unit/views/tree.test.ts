@@ -121,7 +121,7 @@ describe('session rows', () => {
     assert.match(node(tree, 'session:ses_r').description ?? '', /^retry #2/);
   });
 
-  test('needs you: bell, warning colour, "waiting 4m", expanded, permission row with its command', () => {
+  test('needs you: bell, warning colour, "waiting 4 min", expanded, permission row with its command', () => {
     const session = makeSession({
       needsAttention: true,
       attentionReason: 'permission',
@@ -132,7 +132,7 @@ describe('session rows', () => {
     const tree = presentTree(makeSnapshot([makeInstance()], [session]), NOW);
     const row = node(tree, 'session:ses_4b2f');
     assert.deepEqual(row.icon, { id: 'bell', color: 'problemsWarningIcon.foreground' });
-    assert.equal(row.description, 'waiting 4m (permission)');
+    assert.equal(row.description, 'waiting 4 min (permission)');
     assert.equal(row.contextValue, 'session+needsYou');
     assert.equal(row.collapsible, 'expanded');
     // The tool waiting for this permission is shown once, as the permission.
@@ -292,5 +292,39 @@ describe('port-less TUI sessions (from the DB)', () => {
     assert.match(p.description ?? '', /answer in its terminal/);
     assert.equal(q.contextValue, 'question+terminal');
     assert.equal(q.command?.id, 'opencodeMonitor.focusTerminal');
+  });
+});
+
+describe('labels and waiting order (issue 16)', () => {
+  test('a label names the session; the title goes to the description and the tooltip', () => {
+    const tree = presentTree(makeSnapshot([makeInstance()], [makeSession({ id: 'ses_l', label: 'review MR', title: 'Refactor parser', status: 'idle' })]), NOW);
+    const row = node(tree, 'session:ses_l');
+    assert.equal(row.label, 'review MR');
+    assert.equal(row.description, 'idle · Refactor parser');
+    assert.match(row.tooltip, /\*\*review MR\*\*/);
+    assert.match(row.tooltip, /\*\*Title:\*\* Refactor parser/);
+  });
+  test('hostile label text stays plain in the tooltip (no links, no icons)', () => {
+    const tree = presentTree(makeSnapshot([makeInstance()], [makeSession({ id: 'ses_h', label: '[x](command:evil) $(zap)' })]), NOW);
+    const tooltip = node(tree, 'session:ses_h').tooltip;
+    assert.ok(!tooltip.includes('](command:'), tooltip);
+    assert.ok(!tooltip.includes('$(zap)'), tooltip);
+  });
+  test('"longest waiting first" puts waiting sessions (oldest wait first) and their instances on top', () => {
+    const a = makeInstance({ id: 'pid:1', pid: 1, port: 1 });
+    const b = makeInstance({ id: 'pid:2', pid: 2, port: 2 });
+    const sessions = [
+      makeSession({ id: 'ses_new', instanceId: 'pid:1', createdAt: NOW - 1_000 }),
+      makeSession({ id: 'ses_w1', instanceId: 'pid:2', createdAt: NOW - 9_000, needsAttention: true, waitingSince: NOW - 60_000 }),
+      makeSession({ id: 'ses_w2', instanceId: 'pid:2', createdAt: NOW - 2_000, needsAttention: true, waitingSince: NOW - 300_000 }),
+      makeSession({ id: 'ses_idle', instanceId: 'pid:2', createdAt: NOW - 500, status: 'idle' }),
+    ];
+    const newest = presentTree(makeSnapshot([a, b], sessions), NOW);
+    assert.deepEqual(newest.rootIds, ['instance:pid:1', 'instance:pid:2']);
+    assert.deepEqual(node(newest, 'instance:pid:2').childIds, ['session:ses_idle', 'session:ses_w2', 'session:ses_w1']);
+    const waiting = presentTree(makeSnapshot([a, b], sessions), NOW, { sort: 'longestWaiting' });
+    assert.deepEqual(waiting.rootIds, ['instance:pid:2', 'instance:pid:1']);
+    assert.deepEqual(node(waiting, 'instance:pid:2').childIds, ['session:ses_w2', 'session:ses_w1', 'session:ses_idle']);
+    assert.equal(node(waiting, 'session:ses_w2').description, 'waiting 5 min (permission)');
   });
 });
