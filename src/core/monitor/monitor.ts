@@ -14,10 +14,11 @@ import { EndedManaged, entryKey, matchEntries } from './entries';
 import { HeuristicTimer } from './heuristicTimer';
 import { instanceRow } from './instanceRow';
 import { InstanceWatcher } from './instanceWatcher';
-import type { ContainerSource, ContainerTarget, DiscoveredProcess, EndpointConfig, InstanceSource, LimitedSessionSource, ManagedSource } from './ports';
+import type { AgentSource, ContainerSource, ContainerTarget, DiscoveredProcess, EndpointConfig, InstanceSource, LimitedSessionSource, ManagedSource } from './ports';
 import { sessionOwners } from './sessionOwners';
 import { visibleSessions } from './visibility';
-import type { InstanceModel, MonitorSnapshot, SessionModel, UsageModel } from '../model/model';
+import type { AgentKind, InstanceModel, MonitorSnapshot, SessionModel, UsageModel } from '../model/model';
+import { AGENT_NAMES } from '../model/model';
 import { describeError } from '../util/describe';
 
 export interface MonitorOptions {
@@ -28,6 +29,10 @@ export interface MonitorOptions {
   containers?: ContainerSource;
   endpoints?: EndpointConfig[];
   limitedSessions?: LimitedSessionSource;
+  /** Other coding agents' sessions (Claude Code); started and disposed with the monitor. */
+  agents?: AgentSource[];
+  /** Agent kinds left out of the snapshot (a setting per agent kind). */
+  hiddenAgents?: AgentKind[];
   /** Password for discovered local servers that ask for one (e.g. OPENCODE_SERVER_PASSWORD). */
   passwordFor?: (url: string) => string | undefined;
   heuristicThresholdMs?: number;
@@ -70,12 +75,14 @@ export class Monitor {
   private heuristicThresholdMs: number;
   private disposed = false;
   private readonly now: () => number;
+  private hiddenAgents: Set<AgentKind>;
 
   constructor(private readonly options: MonitorOptions) {
     this.now = options.now ?? Date.now;
     this.endedManaged = new EndedManaged(this.now);
     this.lastChangeAt = this.now();
     this.endpoints = options.endpoints ?? [];
+    this.hiddenAgents = new Set(options.hiddenAgents ?? []);
     this.heuristicThresholdMs = options.heuristicThresholdMs ?? 5_000;
     this.coalescer = new ChangeCoalescer((change) => this.emit(change), options.coalesceMs ?? 10, this.now);
   }
@@ -96,6 +103,10 @@ export class Monitor {
         }),
       );
     }
+    for (const agent of this.options.agents ?? []) {
+      this.subscriptions.push(agent.onChange(() => this.invalidate({ instances: agent.current().instances.map((i) => i.id), sessions: true })));
+      agent.start();
+    }
     this.syncEntries();
     return this;
   }
@@ -114,7 +125,11 @@ export class Monitor {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     const work = (async () => {
-      await Promise.all([this.options.source?.scanNow(), ...[...this.containerSources].map((c) => c.scanNow?.())]);
+      await Promise.all([
+        this.options.source?.scanNow(),
+        ...[...this.containerSources].map((c) => c.scanNow?.()),
+        ...(this.options.agents ?? []).map((a) => a.scanNow()),
+      ]);
       await Promise.all([...this.entries.values()].map((e) => e.watcher?.ready));
     })();
     await Promise.race([work, deadline]);
@@ -123,7 +138,7 @@ export class Monitor {
 
   /** Rescans and fetches every server in full; resolves when done. */
   async refresh(): Promise<void> {
-    await this.options.source?.scanNow();
+    await Promise.all([this.options.source?.scanNow(), ...(this.options.agents ?? []).map((a) => a.scanNow())]);
     await Promise.all([...this.entries.values()].map((e) => e.watcher?.refresh()));
   }
 
@@ -163,6 +178,14 @@ export class Monitor {
       this.heuristicThresholdMs = tuning.heuristicThresholdMs;
       this.invalidate({ sessions: true });
     }
+  }
+
+  /** Which agent kinds the snapshot leaves out (their sources keep watching: showing is instant). */
+  setHiddenAgents(kinds: readonly AgentKind[]): void {
+    const next = new Set(kinds);
+    if (next.size === this.hiddenAgents.size && [...next].every((k) => this.hiddenAgents.has(k))) return;
+    this.hiddenAgents = next;
+    this.invalidate({ sessions: true, instances: this.snapshot().instances.map((i) => i.id) });
   }
 
   setUsage(usage: UsageModel | undefined): void {
@@ -219,6 +242,7 @@ export class Monitor {
     for (const s of this.subscriptions.reverse()) s.dispose();
     this.subscriptions = [];
     await this.options.source?.dispose();
+    for (const agent of this.options.agents ?? []) await agent.dispose();
     for (const source of this.containerSources) source.dispose();
     this.containerSources.clear();
     await Promise.all([...this.entries.values()].map((e) => e.watcher?.dispose()));
@@ -309,6 +333,11 @@ export class Monitor {
   private ownerOf(sessionId: string): InstanceWatcher {
     const session = this.snapshot().sessions.find((s) => s.id === sessionId);
     const watcher = session ? this.entries.get(session.instanceId)?.watcher : undefined;
+    const agent = session ? this.snapshot().instances.find((i) => i.id === session.instanceId)?.agent : undefined;
+    if (!watcher && agent && agent !== 'opencode') {
+      // Claude Code has no API to answer or stop a session from outside: only its terminal can.
+      throw new OpencodeError('unsupported', session?.instanceId ?? 'monitor', 'session', `${AGENT_NAMES[agent]} offers no safe way to do this from outside: use its terminal (session ${sessionId})`);
+    }
     if (!watcher) {
       throw new OpencodeError('unsupported', session?.instanceId ?? 'monitor', 'session', `no live server runs session ${sessionId}`);
     }
@@ -340,7 +369,9 @@ export class Monitor {
       const model = entry.watcher?.sessionModel(id, entry.id, threshold);
       if (model) byId.set(id, model);
     }
-    const instances: InstanceModel[] = entries.map((entry) => instanceRow(entry, this.options.limitedSessions));
+    const hidden = this.hiddenAgents;
+    const instances: InstanceModel[] = hidden.has('opencode') ? [] : entries.map((entry) => instanceRow(entry, this.options.limitedSessions));
+    if (hidden.has('opencode')) byId.clear();
     const limited = this.options.limitedSessions;
     if (limited) {
       for (const instance of instances) {
@@ -350,6 +381,12 @@ export class Monitor {
           if (byId.get(session.id)?.status === 'idle' || !byId.has(session.id)) byId.set(session.id, session);
         }
       }
+    }
+    for (const agent of this.options.agents ?? []) {
+      if (hidden.has(agent.agent)) continue;
+      const shown = agent.current();
+      instances.push(...shown.instances.map((i) => ({ ...i })));
+      for (const session of shown.sessions) if (!byId.has(session.id)) byId.set(session.id, session);
     }
     const sessions = visibleSessions([...byId.values()], now, {
       idleMaxAgeMs: this.options.idleMaxAgeMs ?? 24 * 3600_000,

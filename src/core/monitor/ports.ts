@@ -2,7 +2,7 @@
  * What the monitor reads from: the ports its sources implement (discovery, endpoints, the DB,
  * managed servers, Docker). Sources depend on these types, never on the monitor itself.
  */
-import type { ContainerInfo, InstanceModel, SessionModel } from '../model/model';
+import type { AgentKind, ContainerInfo, InstanceModel, SessionModel } from '../model/model';
 import type { ManagedServerInfo } from '../servers/types';
 import type { Disposable } from '../util/events';
 
@@ -69,4 +69,22 @@ export interface ContainerSource {
   dispose(): void;
   /** Lists now (a one-shot snapshot waits for it); changes still arrive through onChange. */
   scanNow?(): Promise<unknown>;
+}
+
+/** What another agent's source shows: its instances and their sessions, already in model types. */
+export interface AgentSessions {
+  instances: InstanceModel[];
+  sessions: SessionModel[];
+}
+
+/** Sessions of another coding agent, read by its own source (Claude Code: core/claude). */
+export interface AgentSource {
+  readonly agent: AgentKind;
+  /** The current picture; the same object until the next change. */
+  current(): AgentSessions;
+  onChange(listener: () => void): Disposable;
+  start(): void;
+  /** Looks now (a one-shot snapshot waits for it). */
+  scanNow(): Promise<unknown>;
+  dispose(): void | Promise<void>;
 }
