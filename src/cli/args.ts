@@ -9,7 +9,7 @@ export interface ParsedArgs {
 }
 
 const FLAGS = new Set(['json', 'help', 'no-discovery', 'no-usage', 'docker', 'no-restart']);
-const OPTIONS = new Set(['state-file', 'usage-file', 'log-file', 'lock-file', 'endpoint', 'interval', 'opencode', 'log-dir', 'docker-path']);
+const OPTIONS = new Set(['state-file', 'usage-file', 'log-file', 'lock-file', 'endpoint', 'interval', 'opencode', 'log-dir', 'docker-path', 'agents']);
 const COMMANDS = new Set(['watch', 'status', 'daemon', 'serve', 'probe', 'events', 'help']);
 
 export function parseArgs(argv: string[]): ParsedArgs {

@@ -1,5 +1,6 @@
 /** The `watch` screen: instances and their sessions as an indented, coloured table. */
 import type { MonitorSnapshot, SessionModel } from '../core/model/model';
+import { AGENT_NAMES } from '../core/model/model';
 import { formatDuration, instanceLabel, sessionActivity, truncate } from '../core/present/format';
 
 export interface TableOptions {
@@ -35,10 +36,12 @@ export function renderTable(snapshot: MonitorSnapshot, options: TableOptions): s
     const icon =
       instance.connection === 'connected' ? paint('green', '●') : instance.connection === 'limited' ? paint('yellow', '◐') : instance.connection === 'down' ? paint('red', '✕') : paint('dim', '◌');
     const meta = [
+      instance.agent !== 'opencode' ? AGENT_NAMES[instance.agent] : '',
       instance.managed ? `managed ${instance.managed.state}${instance.managed.restarts ? ` (${instance.managed.restarts} restarts)` : ''}` : '',
       instance.container ? `docker ${instance.container.image}` : '',
       instance.pid ? `pid ${instance.pid}` : '',
       instance.tty ?? '',
+      instance.tmuxPane ? `tmux ${instance.tmuxPane}` : '',
       instance.version ? `v${instance.version}` : '',
       instance.connection,
     ]

@@ -29,10 +29,12 @@ export interface TranscriptState {
   firstActivityAt?: number;
   lines: number;
   skipped: number;
+  /** Assistant message ids already counted (Claude Code writes one line per content block). */
+  countedMessages: string[];
 }
 
 export function emptyTranscript(): TranscriptState {
-  return { runningTools: [], cost: 0, tokens: emptyTokens(), lines: 0, skipped: 0 };
+  return { runningTools: [], cost: 0, tokens: emptyTokens(), lines: 0, skipped: 0, countedMessages: [] };
 }
 
 type Json = Record<string, unknown>;
@@ -109,6 +111,7 @@ function onAssistant(state: TranscriptState, line: Json, at: number | undefined)
   if (!message) return;
   const model = str(message.model);
   if (model && model !== '<synthetic>') state.modelId = plainText(model, 100);
+  countUsage(state, str(message.id), message.usage);
   const content = Array.isArray(message.content) ? message.content : [];
   for (const block of content) {
     if (!isObject(block) || block.type !== 'tool_use') continue;
@@ -123,6 +126,24 @@ function onAssistant(state: TranscriptState, line: Json, at: number | undefined)
   }
 }
 
+/** Remembered message ids: enough to dedupe the lines of one message, bounded whatever the file holds. */
+const MAX_COUNTED = 64;
+
+/**
+ * Tokens as the turns go: `cost-state` lines (the exact totals) come only now and then, so each
+ * new assistant message's usage is added on top of the last totals.
+ */
+function countUsage(state: TranscriptState, id: string | undefined, usage: unknown): void {
+  if (!id || !isObject(usage) || state.countedMessages.includes(id)) return;
+  state.countedMessages.push(id);
+  if (state.countedMessages.length > MAX_COUNTED) state.countedMessages.shift();
+  state.tokens.input += num(usage.input_tokens);
+  state.tokens.output += num(usage.output_tokens);
+  state.tokens.cacheRead += num(usage.cache_read_input_tokens);
+  state.tokens.cacheWrite += num(usage.cache_creation_input_tokens);
+}
+
+/** The session's totals so far: they replace what was added up from messages. */
 function onCost(state: TranscriptState, line: Json): void {
   state.cost = num(line.totalCostUSD);
   const tokens = emptyTokens();

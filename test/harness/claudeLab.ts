@@ -1,0 +1,172 @@
+/**
+ * A real Claude Code (the pinned `@anthropic-ai/claude-code`, its native binary) in tmux on a
+ * private socket, with a private HOME, talking to the scripted fake Anthropic API
+ * (test/fixtures/fakeAnthropic.ts). Driven by typing into it; everything stopped by PID.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { FakeAnthropic } from '../fixtures/fakeAnthropic';
+import { startFakeAnthropic } from '../fixtures/fakeAnthropic';
+import { waitFor } from './opencodeLab';
+import { isAlive, signalPid, toolChildrenOf, waitForExit } from './processes';
+
+const API_KEY = 'sk-ant-lab-0000000000000000000000000000';
+
+/** The native binary of the pinned package, or undefined when it is not installed here. */
+export function claudeBinary(repoRoot: string): string | undefined {
+  const candidates = [
+    process.env.OCM_CLAUDE_BIN,
+    path.join(repoRoot, 'node_modules', '@anthropic-ai', `claude-code-${process.platform}-${process.arch}`, 'claude'),
+  ];
+  return candidates.find((c): c is string => !!c && fs.existsSync(c));
+}
+
+export function hasTmux(): boolean {
+  try {
+    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class ClaudeLab {
+  readonly root: string;
+  readonly home: string;
+  /** Claude Code's config folder (`$HOME/.claude`): what the monitor watches. */
+  readonly claudeDir: string;
+  readonly project: string;
+  private readonly sessions: ClaudeTui[] = [];
+
+  private constructor(
+    readonly bin: string,
+    readonly api: FakeAnthropic,
+  ) {
+    this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'ocm-claude-'));
+    this.home = path.join(this.root, 'home');
+    this.claudeDir = path.join(this.home, '.claude');
+    this.project = path.join(this.root, 'project');
+    fs.mkdirSync(this.project, { recursive: true });
+    fs.mkdirSync(this.claudeDir, { recursive: true });
+    // Onboarding done, folder trusted, the lab's key approved: the TUI starts straight into its prompt.
+    fs.writeFileSync(
+      path.join(this.home, '.claude.json'),
+      JSON.stringify({
+        hasCompletedOnboarding: true,
+        lastOnboardingVersion: '2.1.332',
+        customApiKeyResponses: { approved: [API_KEY.slice(-20)], rejected: [] },
+        projects: { [this.project]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } },
+      }),
+    );
+  }
+
+  static async start(bin: string): Promise<ClaudeLab> {
+    return new ClaudeLab(bin, await startFakeAnthropic());
+  }
+
+  env(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOME: this.home,
+      ANTHROPIC_BASE_URL: this.api.url,
+      ANTHROPIC_API_KEY: API_KEY,
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      DISABLE_AUTOUPDATER: '1',
+      TERM: 'xterm-256color',
+    };
+    delete env.TMUX;
+    delete env.CLAUDE_CONFIG_DIR;
+    return env;
+  }
+
+  /** Starts an interactive Claude Code in its own tmux server (asks before tools by default). */
+  startSession(args: string[] = ['--permission-mode', 'default']): ClaudeTui {
+    const tui = new ClaudeTui(this.bin, this.project, this.env(), args);
+    this.sessions.push(tui);
+    tui.start();
+    return tui;
+  }
+
+  async dispose(): Promise<number[]> {
+    const pids: number[] = [];
+    for (const s of this.sessions) pids.push(...(await s.stop()));
+    await this.api.close();
+    fs.rmSync(this.root, { recursive: true, force: true });
+    return pids;
+  }
+}
+
+export class ClaudeTui {
+  readonly socket = `ocm-claude-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  pid = 0;
+  private serverPid = 0;
+  private readonly killHook = () => this.killSync();
+
+  constructor(
+    private readonly bin: string,
+    readonly dir: string,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly args: string[],
+  ) {}
+
+  start(): void {
+    process.on('exit', this.killHook);
+    this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'cc', '-x', '160', '-y', '45', '-c', this.dir, '--', this.bin, ...this.args);
+    this.serverPid = Number(this.tmux('display-message', '-p', '#{pid}').trim());
+    this.pid = Number(this.tmux('display-message', '-p', '-t', 'cc', '#{pane_pid}').trim());
+    if (!(this.pid > 0)) throw new Error('no pane pid');
+  }
+
+  screen(): string {
+    try {
+      return this.tmux('capture-pane', '-p', '-t', 'cc');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Waits until the prompt box is drawn. */
+  async ready(timeoutMs = 60_000): Promise<void> {
+    await waitFor(() => (/>\s|\?\s+for shortcuts/.test(this.screen()) ? true : undefined), timeoutMs, `Claude Code to draw its prompt\n${this.screen()}`, 200);
+  }
+
+  async type(text: string): Promise<void> {
+    this.tmux('send-keys', '-t', 'cc', '-l', text);
+    await new Promise((r) => setTimeout(r, 300));
+    this.keys('Enter');
+  }
+
+  keys(...keys: string[]): void {
+    this.tmux('send-keys', '-t', 'cc', ...keys);
+  }
+
+  kill9(): void {
+    signalPid(this.pid, 'SIGKILL');
+  }
+
+  async stop(): Promise<number[]> {
+    const pids = [this.pid, this.serverPid].filter((p) => p > 0);
+    const children = this.pid > 0 ? toolChildrenOf(this.pid).map((p) => p.pid) : [];
+    pids.push(...children);
+    for (const pid of [this.pid, ...children]) if (pid > 0) signalPid(pid, 'SIGKILL');
+    try {
+      this.tmux('kill-server');
+    } catch {
+      // already gone with its only pane
+    }
+    if (this.serverPid > 0 && !(await waitForExit(this.serverPid, 3_000))) signalPid(this.serverPid, 'SIGKILL');
+    for (const pid of pids) await waitForExit(pid, 5_000);
+    process.removeListener('exit', this.killHook);
+    return pids;
+  }
+
+  private killSync(): void {
+    for (const pid of [this.pid, this.serverPid]) if (pid > 0 && isAlive(pid)) signalPid(pid, 'SIGKILL');
+  }
+
+  private tmux(...args: string[]): string {
+    return execFileSync('tmux', ['-L', this.socket, ...args], { env: this.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+}
