@@ -193,17 +193,17 @@ export class Monitor {
     this.invalidate({ usage: true });
   }
 
-  // ── Actions, routed to the server that runs the session ───────────────────
+  // ── Actions, routed to the server that runs the session (async: a refusal is a rejection) ──
 
-  replyPermission(sessionId: string, permissionId: string, reply: PermissionReply, message?: string): Promise<void> {
+  async replyPermission(sessionId: string, permissionId: string, reply: PermissionReply, message?: string): Promise<void> {
     return this.ownerOf(sessionId).replyPermission(permissionId, reply, message);
   }
 
-  replyQuestion(sessionId: string, questionId: string, answers: string[][]): Promise<void> {
+  async replyQuestion(sessionId: string, questionId: string, answers: string[][]): Promise<void> {
     return this.ownerOf(sessionId).replyQuestion(questionId, answers);
   }
 
-  rejectQuestion(sessionId: string, questionId: string): Promise<void> {
+  async rejectQuestion(sessionId: string, questionId: string): Promise<void> {
     return this.ownerOf(sessionId).rejectQuestion(questionId);
   }
 
@@ -211,7 +211,7 @@ export class Monitor {
     await this.ownerOf(sessionId).abort(sessionId);
   }
 
-  prompt(sessionId: string, text: string): Promise<void> {
+  async prompt(sessionId: string, text: string): Promise<void> {
     return this.ownerOf(sessionId).prompt(sessionId, text);
   }
 
