@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import { parseRegistry, registryPid, transcriptFolderNames } from '../../../src/core/claude/registry';
 import { applyTranscriptLine, emptyTranscript } from '../../../src/core/claude/transcript';
 import { plainText } from '../../../src/core/claude/plainText';
+import { paneFromRegistry, tmuxFocusCommands } from '../../../src/core/platform/tmux';
 
 const SAMPLES = path.resolve(__dirname, '../../../../test/fixtures/samples/claude-code-2.1.332');
 const sample = (name: string) => fs.readFileSync(path.join(SAMPLES, name), 'utf8');
@@ -115,5 +116,18 @@ describe('transcript', () => {
   test('plainText', () => {
     assert.equal(plainText('a\u0085b\u2028c\u2066d', 100), 'a b c d');
     assert.equal(plainText('abcdef', 4), 'abc…');
+  });
+});
+
+describe('tmux pane from the registry', () => {
+  test('`session:@window.%pane` → focus targets; anything else → none', () => {
+    const pane = paneFromRegistry('cc:@0.%3')!;
+    assert.deepEqual(tmuxFocusCommands(pane), [
+      ['select-window', '-t', 'cc:@0'],
+      ['select-pane', '-t', '%3'],
+      ['switch-client', '-t', 'cc'],
+    ]);
+    assert.equal(paneFromRegistry('cc:0.1; rm -rf /'), undefined);
+    assert.equal(paneFromRegistry(''), undefined);
   });
 });
