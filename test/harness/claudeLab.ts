@@ -43,16 +43,18 @@ export class ClaudeLab {
   private constructor(
     readonly bin: string,
     readonly api: FakeAnthropic,
+    /** A given config folder (`CLAUDE_CONFIG_DIR`), e.g. the one a code-server under test watches. */
+    private readonly configDir?: string,
   ) {
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'ocm-claude-'));
     this.home = path.join(this.root, 'home');
-    this.claudeDir = path.join(this.home, '.claude');
+    this.claudeDir = configDir ?? path.join(this.home, '.claude');
     this.project = path.join(this.root, 'project');
     fs.mkdirSync(this.project, { recursive: true });
     fs.mkdirSync(this.claudeDir, { recursive: true });
     // Onboarding done, folder trusted, the lab's key approved: the TUI starts straight into its prompt.
     fs.writeFileSync(
-      path.join(this.home, '.claude.json'),
+      configDir ? path.join(configDir, '.claude.json') : path.join(this.home, '.claude.json'),
       JSON.stringify({
         hasCompletedOnboarding: true,
         lastOnboardingVersion: '2.1.332',
@@ -62,8 +64,8 @@ export class ClaudeLab {
     );
   }
 
-  static async start(bin: string): Promise<ClaudeLab> {
-    return new ClaudeLab(bin, await startFakeAnthropic());
+  static async start(bin: string, configDir?: string): Promise<ClaudeLab> {
+    return new ClaudeLab(bin, await startFakeAnthropic(), configDir);
   }
 
   env(): NodeJS.ProcessEnv {
@@ -77,7 +79,8 @@ export class ClaudeLab {
       TERM: 'xterm-256color',
     };
     delete env.TMUX;
-    delete env.CLAUDE_CONFIG_DIR;
+    if (this.configDir) env.CLAUDE_CONFIG_DIR = this.configDir;
+    else delete env.CLAUDE_CONFIG_DIR;
     return env;
   }
 
@@ -89,7 +92,12 @@ export class ClaudeLab {
     return tui;
   }
 
+  private disposed = false;
+
+  /** Stops every session and the fake API; a second call does nothing. */
   async dispose(): Promise<number[]> {
+    if (this.disposed) return [];
+    this.disposed = true;
     const pids: number[] = [];
     for (const s of this.sessions) pids.push(...(await s.stop()));
     await this.api.close();
