@@ -3,14 +3,13 @@
  * private socket, with a private HOME, talking to the scripted fake Anthropic API
  * (test/fixtures/fakeAnthropic.ts). Driven by typing into it; everything stopped by PID.
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FakeAnthropic } from '../fixtures/fakeAnthropic';
 import { startFakeAnthropic } from '../fixtures/fakeAnthropic';
 import { waitFor } from './opencodeLab';
-import { isAlive, signalPid, toolChildrenOf, waitForExit } from './processes';
+import { TmuxSession } from './tmuxSession';
 
 const API_KEY = 'sk-ant-lab-0000000000000000000000000000';
 
@@ -23,14 +22,7 @@ export function claudeBinary(repoRoot: string): string | undefined {
   return candidates.find((c): c is string => !!c && fs.existsSync(c));
 }
 
-export function hasTmux(): boolean {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { hasTmux } from './tmuxSession';
 
 export class ClaudeLab {
   readonly root: string;
@@ -106,75 +98,13 @@ export class ClaudeLab {
   }
 }
 
-export class ClaudeTui {
-  readonly socket = `ocm-claude-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  pid = 0;
-  private serverPid = 0;
-  private readonly killHook = () => this.killSync();
-
-  constructor(
-    private readonly bin: string,
-    readonly dir: string,
-    private readonly env: NodeJS.ProcessEnv,
-    private readonly args: string[],
-  ) {}
-
-  start(): void {
-    process.on('exit', this.killHook);
-    this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'cc', '-x', '160', '-y', '45', '-c', this.dir, '--', this.bin, ...this.args);
-    this.serverPid = Number(this.tmux('display-message', '-p', '#{pid}').trim());
-    this.pid = Number(this.tmux('display-message', '-p', '-t', 'cc', '#{pane_pid}').trim());
-    if (!(this.pid > 0)) throw new Error('no pane pid');
-  }
-
-  screen(): string {
-    try {
-      return this.tmux('capture-pane', '-p', '-t', 'cc');
-    } catch {
-      return '';
-    }
+export class ClaudeTui extends TmuxSession {
+  constructor(bin: string, dir: string, env: NodeJS.ProcessEnv, args: string[]) {
+    super([bin, ...args], dir, env, 'cc', { width: 160, height: 45 });
   }
 
   /** Waits until the prompt box is drawn. */
   async ready(timeoutMs = 60_000): Promise<void> {
     await waitFor(() => (/>\s|\?\s+for shortcuts/.test(this.screen()) ? true : undefined), timeoutMs, `Claude Code to draw its prompt\n${this.screen()}`, 200);
-  }
-
-  async type(text: string): Promise<void> {
-    this.tmux('send-keys', '-t', 'cc', '-l', text);
-    await new Promise((r) => setTimeout(r, 300));
-    this.keys('Enter');
-  }
-
-  keys(...keys: string[]): void {
-    this.tmux('send-keys', '-t', 'cc', ...keys);
-  }
-
-  kill9(): void {
-    signalPid(this.pid, 'SIGKILL');
-  }
-
-  async stop(): Promise<number[]> {
-    const pids = [this.pid, this.serverPid].filter((p) => p > 0);
-    const children = this.pid > 0 ? toolChildrenOf(this.pid).map((p) => p.pid) : [];
-    pids.push(...children);
-    for (const pid of [this.pid, ...children]) if (pid > 0) signalPid(pid, 'SIGKILL');
-    try {
-      this.tmux('kill-server');
-    } catch {
-      // already gone with its only pane
-    }
-    if (this.serverPid > 0 && !(await waitForExit(this.serverPid, 3_000))) signalPid(this.serverPid, 'SIGKILL');
-    for (const pid of pids) await waitForExit(pid, 5_000);
-    process.removeListener('exit', this.killHook);
-    return pids;
-  }
-
-  private killSync(): void {
-    for (const pid of [this.pid, this.serverPid]) if (pid > 0 && isAlive(pid)) signalPid(pid, 'SIGKILL');
-  }
-
-  private tmux(...args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, ...args], { env: this.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   }
 }

@@ -49,7 +49,16 @@ interface Tracked {
   reader?: TranscriptReader;
   transcriptWatch?: fs.FSWatcher;
   firstSeen: number;
+  /** When this monitor first saw the current permission wait (keyed by its statusUpdatedAt). */
+  permissionSeen?: { key: number | undefined; at: number };
 }
+
+/**
+ * Claude Code flips its registry to "waiting" a moment before the transcript line naming the
+ * tool lands: the wait is shown once the tool is known, or after this long without it, so the
+ * one notification of the incident names what is asked.
+ */
+const PERMISSION_TOOL_GRACE_MS = 1_000;
 
 export class ClaudeSource implements AgentSource {
   readonly agent = 'claude' as const;
@@ -67,6 +76,7 @@ export class ClaudeSource implements AgentSource {
   private started = false;
   private disposed = false;
   private cached: AgentSessions | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ClaudeSourceOptions) {
     this.home = options.home ?? claudeHome();
@@ -121,6 +131,7 @@ export class ClaudeSource implements AgentSource {
     this.disposed = true;
     clearInterval(this.timer);
     clearTimeout(this.debounce);
+    clearTimeout(this.graceTimer);
     this.dirWatch?.close();
     for (const t of this.tracked.values()) t.transcriptWatch?.close();
     this.tracked.clear();
@@ -220,7 +231,33 @@ export class ClaudeSource implements AgentSource {
       if (wasAlive) this.dropReader(t);
       return changed;
     }
-    return (await this.readTranscript(t, t.entry)) || changed;
+    changed = (await this.readTranscript(t, t.entry)) || changed;
+    const hold = this.permissionHold(t, t.entry);
+    if (hold > 0 && !this.graceTimer) {
+      this.graceTimer = setTimeout(() => {
+        this.graceTimer = undefined;
+        this.cached = undefined;
+        void this.scanNow().then(() => {
+          this.cached = undefined;
+          this.changes.fire(undefined);
+        });
+      }, hold);
+      this.graceTimer.unref?.();
+    }
+    return changed;
+  }
+
+  /** How much longer a permission wait is held back while its tool is not known yet (0: show it). */
+  private permissionHold(t: Tracked, entry: RegistryEntry): number {
+    const waitingForPermission = entry.status === 'waiting' && /permission/i.test(entry.waitingFor ?? 'permission');
+    if (!waitingForPermission) {
+      t.permissionSeen = undefined;
+      return 0;
+    }
+    const key = entry.statusUpdatedAt ?? entry.updatedAt;
+    const seen = t.permissionSeen?.key === key ? t.permissionSeen : (t.permissionSeen = { key, at: this.now() });
+    if ((t.reader?.state.runningTools.length ?? 0) > 0) return 0;
+    return Math.max(0, seen.at + PERMISSION_TOOL_GRACE_MS - this.now());
   }
 
   private async readEntry(file: string, size: number): Promise<{ entry?: RegistryEntry; problem?: string }> {
@@ -272,7 +309,7 @@ export class ClaudeSource implements AgentSource {
     const list = [...this.tracked.values()].sort((a, b) => a.firstSeen - b.firstSeen || a.pid - b.pid);
     for (const t of list) {
       if (!t.entry || t.process?.state !== 'alive') continue;
-      const session = sessionOf(t.entry, t, this.now());
+      const session = sessionOf(t.entry, t, this.now(), this.permissionHold(t, t.entry) > 0);
       instances.push(instanceOf(t.entry, t, session.id));
       sessions.push(session);
     }
@@ -301,9 +338,10 @@ function instanceOf(entry: RegistryEntry, t: Tracked, sessionId: string): Instan
 }
 
 /** The session a registry entry and its transcript describe. */
-export function sessionOf(entry: RegistryEntry, t: Pick<Tracked, 'reader' | 'firstSeen'>, now: number): SessionModel {
+export function sessionOf(entry: RegistryEntry, t: Pick<Tracked, 'reader' | 'firstSeen'>, now: number, holdWait = false): SessionModel {
   const tx = t.reader?.state;
-  const status = entry.status ?? 'idle';
+  // Held back: still busy for a moment (see PERMISSION_TOOL_GRACE_MS).
+  const status = holdWait ? 'busy' : (entry.status ?? 'idle');
   const waiting = status === 'waiting';
   const statusSince = entry.statusUpdatedAt ?? entry.updatedAt;
   const tools = status === 'idle' ? [] : [...(tx?.runningTools ?? [])];
@@ -314,7 +352,8 @@ export function sessionOf(entry: RegistryEntry, t: Pick<Tracked, 'reader' | 'fir
     permissions.push({
       id: `${entry.sessionId}:${statusSince ?? ''}`,
       sessionId: entry.sessionId,
-      permission: tool?.name ?? 'tool',
+      // The transcript has not named the tool (yet): its terminal shows it.
+      permission: tool?.name ?? 'a tool',
       patterns: [],
       ...(tool?.arg ? { command: tool.arg } : {}),
       always: [],

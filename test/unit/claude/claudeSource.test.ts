@@ -172,6 +172,27 @@ describe('Claude Code source', () => {
     assert.deepEqual(tracker.update(snapshot), [], 'one notification per incident');
   });
 
+  test('a permission wait whose tool is not in the transcript yet is held back a moment, then shown anyway', async () => {
+    const home = tempDir();
+    registry(home, { pid: 11, sessionId: 's11', cwd: '/q', status: 'waiting', waitingFor: 'permission prompt', statusUpdatedAt: Date.now() });
+    const source = new ClaudeSource({ logger: new MemoryLogger(), home, pollMs: 60_000, check: () => alive });
+    let changes = 0;
+    source.onChange(() => changes++);
+    source.start();
+    await source.scanNow();
+    const first = source.current().sessions[0]!;
+    assert.equal(first.needsAttention, false);
+    assert.equal(first.status, 'busy');
+    const until = Date.now() + 5_000;
+    while (!source.current().sessions[0]?.needsAttention) {
+      assert.ok(Date.now() < until, 'never shown');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(source.current().sessions[0]!.permissions.map((p) => p.permission), ['a tool']);
+    assert.ok(changes >= 2, 'a change event when the hold ends');
+    source.dispose();
+  });
+
   test('stale registry files (process gone, pid reused) are not sessions; malformed ones are logged once, never crash', async () => {
     const home = tempDir();
     registry(home, { pid: 1, sessionId: 'dead', cwd: '/a', procStart: '1', status: 'busy' });
