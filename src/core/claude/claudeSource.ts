@@ -255,7 +255,8 @@ export class ClaudeSource implements AgentSource {
       return 0;
     }
     const key = entry.statusUpdatedAt ?? entry.updatedAt;
-    const seen = t.permissionSeen?.key === key ? t.permissionSeen : (t.permissionSeen = { key, at: this.now() });
+    let seen = t.permissionSeen;
+    if (!seen || seen.key !== key) seen = t.permissionSeen = { key, at: this.now() };
     if ((t.reader?.state.runningTools.length ?? 0) > 0) return 0;
     return Math.max(0, seen.at + PERMISSION_TOOL_GRACE_MS - this.now());
   }
