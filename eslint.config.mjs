@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 const up = (folders, depth = 4) =>
   folders.flatMap((f) => Array.from({ length: depth }, (_, i) => `${'../'.repeat(i + 1)}${f}`).flatMap((p) => [p, `${p}/**`]));
 
-const coreRooms = ['api', 'labels', 'cli', 'db', 'discovery', 'legacy', 'monitor', 'opencode', 'platform', 'present', 'servers', 'usage', 'createMonitor', 'log'];
+const coreRooms = ['api', 'claude', 'labels', 'cli', 'db', 'discovery', 'legacy', 'monitor', 'opencode', 'platform', 'present', 'servers', 'usage', 'createMonitor', 'log'];
 
 export default tseslint.config(
   { ignores: ['out/**', 'out-vscode/**', 'dist/**', 'node_modules/**', '.cache/**', '**/*.js', '**/*.mjs'] },

@@ -12,7 +12,7 @@ export interface ParsedArgs {
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const FLAGS = new Set(['json', 'help', 'no-discovery', 'no-usage', 'docker', 'no-restart']);
-const OPTIONS = new Set(['state-file', 'usage-file', 'log-file', 'lock-file', 'endpoint', 'interval', 'opencode', 'log-dir', 'docker-path', 'socket']);
+const OPTIONS = new Set(['state-file', 'usage-file', 'log-file', 'lock-file', 'endpoint', 'interval', 'opencode', 'log-dir', 'docker-path', 'socket', 'agents']);
 /** Options whose value may be left out (`--socket` alone: the default path). */
 const OPTIONAL_VALUE = new Set(['socket']);
 const COMMANDS = new Set(['watch', 'status', 'daemon', 'serve', 'probe', 'events', 'help', 'label', 'list', 'focus']);

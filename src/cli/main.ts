@@ -24,6 +24,8 @@ import { parseArgs } from './args';
 import type { ParsedArgs } from './args';
 import { renderTable } from './table';
 import { toStatusJson } from './statusJson';
+import type { AgentKind } from '../core/model/model';
+import { AGENT_KINDS } from '../core/model/model';
 import { describeError } from '../core/util/describe';
 import { terminalSafe, terminalSafeJson } from '../core/present/neutralize';
 import { environmentPasswordFor, plainHttpPasswordWarning } from '../core/opencode/passwordPolicy';
@@ -69,6 +71,8 @@ options (watch, status, daemon):
   --interval MS            discovery interval (default 1000)
   --docker                 also watch OpenCode in Docker containers (\`docker ps\` every 5 s)
   --docker-path PATH       the Docker CLI (default docker)
+  --agents LIST            agent kinds to show: opencode,claude (default both); Claude Code
+                           sessions are read from ~/.claude (or $CLAUDE_CONFIG_DIR)
   --no-usage               do not show Claude subscription usage (shown when a Claude
                            Code or OpenCode sign-in exists; one process per user polls)
 
@@ -77,6 +81,7 @@ environment:
                              for one (a remote --endpoint takes user:password@);
                              \`serve\` starts its servers with it
   OPENCODE_DEBUG=1           debug logging
+  CLAUDE_CONFIG_DIR          Claude Code's folder (default ~/.claude)
   ${BASE_URL_ENV}  usage API base URL (default https://api.anthropic.com)
 `;
 
@@ -87,6 +92,7 @@ export async function main(argv: string[]): Promise<number> {
   let args: ParsedArgs;
   try {
     args = parseArgs(argv);
+    agentsFrom(args);
   } catch (error) {
     process.stderr.write(`opencode-monitor: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
@@ -124,9 +130,22 @@ function stderrLogger(level: 'debug' | 'warn' | 'error', quietWhileTty: boolean)
   return createLineLogger((line) => process.stderr.write(terminalSafe(line, true) + '\n'), min);
 }
 
+/** `--agents opencode,claude`: the kinds shown; Claude Code is watched when shown (even with --no-discovery). */
+function agentsFrom(args: ParsedArgs): { hiddenAgents: AgentKind[]; claude: false | object | undefined } {
+  const raw = args.options.get('agents');
+  if (raw === undefined) return { hiddenAgents: [], claude: undefined };
+  const wanted = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = wanted.filter((k) => !(AGENT_KINDS as readonly string[]).includes(k));
+  if (unknown.length) throw new Error(`--agents: unknown agent kind ${unknown.join(', ')} (known: ${AGENT_KINDS.join(', ')})`);
+  return { hiddenAgents: AGENT_KINDS.filter((k) => !wanted.includes(k)), claude: wanted.includes('claude') ? {} : false };
+}
+
 function monitorFrom(args: ParsedArgs, logger: Logger, managed?: ServerManager, labels?: LabelStore): Monitor {
+  const agents = agentsFrom(args);
   const monitor = createMonitor({
     ...(labels ? { labels } : {}),
+    hiddenAgents: agents.hiddenAgents,
+    ...(agents.claude !== undefined ? { claude: agents.claude } : {}),
     logger,
     // The environment password only to a loopback --endpoint; a remote one takes user:password@ in its URL (issue 11).
     endpoints: args.endpoints.map((url) => ({ url, password: environmentPasswordFor(url, true, process.env.OPENCODE_SERVER_PASSWORD) })),

@@ -1,5 +1,6 @@
 /** The `watch` screen: instances and their sessions as an indented, coloured table. */
 import type { MonitorSnapshot, SessionModel } from '../core/model/model';
+import { AGENT_NAMES } from '../core/model/model';
 import { formatDuration, instanceLabel, sessionActivity, truncate } from '../core/present/format';
 import { terminalSafeDeep } from '../core/present/neutralize';
 import { displayName } from '../core/model/labelText';
@@ -46,10 +47,12 @@ export function renderTable(unsafe: MonitorSnapshot, options: TableOptions): str
     const icon =
       instance.connection === 'connected' ? paint('green', '●') : instance.connection === 'limited' ? paint('yellow', '◐') : instance.connection === 'down' ? paint('red', '✕') : paint('dim', '◌');
     const meta = [
+      instance.agent !== 'opencode' ? AGENT_NAMES[instance.agent] : '',
       instance.managed ? `managed ${instance.managed.state}${instance.managed.restarts ? ` (${instance.managed.restarts} restarts)` : ''}` : '',
       instance.container ? `docker ${instance.container.image}` : '',
       instance.pid ? `pid ${instance.pid}` : '',
       instance.tty ?? '',
+      instance.tmuxPane ? `tmux ${instance.tmuxPane}` : '',
       instance.version ? `v${instance.version}` : '',
       instance.connection,
     ]

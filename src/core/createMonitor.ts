@@ -3,10 +3,12 @@
  * It sits above the rooms it assembles (monitor, discovery, db); none of them imports it.
  * Docker discovery is attached afterwards by the host (core/discovery/dockerWatch.ts).
  */
+import { ClaudeSource } from './claude/claudeSource';
 import { DbSessionSource } from './db/dbSessionSource';
 import { Discovery } from './discovery/discovery';
 import type { Logger } from './log';
-import type { EndpointConfig, LimitedSessionSource, ManagedSource, SessionLabels } from './monitor/ports';
+import type { AgentKind } from './model/model';
+import type { AgentSource, EndpointConfig, LimitedSessionSource, ManagedSource, SessionLabels } from './monitor/ports';
 import { Monitor } from './monitor/monitor';
 import { environmentPasswordFor } from './opencode/passwordPolicy';
 
@@ -25,6 +27,13 @@ export interface CreateMonitorOptions {
   discoverLocal?: boolean;
   /** The user's labels on sessions (a LabelStore the host owns). */
   labels?: SessionLabels;
+  /**
+   * Claude Code sessions on this machine (its registry and transcripts): on with local
+   * discovery; `false` turns it off, an object sets its folder (`$CLAUDE_CONFIG_DIR`) or poll.
+   */
+  claude?: false | { home?: string; pollMs?: number };
+  /** Agent kinds left out of the snapshot (settings `opencodeMonitor.agents.*`). */
+  hiddenAgents?: AgentKind[];
 }
 
 export function createMonitor(options: CreateMonitorOptions): Monitor {
@@ -33,6 +42,10 @@ export function createMonitor(options: CreateMonitorOptions): Monitor {
       ? undefined
       : new Discovery({ logger: options.logger, intervalMs: options.discoveryIntervalMs, password: options.localPassword });
   const db = options.limitedSessions === undefined && discovery ? new DbSessionSource({ logger: options.logger }) : undefined;
+  const agents: AgentSource[] = [];
+  if (options.claude !== false && (options.discoverLocal !== false || options.claude)) {
+    agents.push(new ClaudeSource({ logger: options.logger, ...(options.claude || {}) }));
+  }
   return new Monitor({
     logger: options.logger,
     source: discovery,
@@ -43,5 +56,7 @@ export function createMonitor(options: CreateMonitorOptions): Monitor {
     passwordFor: (url) => environmentPasswordFor(url, true, options.localPassword),
     heuristicThresholdMs: options.heuristicThresholdMs,
     labels: options.labels,
+    agents,
+    ...(options.hiddenAgents ? { hiddenAgents: options.hiddenAgents } : {}),
   });
 }

@@ -10,6 +10,7 @@ import { Config } from './settings';
 import type { Logger } from '../core/log';
 import { createMonitor } from '../core/createMonitor';
 import type { Monitor } from '../core/monitor/monitor';
+import type { AgentKind } from '../core/model/model';
 import { ManagedServers } from './managedServers';
 import { Notifications } from './notifications';
 import { UsageMeter, dockerWatch, legacyFiles } from './features';
@@ -53,8 +54,9 @@ export function activate(context: vscode.ExtensionContext): void {
   services.add(registerCommands({ monitor, log, config, passwords, terminals, tree, servers, extensionId: context.extension.id, labels, refreshUsage: () => usage.refreshNow() }));
   services.add(
     config.onDidChange((e) => {
-      if (!e.affects('discovery') && !e.affects('heuristicThreshold')) return;
       const c = config.current;
+      if (e.affects('agents')) monitor.setHiddenAgents(hiddenAgents(c.agents));
+      if (!e.affects('discovery') && !e.affects('heuristicThreshold')) return;
       monitor.setTuning({ discoveryIntervalMs: c.discoveryIntervalMs, heuristicThresholdMs: c.heuristicThresholdMs });
     }),
   );
@@ -85,6 +87,7 @@ function startMonitor(config: Config, log: Logger, servers: ManagedServers, labe
     localPassword: process.env.OPENCODE_SERVER_PASSWORD,
     discoveryIntervalMs: c.discoveryIntervalMs,
     heuristicThresholdMs: c.heuristicThresholdMs,
+    hiddenAgents: hiddenAgents(c.agents),
   };
   try {
     return { monitor: createMonitor(options).start() };
@@ -93,6 +96,10 @@ function startMonitor(config: Config, log: Logger, servers: ManagedServers, labe
     log.error(`cannot discover OpenCode processes: ${message}; watching configured servers only`);
     return { monitor: createMonitor({ ...options, discoverLocal: false }).start(), error: `Cannot look for OpenCode processes: ${message}` };
   }
+}
+
+function hiddenAgents(shown: Record<AgentKind, boolean>): AgentKind[] {
+  return (Object.keys(shown) as AgentKind[]).filter((k) => !shown[k]);
 }
 
 /** Disposes what was added in reverse order, awaiting asynchronous shutdowns (the monitor). */

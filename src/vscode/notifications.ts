@@ -65,10 +65,11 @@ export class Notifications implements vscode.Disposable {
     }
     const ref = { sessionId: incident.session.id, instanceId: incident.session.instanceId };
     const actions: Action[] = [];
-    if (incident.kind === 'needsYou' && incident.permission) {
+    // Only a live server can be answered from here; Claude Code and port-less TUIs in their terminal.
+    if (incident.kind === 'needsYou' && incident.permission && incident.session.source === 'live') {
       actions.push({ title: 'Approve Once', command: CommandId.approveOnce, args: [{ ...ref, permissionId: incident.permission.id }] });
     }
-    if (incident.kind === 'needsYou' && incident.question) {
+    if (incident.kind === 'needsYou' && incident.question && incident.session.source === 'live') {
       actions.push({ title: 'Answer', command: CommandId.answerQuestion, args: [{ ...ref, questionId: incident.question.id }] });
     }
     if (instance?.pid !== undefined) actions.push({ title: 'Focus Terminal', command: CommandId.focusTerminal, args: [ref] });
@@ -85,8 +86,8 @@ export class Notifications implements vscode.Disposable {
   }
 
   private async showSummary(count: number): Promise<void> {
-    this.logger.info(`notify: ${count} OpenCode sessions are waiting for you`);
-    const choice = await vscode.window.showWarningMessage(`${count} OpenCode sessions are waiting for you.`, 'Show');
+    this.logger.info(`notify: ${count} agent sessions are waiting for you`);
+    const choice = await vscode.window.showWarningMessage(`${count} agent sessions are waiting for you.`, 'Show');
     if (choice === 'Show') await vscode.commands.executeCommand(CommandId.nextNeedingMe);
   }
 }

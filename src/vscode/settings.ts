@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
+import type { AgentKind } from '../core/model/model';
 import { DEFAULT_STATE_PATH, DEFAULT_USAGE_PATH } from '../core/legacy/legacyWriter';
 
 export const SECTION = 'opencodeMonitor';
@@ -35,6 +36,8 @@ export interface MonitorConfig {
     /** A busy session finishes (opt-in). */
     finished: boolean;
   };
+  /** Which coding agents' sessions are shown. */
+  agents: Record<AgentKind, boolean>;
   /** Servers without the permission API: a tool running longer than this counts as "maybe waiting" (ms). */
   heuristicThresholdMs: number;
   /** Order of the sessions in the tree. */
@@ -50,7 +53,7 @@ export interface MonitorConfig {
   };
 }
 
-export type ConfigKey = 'discovery' | 'endpoints' | 'opencodePath' | 'servers' | 'docker' | 'legacyFiles' | 'notifications' | 'heuristicThreshold' | 'usage' | 'sessions';
+export type ConfigKey = 'agents' | 'discovery' | 'endpoints' | 'opencodePath' | 'servers' | 'docker' | 'legacyFiles' | 'notifications' | 'heuristicThreshold' | 'usage' | 'sessions';
 
 export interface ConfigChange {
   previous: MonitorConfig;
@@ -79,6 +82,10 @@ export function readConfig(logger?: Logger): MonitorConfig {
     notifications: {
       needsYou: c.get<boolean>('notifications.needsYou', true) !== false,
       finished: c.get<boolean>('notifications.finished', false) === true,
+    },
+    agents: {
+      opencode: c.get<boolean>('agents.opencode.show', true) !== false,
+      claude: c.get<boolean>('agents.claudeCode.show', true) !== false,
     },
     heuristicThresholdMs: clamp(c.get<number>('heuristicThreshold', 5000), 1000, 3_600_000, 5000),
     sessionSort: c.get<string>('sessions.sort', 'newest') === 'longestWaiting' ? 'longestWaiting' : 'newest',

@@ -11,7 +11,8 @@ import type { InstanceModel } from '../core/model/model';
 import { itermFocusArgs, parseItermResult } from '../core/platform/iterm';
 import type { PpidReader } from '../core/platform/processTree';
 import { ancestorChain, closestAncestor, createPpidReader } from '../core/platform/processTree';
-import { TMUX_LIST_PANES_ARGS, findPaneByTty, parseTmuxPanes, tmuxFocusCommands } from '../core/platform/tmux';
+import type { TmuxPane } from '../core/platform/tmux';
+import { TMUX_LIST_PANES_ARGS, findPaneByTty, paneFromRegistry, parseTmuxPanes, tmuxFocusCommands } from '../core/platform/tmux';
 import { describeError } from '../core/util/describe';
 
 export type FocusResult =
@@ -75,6 +76,9 @@ export class Terminals implements vscode.Disposable {
       return { where: 'vscode', terminal };
     }
     if (!instance.tty) {
+      // Claude Code names its tmux pane in its registry.
+      const named = instance.tmuxPane ? paneFromRegistry(instance.tmuxPane) : undefined;
+      if (named && (await this.selectTmuxPane(named))) return { where: 'tmux', target: instance.tmuxPane ?? named.target };
       return { where: 'none', reason: instance.pid === undefined ? 'it is not a process on this machine' : 'it has no terminal (TTY)' };
     }
     const pane = await this.focusTmux(instance.tty);
@@ -94,15 +98,23 @@ export class Terminals implements vscode.Disposable {
     }
     const pane = findPaneByTty(parseTmuxPanes(stdout), tty);
     if (!pane) return undefined;
+    await this.selectTmuxPane(pane);
+    return pane.target;
+  }
+
+  /** Runs the focus commands; true when the pane could be selected. */
+  private async selectTmuxPane(pane: TmuxPane): Promise<boolean> {
+    let selected = false;
     for (const args of tmuxFocusCommands(pane)) {
       try {
         const result = await this.run('tmux', args, { timeoutMs: TOOL_TIMEOUT_MS });
         if (result.code !== 0) this.logger.debug(`tmux ${args[0]}: ${result.stderr.trim()}`);
+        else if (args[0] === 'select-pane') selected = true;
       } catch (error) {
         this.logger.debug(`tmux ${args[0]}: ${describeError(error)}`);
       }
     }
-    return pane.target;
+    return selected;
   }
 
   private async focusIterm(tty: string): Promise<boolean> {

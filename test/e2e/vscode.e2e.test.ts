@@ -20,6 +20,7 @@ import { QUESTION_OPTIONS } from '../fixtures/fakeModel';
 import { startHostileOpencode } from '../fixtures/hostileOpencode';
 import { LinuxProcessScanner } from '../../src/core/discovery/linuxScanner';
 import { assertNoLeftovers, isAlive, listProcesses, waitForExit } from '../harness/processes';
+import { ClaudeLab, claudeBinary, hasTmux } from '../harness/claudeLab';
 import { killMarked, markedProcesses, removeOnExit, startCodeServer, type CodeServer } from './codeServer';
 import { REPO_ROOT, SETUP_HINT, findTools, requireFresh } from './tools';
 import { EXPECT, EXTENSION_ID, OUTPUT_CHANNEL, hasCount, localizeManifest, readUiSpec, type Manifest, type UiCommand } from './uiSpec';
@@ -32,8 +33,11 @@ const README_SHOTS: Record<string, string> = {
   'permission-row': 'permission.png',
   'statusbar-tooltip': 'statusbar-tooltip.png',
   'managed-server': 'managed-server.png',
+  'claude-permission': 'claude-code.png',
 };
 const SLEEP_S = 8;
+/** Long enough to find the row and take its screenshot on a loaded machine. */
+const CLAUDE_SLEEP_S = 20;
 const UI_TIMEOUT = 20_000;
 const SIDEBAR_WIDTH = 460;
 /** Activity bar + sidebar + the overhang of a status-bar tooltip. */
@@ -55,7 +59,7 @@ interface Pending {
 
 const skipAll = process.env.OCM_SKIP_E2E === '1' ? 'OCM_SKIP_E2E=1' : false;
 
-test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skipAll, timeout: 180_000 }, async (t) => {
+test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skipAll, timeout: 240_000 }, async (t) => {
   const started = Date.now();
   const { tools, missing } = findTools();
   if (!tools) throw new Error(`e2e tools missing (${missing.join(', ')}): ${SETUP_HINT}`);
@@ -421,6 +425,68 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     listProcesses({ env: true })
       .filter((p) => p.state !== 'Z' && p.env?.OCM_E2E_RUN === markers.ui && p.args.includes('serve') && p.args.some((a) => /opencode/.test(a)))
       .map((p) => p.pid);
+  const claudeBin = claudeBinary(REPO_ROOT);
+  const claudeSkip = uiSkip || (!claudeBin ? '@anthropic-ai/claude-code not installed (npm install)' : !hasTmux() ? 'tmux not installed (scripts/setup-e2e.sh)' : false);
+  await step('(i) a real Claude Code session in tmux shows in the tree beside OpenCode: busy with its tool, then waiting on a permission', claudeSkip, async () => {
+    const claude = await ClaudeLab.start(claudeBin!);
+    stops.push(() => claude.dispose());
+    /** Other instances' rows collapsed, so the Claude Code rows (listed last) are on screen. */
+    const collapseOthers = async (rows: TreeRow[]): Promise<void> => {
+      const first = rows.find((r) => r.level === 1 && r.expanded === true && !/Claude Code/.test(r.description));
+      if (!first) return;
+      await expand(first).catch(() => undefined);
+    };
+    // The extension watches this run's CLAUDE_CONFIG_DIR (it holds the usage sign-in, which
+    // Claude Code itself must not use): Claude Code keeps its own folder, its session files linked in.
+    for (const sub of ['sessions', 'projects']) fs.symlinkSync(path.join(claude.claudeDir, sub), path.join(claudeDir, sub));
+    const tui = claude.startSession();
+    await tui.ready();
+    const claudeRows = (rows: TreeRow[]): TreeRow[] | undefined => {
+      const instance = rows.find((r) => /Claude Code/.test(r.description) && r.label.includes(path.basename(claude.project)));
+      return instance ? subtree(rows, instance) : undefined;
+    };
+    // Once, before the clock runs: every click moves the rows below it.
+    await pollTree(async (rows) => {
+      if (!claudeRows(rows)) return undefined;
+      const open = rows.filter((r) => r.level === 1 && r.expanded === true && !/Claude Code/.test(r.description));
+      if (open.length === 0) return true;
+      await collapseOthers(rows);
+      return undefined;
+    }, 'the Claude Code row, other instances collapsed');
+    const startedAt = Date.now();
+    await tui.type(`scenario:sleep ${CLAUDE_SLEEP_S}`);
+    const busy = await pollTree(async (rows) => {
+      const mine = claudeRows(rows);
+      return mine?.some((r) => new RegExp(`Bash: sleep ${CLAUDE_SLEEP_S}`).test(rowText(r))) ? mine : undefined;
+    }, `the Claude Code session running "Bash: sleep ${CLAUDE_SLEEP_S}"`);
+    t.diagnostic(`Claude Code: prompt typed → busy row with its tool ${Date.now() - startedAt} ms`);
+    const session = busy.find((r) => r.label.includes(`scenario:sleep ${CLAUDE_SLEEP_S}`));
+    if (session?.expanded === false) await expand(session).catch(() => undefined);
+    assert.match(busy[0]!.icons, /codicon-sparkle/);
+    assert.ok(busy.some((r) => looks(r, EXPECT.busy)), JSON.stringify(busy));
+    await page.mouse.move(700, 400);
+    await shot('claude-tree');
+    const registry = path.join(claude.claudeDir, 'sessions', `${tui.pid}.json`);
+    const status = (): unknown => { try { return (JSON.parse(fs.readFileSync(registry, 'utf8')) as { status?: unknown }).status; } catch { return undefined; } };
+    await waitFor(() => (status() === 'idle' ? true : undefined), 60_000, 'Claude Code idle after its tool');
+    await pollTree(async (rows) => (claudeRows(rows)?.some((r) => /\bidle\b/.test(r.description)) ? true : undefined), 'the Claude Code session idle');
+    await tui.type('scenario:touch probe.txt');
+    const waiting = await pollTree(async (rows) => {
+      const mine = claudeRows(rows);
+      const session = mine?.find((r) => r.label.includes('scenario:touch probe.txt'));
+      if (session?.expanded === false) await expand(session).catch(() => undefined);
+      return mine?.find((r) => /Bash: touch probe\.txt/.test(r.label) && /answer in its terminal/.test(r.description));
+    }, 'the Claude Code permission row');
+    assert.match(waiting.icons, /codicon-shield/);
+    await page.mouse.move(700, 400);
+    await shot('claude-permission');
+    passed.add('claude-permission');
+    // Stopped here: the steps after this one count OpenCode's rows and processes only (the
+    // collapsed rows stay so: the next steps look for new rows, which a shorter tree keeps on screen).
+    await claude.dispose();
+    await pollTree(async (rows) => (rows.some((r) => /Claude Code/.test(r.description)) ? undefined : true), 'the Claude Code rows gone');
+  });
+
   await step('(g) "Start OpenCode Server…" starts a managed server; its inline "Stop Server" stops it, no process left', uiSkip, async () => {
     const startedAt = Date.now();
     await wb.runCommand('OpenCode: Start OpenCode Server…');
@@ -467,7 +533,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     assert.ok(await waitForExit(pid, 10_000), `TUI pid ${pid} still alive after its terminal was killed`);
     await pollTree(async (rows) => (rows.some((r) => r.label.includes(`:${port}`)) ? undefined : true), `the TUI's row :${port} gone`);
   });
-  await step('(i) "Label Session…" (inline) names a session: the label replaces its title, the title moves to the description', uiSkip, async () => {
+  await step('(j) "Label Session…" (inline) names a session: the label replaces its title, the title moves to the description', uiSkip, async () => {
     const s = sessions.idle;
     const row = await inSession(s, (rows) => rows[0], `session row "${s.title}"`);
     await wb.clickInlineAction(viewName, row, 'Label Session');
@@ -479,6 +545,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     assert.match(labelled.description, /idle/);
     await shot('session-labelled');
   });
+
   lap('UI steps done');
 
   // ---- in-host suite: development path + smoke-test driver ------------------------------------

@@ -5,7 +5,12 @@
  */
 
 /** Which coding agent a source watches. Sources know it; the model only carries it. */
-export type AgentKind = 'opencode';
+export type AgentKind = 'opencode' | 'claude';
+
+export const AGENT_KINDS: readonly AgentKind[] = ['opencode', 'claude'];
+
+/** How each agent is called in views. */
+export const AGENT_NAMES: Record<AgentKind, string> = { opencode: 'OpenCode', claude: 'Claude Code' };
 
 /** How an instance was found and what it is. */
 export type InstanceKind =
@@ -72,6 +77,8 @@ export interface InstanceModel {
   url?: string;
   /** Controlling terminal without `/dev/` (e.g. `pts/3`, `ttys003`). */
   tty?: string;
+  /** The tmux pane it runs in, when the agent says so (Claude Code: `session:@window.%pane`). */
+  tmuxPane?: string;
   cwd?: string;
   /** Folder of OpenCode's data (its `opencode.db`). */
   dataDir?: string;
@@ -182,6 +189,10 @@ export interface SessionModel {
   attentionReason?: AttentionReason;
   /** Since when it has been waiting for the user (ms since epoch). */
   waitingSince?: number;
+  /** What it waits for, in the agent's words (Claude Code: `permission prompt`). */
+  waitingFor?: string;
+  /** Git branch of its folder, when the agent records it (Claude Code transcripts). */
+  gitBranch?: string;
   /** Last error reported for the session (model error, abort), cleared when it works again. */
   lastError?: string;
   cost: number;
@@ -190,8 +201,11 @@ export interface SessionModel {
   modelId?: string;
   createdAt: number;
   updatedAt: number;
-  /** `live` from a server that runs it, `db` inferred from the shared DB (port-less TUI). */
-  source: 'live' | 'db';
+  /**
+   * `live` from a server that runs it, `db` inferred from the shared DB (port-less TUI), `files`
+   * read from the agent's own files (Claude Code). Only `live` sessions can be answered here.
+   */
+  source: 'live' | 'db' | 'files';
 }
 
 export interface UsageWindow {

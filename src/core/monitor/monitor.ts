@@ -14,10 +14,11 @@ import { EndedManaged, entryKey, matchEntries } from './entries';
 import { HeuristicTimer } from './heuristicTimer';
 import { instanceRow } from './instanceRow';
 import { InstanceWatcher } from './instanceWatcher';
-import type { ContainerSource, ContainerTarget, DiscoveredProcess, EndpointConfig, InstanceSource, LimitedSessionSource, ManagedSource, SessionLabels } from './ports';
+import type { AgentSource, ContainerSource, ContainerTarget, DiscoveredProcess, EndpointConfig, InstanceSource, LimitedSessionSource, ManagedSource, SessionLabels } from './ports';
 import { sessionOwners } from './sessionOwners';
 import { visibleSessions } from './visibility';
-import type { InstanceModel, MonitorSnapshot, SessionModel, UsageModel } from '../model/model';
+import type { AgentKind, InstanceModel, MonitorSnapshot, SessionModel, UsageModel } from '../model/model';
+import { AGENT_NAMES } from '../model/model';
 import { describeError } from '../util/describe';
 
 export interface MonitorOptions {
@@ -30,6 +31,10 @@ export interface MonitorOptions {
   limitedSessions?: LimitedSessionSource;
   /** The user's labels, put on the sessions of every snapshot. */
   labels?: SessionLabels;
+  /** Other coding agents' sessions (Claude Code); started and disposed with the monitor. */
+  agents?: AgentSource[];
+  /** Agent kinds left out of the snapshot (a setting per agent kind). */
+  hiddenAgents?: AgentKind[];
   /** Password for discovered local servers that ask for one (e.g. OPENCODE_SERVER_PASSWORD). */
   passwordFor?: (url: string) => string | undefined;
   heuristicThresholdMs?: number;
@@ -72,12 +77,14 @@ export class Monitor {
   private heuristicThresholdMs: number;
   private disposed = false;
   private readonly now: () => number;
+  private hiddenAgents: Set<AgentKind>;
 
   constructor(private readonly options: MonitorOptions) {
     this.now = options.now ?? Date.now;
     this.endedManaged = new EndedManaged(this.now);
     this.lastChangeAt = this.now();
     this.endpoints = options.endpoints ?? [];
+    this.hiddenAgents = new Set(options.hiddenAgents ?? []);
     this.heuristicThresholdMs = options.heuristicThresholdMs ?? 5_000;
     this.coalescer = new ChangeCoalescer((change) => this.emit(change), options.coalesceMs ?? 10, this.now);
   }
@@ -99,6 +106,10 @@ export class Monitor {
       );
     }
     if (this.options.labels) this.subscriptions.push(this.options.labels.onDidChange(() => this.invalidate({ sessions: true })));
+    for (const agent of this.options.agents ?? []) {
+      this.subscriptions.push(agent.onChange(() => this.invalidate({ instances: agent.current().instances.map((i) => i.id), sessions: true })));
+      agent.start();
+    }
     this.syncEntries();
     return this;
   }
@@ -117,7 +128,11 @@ export class Monitor {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     const work = (async () => {
-      await Promise.all([this.options.source?.scanNow(), ...[...this.containerSources].map((c) => c.scanNow?.())]);
+      await Promise.all([
+        this.options.source?.scanNow(),
+        ...[...this.containerSources].map((c) => c.scanNow?.()),
+        ...(this.options.agents ?? []).map((a) => a.scanNow()),
+      ]);
       await Promise.all([...this.entries.values()].map((e) => e.watcher?.ready));
     })();
     await Promise.race([work, deadline]);
@@ -126,7 +141,7 @@ export class Monitor {
 
   /** Rescans and fetches every server in full; resolves when done. */
   async refresh(): Promise<void> {
-    await this.options.source?.scanNow();
+    await Promise.all([this.options.source?.scanNow(), ...(this.options.agents ?? []).map((a) => a.scanNow())]);
     await Promise.all([...this.entries.values()].map((e) => e.watcher?.refresh()));
   }
 
@@ -168,22 +183,30 @@ export class Monitor {
     }
   }
 
+  /** Which agent kinds the snapshot leaves out (their sources keep watching: showing is instant). */
+  setHiddenAgents(kinds: readonly AgentKind[]): void {
+    const next = new Set(kinds);
+    if (next.size === this.hiddenAgents.size && [...next].every((k) => this.hiddenAgents.has(k))) return;
+    this.hiddenAgents = next;
+    this.invalidate({ sessions: true, instances: this.snapshot().instances.map((i) => i.id) });
+  }
+
   setUsage(usage: UsageModel | undefined): void {
     this.usage = usage;
     this.invalidate({ usage: true });
   }
 
-  // ── Actions, routed to the server that runs the session ───────────────────
+  // ── Actions, routed to the server that runs the session (async: a refusal is a rejection) ──
 
-  replyPermission(sessionId: string, permissionId: string, reply: PermissionReply, message?: string): Promise<void> {
+  async replyPermission(sessionId: string, permissionId: string, reply: PermissionReply, message?: string): Promise<void> {
     return this.ownerOf(sessionId).replyPermission(permissionId, reply, message);
   }
 
-  replyQuestion(sessionId: string, questionId: string, answers: string[][]): Promise<void> {
+  async replyQuestion(sessionId: string, questionId: string, answers: string[][]): Promise<void> {
     return this.ownerOf(sessionId).replyQuestion(questionId, answers);
   }
 
-  rejectQuestion(sessionId: string, questionId: string): Promise<void> {
+  async rejectQuestion(sessionId: string, questionId: string): Promise<void> {
     return this.ownerOf(sessionId).rejectQuestion(questionId);
   }
 
@@ -191,7 +214,7 @@ export class Monitor {
     await this.ownerOf(sessionId).abort(sessionId);
   }
 
-  prompt(sessionId: string, text: string): Promise<void> {
+  async prompt(sessionId: string, text: string): Promise<void> {
     return this.ownerOf(sessionId).prompt(sessionId, text);
   }
 
@@ -222,6 +245,7 @@ export class Monitor {
     for (const s of this.subscriptions.reverse()) s.dispose();
     this.subscriptions = [];
     await this.options.source?.dispose();
+    for (const agent of this.options.agents ?? []) await agent.dispose();
     for (const source of this.containerSources) source.dispose();
     this.containerSources.clear();
     await Promise.all([...this.entries.values()].map((e) => e.watcher?.dispose()));
@@ -313,6 +337,11 @@ export class Monitor {
   private ownerOf(sessionId: string): InstanceWatcher {
     const session = this.snapshot().sessions.find((s) => s.id === sessionId);
     const watcher = session ? this.entries.get(session.instanceId)?.watcher : undefined;
+    const agent = session ? this.snapshot().instances.find((i) => i.id === session.instanceId)?.agent : undefined;
+    if (!watcher && agent && agent !== 'opencode') {
+      // Claude Code has no API to answer or stop a session from outside: only its terminal can.
+      throw new OpencodeError('unsupported', session?.instanceId ?? 'monitor', 'session', `${AGENT_NAMES[agent]} offers no safe way to do this from outside: use its terminal (session ${sessionId})`);
+    }
     if (!watcher) {
       throw new OpencodeError('unsupported', session?.instanceId ?? 'monitor', 'session', `no live server runs session ${sessionId}`);
     }
@@ -344,7 +373,9 @@ export class Monitor {
       const model = entry.watcher?.sessionModel(id, entry.id, threshold);
       if (model) byId.set(id, model);
     }
-    const instances: InstanceModel[] = entries.map((entry) => instanceRow(entry, this.options.limitedSessions));
+    const hidden = this.hiddenAgents;
+    const instances: InstanceModel[] = hidden.has('opencode') ? [] : entries.map((entry) => instanceRow(entry, this.options.limitedSessions));
+    if (hidden.has('opencode')) byId.clear();
     const limited = this.options.limitedSessions;
     if (limited) {
       for (const instance of instances) {
@@ -354,6 +385,12 @@ export class Monitor {
           if (byId.get(session.id)?.status === 'idle' || !byId.has(session.id)) byId.set(session.id, session);
         }
       }
+    }
+    for (const agent of this.options.agents ?? []) {
+      if (hidden.has(agent.agent)) continue;
+      const shown = agent.current();
+      instances.push(...shown.instances.map((i) => ({ ...i })));
+      for (const session of shown.sessions) if (!byId.has(session.id)) byId.set(session.id, session);
     }
     let sessions = visibleSessions([...byId.values()], now, {
       idleMaxAgeMs: this.options.idleMaxAgeMs ?? 24 * 3600_000,

@@ -2,7 +2,7 @@
  * What the monitor reads from: the ports its sources implement (discovery, endpoints, the DB,
  * managed servers, Docker). Sources depend on these types, never on the monitor itself.
  */
-import type { ContainerInfo, InstanceModel, SessionModel } from '../model/model';
+import type { AgentKind, ContainerInfo, InstanceModel, SessionModel } from '../model/model';
 import type { ManagedServerInfo } from '../servers/types';
 import type { Disposable } from '../util/events';
 
@@ -77,4 +77,22 @@ export interface SessionLabels {
   /** Sessions the monitor shows: their labels are kept (unseen ones are pruned after 30 days). */
   noteSeen(sessionIds: Iterable<string>): void;
   onDidChange(listener: () => void): Disposable;
+}
+
+/** What another agent's source shows: its instances and their sessions, already in model types. */
+export interface AgentSessions {
+  instances: InstanceModel[];
+  sessions: SessionModel[];
+}
+
+/** Sessions of another coding agent, read by its own source (Claude Code: core/claude). */
+export interface AgentSource {
+  readonly agent: AgentKind;
+  /** The current picture; the same object until the next change. */
+  current(): AgentSessions;
+  onChange(listener: () => void): Disposable;
+  start(): void;
+  /** Looks now (a one-shot snapshot waits for it). */
+  scanNow(): Promise<unknown>;
+  dispose(): void | Promise<void>;
 }

@@ -49,3 +49,13 @@ export function tmuxFocusCommands(pane: TmuxPane): string[][] {
     ['switch-client', '-t', pane.session],
   ];
 }
+
+/**
+ * The pane Claude Code names in its registry (`session:@window.%pane`, ids not indexes): a
+ * target for the focus commands when no pane is found by TTY.
+ */
+export function paneFromRegistry(value: string): TmuxPane | undefined {
+  const m = /^(.+):(@\d+)\.(%\d+)$/.exec(value.trim());
+  if (!m || !m[1] || !m[2] || !m[3]) return undefined;
+  return { tty: '', target: m[3], session: m[1], window: `${m[1]}:${m[2]}` };
+}

@@ -4,7 +4,8 @@
  */
 import { truncate } from './format';
 import { plainText } from './neutralize';
-import type { MonitorSnapshot, PermissionModel, QuestionModel, SessionModel } from '../model/model';
+import type { AgentKind, MonitorSnapshot, PermissionModel, QuestionModel, SessionModel } from '../model/model';
+import { AGENT_NAMES } from '../model/model';
 import { permissionLabel, questionLabel, sessionLabel } from './tree';
 
 /** Longest-waiting first: the order "Jump to Next Session Needing Me" walks. */
@@ -22,9 +23,10 @@ export function nextNeedingYou(snapshot: MonitorSnapshot, afterId?: string): Ses
   return list[(at + 1) % list.length];
 }
 
+/** `agent` is the session's owning instance's agent (OpenCode when left out). */
 export type Incident =
-  | { kind: 'needsYou'; session: SessionModel; permission?: PermissionModel; question?: QuestionModel }
-  | { kind: 'finished'; session: SessionModel };
+  | { kind: 'needsYou'; session: SessionModel; permission?: PermissionModel; question?: QuestionModel; agent?: AgentKind }
+  | { kind: 'finished'; session: SessionModel; agent?: AgentKind };
 
 /**
  * Turns successive snapshots into incidents: a session starts needing the user (one incident per
@@ -38,7 +40,10 @@ export class IncidentTracker {
     const incidents: Incident[] = [];
     const pending = new Set<string>();
     const busy = new Set<string>();
+    const agentOf = new Map(snapshot.instances.map((i) => [i.id, i.agent]));
     for (const session of snapshot.sessions) {
+      const agent = agentOf.get(session.instanceId);
+      const tag = agent && agent !== 'opencode' ? { agent } : {};
       if (session.needsAttention) {
         const keys = attentionKeys(session);
         for (const key of keys) pending.add(key);
@@ -46,11 +51,11 @@ export class IncidentTracker {
         if (fresh.length > 0) {
           const permission = session.permissions.find((p) => fresh.includes(`permission:${p.id}`));
           const question = session.questions.find((q) => fresh.includes(`question:${q.id}`));
-          incidents.push({ kind: 'needsYou', session, ...(permission ? { permission } : question ? { question } : {}) });
+          incidents.push({ kind: 'needsYou', session, ...(permission ? { permission } : question ? { question } : {}), ...tag });
         }
       }
       if (session.status !== 'idle') busy.add(session.id);
-      else if (this.busy.has(session.id) && !session.needsAttention && !session.parentId) incidents.push({ kind: 'finished', session });
+      else if (this.busy.has(session.id) && !session.needsAttention && !session.parentId) incidents.push({ kind: 'finished', session, ...tag });
     }
     this.pending = pending;
     this.busy = busy;
@@ -70,13 +75,15 @@ export function incidentMessage(incident: Incident): string {
 
 function rawIncidentMessage(incident: Incident): string {
   const title = `“${truncate(sessionLabel(incident.session), 60)}”`;
+  const who = `${AGENT_NAMES[incident.agent ?? 'opencode']} session`;
   if (incident.kind === 'finished') {
     return incident.session.lastError
-      ? `OpenCode session ${title} stopped: ${truncate(incident.session.lastError, 120)}`
-      : `OpenCode session ${title} finished.`;
+      ? `${who} ${title} stopped: ${truncate(incident.session.lastError, 120)}`
+      : `${who} ${title} finished.`;
   }
-  if (incident.permission) return `OpenCode session ${title} asks permission to run ${permissionLabel(incident.permission)}`;
-  if (incident.question) return `OpenCode session ${title} asks: ${questionLabel(incident.question)}`;
+  if (incident.permission) return `${who} ${title} asks permission to run ${permissionLabel(incident.permission)}`;
+  if (incident.question) return `${who} ${title} asks: ${questionLabel(incident.question)}`;
+  if (incident.session.waitingFor) return `${who} ${title} is waiting: ${truncate(incident.session.waitingFor, 60)}.`;
   const tool = incident.session.runningTools[incident.session.runningTools.length - 1];
-  return `OpenCode session ${title} may be waiting for permission${tool ? ` (${tool.name} running)` : ''}.`;
+  return `${who} ${title} may be waiting for permission${tool ? ` (${tool.name} running)` : ''}.`;
 }

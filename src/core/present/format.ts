@@ -37,7 +37,8 @@ export function basename(path: string | undefined): string {
 export function instanceLabel(instance: InstanceModel): string {
   const name = instance.label || basename(instance.cwd) || (instance.url ? instance.url.replace(/^https?:\/\//, '') : instance.id);
   // A managed server between two processes has no port for a moment: it is not a port-less TUI.
-  const where = instance.kind === 'endpoint' ? '' : instance.port ? `:${instance.port}` : instance.managed ? '' : ' (no port)';
+  // Claude Code has no port at all: "(no port)" would read as a limitation.
+  const where = instance.kind === 'endpoint' || instance.agent !== 'opencode' ? '' : instance.port ? `:${instance.port}` : instance.managed ? '' : ' (no port)';
   return `${name}${where}`;
 }
 

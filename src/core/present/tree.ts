@@ -7,6 +7,7 @@
  * survive updates; `diffTrees` says which rows to refresh.
  */
 import { formatDuration, instanceLabel, sessionActivity, truncate } from './format';
+import { AGENT_NAMES } from '../model/model';
 import type {
   InstanceModel,
   MonitorSnapshot,
@@ -158,6 +159,7 @@ export function instanceDescription(instance: InstanceModel, sessions: readonly 
   const busy = own.filter((s) => s.status !== 'idle' && !s.needsAttention).length;
   const needs = mine.filter((s) => s.needsAttention).length;
   const parts: string[] = [];
+  if (instance.agent !== 'opencode') parts.push(AGENT_NAMES[instance.agent]);
   if (instance.managed) parts.push('managed');
   if (instance.container) parts.push('docker');
   if (own.length > 0 || instance.connection === 'connected') parts.push(`${busy}/${own.length} busy`);
@@ -173,6 +175,7 @@ export function instanceDescription(instance: InstanceModel, sessions: readonly 
 }
 
 export function instanceIcon(instance: InstanceModel): IconSpec {
+  if (instance.agent === 'claude') return { id: 'sparkle', color: 'charts.orange' };
   if (instance.managed) {
     switch (instance.managed.state) {
       case 'crashed':
@@ -206,7 +209,7 @@ function instanceNode(instance: InstanceModel, sessions: readonly SessionModel[]
     description: instanceDescription(instance, sessions),
     icon: instanceIcon(instance),
     // `+managed` adds Stop/Restart; menus match `^instance\+<connection>` so the generic actions stay.
-    contextValue: `instance+${instance.connection}${instance.managed ? '+managed' : ''}`,
+    contextValue: instance.agent === 'claude' ? 'instance+claude' : `instance+${instance.connection}${instance.managed ? '+managed' : ''}`,
     tooltip: instanceTooltip(instance, now),
     // Expanded even while empty: VS Code keeps a row that started as a leaf collapsed once it has children.
     collapsible: 'expanded',
@@ -238,7 +241,9 @@ export function instanceTooltip(instance: InstanceModel, now: number): string {
   const m = instance.managed;
   const c = instance.container;
   const lines = [
-    `**${escapeMarkdown(instanceLabel(instance))}** — OpenCode ${escapeMarkdown(instance.kind)}${m ? ', started by OpenCode Monitor' : ''}`,
+    instance.agent === 'opencode'
+      ? `**${escapeMarkdown(instanceLabel(instance))}** — OpenCode ${escapeMarkdown(instance.kind)}${m ? ', started by OpenCode Monitor' : ''}`
+      : `**${escapeMarkdown(instanceLabel(instance))}** — ${AGENT_NAMES[instance.agent]}`,
     '',
     ...fieldLines([
       ['State', escapeMarkdown(CONNECTION_TEXT[instance.connection])],
@@ -253,6 +258,7 @@ export function instanceTooltip(instance: InstanceModel, now: number): string {
       ['PID', instance.pid],
       ['Parent PID', instance.ppid],
       ['TTY', instance.tty ? inlineCode(instance.tty) : undefined],
+      ['tmux pane', instance.tmuxPane ? inlineCode(instance.tmuxPane) : undefined],
       ['URL', instance.url ? inlineCode(instance.url) : undefined],
       ['Version', instance.version ? escapeMarkdown(instance.version) : undefined],
       ['Folder', instance.cwd ? inlineCode(instance.cwd) : undefined],
@@ -332,8 +338,9 @@ export function sessionIcon(session: SessionModel): IconSpec {
 }
 
 export function sessionContextValue(session: SessionModel): string {
-  if (session.needsAttention) return 'session+needsYou';
-  return session.status === 'idle' ? 'session+idle' : 'session+busy';
+  const state = session.needsAttention ? 'session+needsYou' : session.status === 'idle' ? 'session+idle' : 'session+busy';
+  // Claude Code sessions: no attach, no abort (menus match the exact OpenCode values).
+  return session.source === 'files' ? `${state}+claude` : state;
 }
 
 function sessionNode(session: SessionModel, parentId: string, childIds: string[], now: number): PresentedNode {
@@ -371,6 +378,8 @@ export function sessionTooltip(session: SessionModel): string {
       ['Title', session.label && session.title.trim() ? escapeMarkdown(session.title.trim()) : undefined],
       ['Session', inlineCode(session.id)],
       ['Folder', session.directory ? inlineCode(session.directory) : undefined],
+      ['Branch', session.gitBranch ? inlineCode(session.gitBranch) : undefined],
+      ['Waiting for', session.waitingFor ? escapeMarkdown(session.waitingFor) : undefined],
       ['Agent', session.agentName ? escapeMarkdown(session.agentName) : undefined],
       ['Model', session.modelId ? escapeMarkdown(session.modelId) : undefined],
       ['Todos', todos],
@@ -381,6 +390,7 @@ export function sessionTooltip(session: SessionModel): string {
     ]).map((l) => `${l}  `),
   ];
   if (session.source === 'db') lines.push('', '_Inferred from OpenCode’s database: the instance has no port._');
+  if (session.source === 'files') lines.push('', '_Read from Claude Code’s session files: answer it in its terminal._');
   return lines.join('\n');
 }
 
@@ -442,9 +452,10 @@ function permissionNode(permission: PermissionModel, session: SessionModel, pare
     childIds: [],
     label: permissionLabel(permission),
     // A port-less TUI has no API to answer through: only its terminal can.
-    description: `${session.source === 'db' ? 'answer in its terminal' : 'needs approval'} · ${formatDuration(now - permission.askedAt)}`,
+    description: `${session.source !== 'live' ? 'answer in its terminal' : 'needs approval'} · ${formatDuration(now - permission.askedAt)}`,
     icon: { id: 'shield', color: WARNING_COLOR },
-    contextValue: session.source === 'db' ? 'permission+terminal' : 'permission',
+    contextValue: session.source !== 'live' ? 'permission+terminal' : 'permission',
+    ...(session.source !== 'live' ? { command: { id: CommandId.focusTerminal, title: 'Focus Terminal' } } : {}),
     tooltip: lines.join('\n'),
     collapsible: 'none',
     ref: { instanceId: session.instanceId, sessionId: session.id, permissionId: permission.id },
@@ -472,12 +483,12 @@ function questionNode(question: QuestionModel, session: SessionModel, parentId: 
     parentId,
     childIds: [],
     label: questionLabel(question),
-    description: `${header ? `${truncate(header, 30)} · ` : ''}${session.source === 'db' ? 'answer in its terminal' : 'question'} · ${formatDuration(now - question.askedAt)}`,
+    description: `${header ? `${truncate(header, 30)} · ` : ''}${session.source !== 'live' ? 'answer in its terminal' : 'question'} · ${formatDuration(now - question.askedAt)}`,
     icon: { id: 'question', color: WARNING_COLOR },
-    contextValue: session.source === 'db' ? 'question+terminal' : 'question',
+    contextValue: session.source !== 'live' ? 'question+terminal' : 'question',
     tooltip: lines.join('\n').trimEnd(),
     collapsible: 'none',
-    command: session.source === 'db' ? { id: CommandId.focusTerminal, title: 'Focus Terminal' } : { id: CommandId.answerQuestion, title: 'Answer Question' },
+    command: session.source !== 'live' ? { id: CommandId.focusTerminal, title: 'Focus Terminal' } : { id: CommandId.answerQuestion, title: 'Answer Question' },
     ref: { instanceId: session.instanceId, sessionId: session.id, questionId: question.id },
   };
 }
@@ -525,7 +536,8 @@ function toolNode(tool: RunningTool, session: SessionModel, parentId: string, no
     childIds: [],
     label: toolLabel(tool),
     ...(tool.startedAt !== undefined ? { description: formatDuration(now - tool.startedAt) } : {}),
-    icon: { id: TOOL_ICONS[tool.name] ?? 'tools' },
+    // Claude Code names its tools `Bash`, `Read`, …
+    icon: { id: TOOL_ICONS[tool.name.toLowerCase()] ?? 'tools' },
     contextValue: 'tool',
     tooltip: [
       `Running ${inlineCode(tool.name)}${tool.startedAt !== undefined ? ` since ${clock(tool.startedAt)}` : ''}`,

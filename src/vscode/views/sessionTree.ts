@@ -215,7 +215,7 @@ export class SessionTreeView implements vscode.Disposable {
     const added = this.provider.update(snapshot, Date.now(), { sort: this.config?.current.sessionSort });
     const waiting = snapshot.sessions.filter((s) => s.needsAttention);
     if (this.view.badge?.value !== (waiting.length || undefined)) {
-      this.view.badge = waiting.length > 0 ? { value: waiting.length, tooltip: `${waiting.length} OpenCode session${waiting.length === 1 ? '' : 's'} waiting for you` } : undefined;
+      this.view.badge = waiting.length > 0 ? { value: waiting.length, tooltip: `${waiting.length} session${waiting.length === 1 ? '' : 's'} waiting for you` } : undefined;
     }
     const state: ViewState = this.error && snapshot.instances.length === 0 ? 'error' : snapshot.instances.length > 0 ? 'ready' : this.settled ? 'empty' : 'starting';
     this.setContext(ContextKey.state, state);
