@@ -159,7 +159,7 @@ describe('Claude Code source', () => {
     assert.equal(row.label, 'make a [file](command:evil) **now**', 'a label is plain text');
     assert.ok(!row.tooltip.includes('](command:'), row.tooltip);
     assert.equal(row.contextValue, 'session+needsYou+claude');
-    assert.equal(row.description, 'waiting 1m (permission)');
+    assert.equal(row.description, 'waiting 1 min (permission)');
     const instanceRow = tree.nodes.get('instance:claude:10807')!;
     assert.equal(instanceRow.label, 'project');
     assert.equal(instanceRow.contextValue, 'instance+claude');
