@@ -5,6 +5,7 @@
  */
 import { DbSessionSource } from './db/dbSessionSource';
 import { Discovery } from './discovery/discovery';
+import { scanRootsFromEnv } from './discovery/scanScope';
 import type { Logger } from './log';
 import type { EndpointConfig, LimitedSessionSource, ManagedSource } from './monitor/ports';
 import { Monitor } from './monitor/monitor';
@@ -29,7 +30,7 @@ export function createMonitor(options: CreateMonitorOptions): Monitor {
   const discovery =
     options.discoverLocal === false
       ? undefined
-      : new Discovery({ logger: options.logger, intervalMs: options.discoveryIntervalMs, password: options.localPassword });
+      : new Discovery({ logger: options.logger, intervalMs: options.discoveryIntervalMs, password: options.localPassword, onlyUnder: scanRootsFromEnv() });
   const db = options.limitedSessions === undefined && discovery ? new DbSessionSource({ logger: options.logger }) : undefined;
   return new Monitor({
     logger: options.logger,
