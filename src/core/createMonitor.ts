@@ -6,6 +6,7 @@
 import { ClaudeSource } from './claude/claudeSource';
 import { DbSessionSource } from './db/dbSessionSource';
 import { Discovery } from './discovery/discovery';
+import { scanRootsFromEnv } from './discovery/scanScope';
 import type { Logger } from './log';
 import type { AgentKind } from './model/model';
 import type { AgentSource, EndpointConfig, LimitedSessionSource, ManagedSource, SessionLabels } from './monitor/ports';
@@ -40,7 +41,7 @@ export function createMonitor(options: CreateMonitorOptions): Monitor {
   const discovery =
     options.discoverLocal === false
       ? undefined
-      : new Discovery({ logger: options.logger, intervalMs: options.discoveryIntervalMs, password: options.localPassword });
+      : new Discovery({ logger: options.logger, intervalMs: options.discoveryIntervalMs, password: options.localPassword, onlyUnder: scanRootsFromEnv() });
   const db = options.limitedSessions === undefined && discovery ? new DbSessionSource({ logger: options.logger }) : undefined;
   const agents: AgentSource[] = [];
   if (options.claude !== false && (options.discoverLocal !== false || options.claude)) {

@@ -30,7 +30,7 @@ const OWNER_LABEL = `VS Code window (pid ${process.pid})`;
 export class UsageMeter implements vscode.Disposable {
   private running: RunningUsage | undefined;
   private readonly follower: SettingFollower;
-
+  private readonly proxyChanges: vscode.Disposable;
   private disposed = false;
 
   constructor(monitor: Monitor, config: Config, logger: Logger, version: string, consent: UsageConsent) {
@@ -81,6 +81,12 @@ export class UsageMeter implements vscode.Disposable {
         return undefined;
       }
     });
+    // The proxy is read when the meter starts: a changed `http.proxy` starts it afresh.
+    this.proxyChanges = vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration('http.proxy') || !this.running) return;
+      logger.info('usage meter: http.proxy changed, restarting');
+      this.follower.refresh();
+    });
   }
 
   refreshNow(): void {
@@ -89,6 +95,7 @@ export class UsageMeter implements vscode.Disposable {
 
   dispose(): void {
     this.disposed = true;
+    this.proxyChanges.dispose();
     this.follower.dispose();
   }
 }

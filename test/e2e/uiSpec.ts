@@ -96,7 +96,7 @@ export const EXPECT = {
   busy: /\bbusy\b|\brunning\b|\bworking\b|codicon-(loading|sync|gear)/i,
   /** The row of a pending permission (the fake model asks to run `rm -f lab-permission-probe.txt`). */
   permission: /permission|approv|rm -f lab-permission-probe\.txt/i,
-  /** The row of a pending question ("Which database should the lab use?", header "Database"). */
+  /** The row of a pending question ("Which database should the cache use?", header "Database"). */
   question: /question|which database|\bdatabase\b|answer/i,
   /** Status bar tooltip while sessions are busy. */
   tooltipBusy: /\bbusy\b|\brunning\b|\bworking\b/i,

@@ -19,6 +19,7 @@ import { createLab, createSession, getJson, promptAsync, waitFor, type Lab, type
 import { QUESTION_OPTIONS } from '../fixtures/fakeModel';
 import { startHostileOpencode } from '../fixtures/hostileOpencode';
 import { LinuxProcessScanner } from '../../src/core/discovery/linuxScanner';
+import { insideRoots, SCAN_ROOT_ENV } from '../../src/core/discovery/scanScope';
 import { assertNoLeftovers, isAlive, listProcesses, waitForExit } from '../harness/processes';
 import { ClaudeLab, claudeBinary, hasTmux } from '../harness/claudeLab';
 import { killMarked, markedProcesses, removeOnExit, startCodeServer, type CodeServer } from './codeServer';
@@ -31,9 +32,12 @@ const SCREENSHOTS = path.join(REPO_ROOT, 'test', 'e2e', 'screenshots');
 const README_SHOTS: Record<string, string> = {
   'tree-busy': 'tree-busy.png',
   'permission-row': 'permission.png',
+  'notifications': 'notifications.png',
   'statusbar-tooltip': 'statusbar-tooltip.png',
   'managed-server': 'managed-server.png',
   'claude-permission': 'claude-code.png',
+  'welcome': 'welcome.png',
+  'cli-watch': 'cli-watch.png',
 };
 const SLEEP_S = 8;
 /** Long enough to find the row and take its screenshot on a loaded machine. */
@@ -59,7 +63,7 @@ interface Pending {
 
 const skipAll = process.env.OCM_SKIP_E2E === '1' ? 'OCM_SKIP_E2E=1' : false;
 
-test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skipAll, timeout: 240_000 }, async (t) => {
+test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skipAll, timeout: 360_000 }, async (t) => {
   const started = Date.now();
   const { tools, missing } = findTools();
   if (!tools) throw new Error(`e2e tools missing (${missing.join(', ')}): ${SETUP_HINT}`);
@@ -111,6 +115,10 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     { mode: 0o600 },
   );
   const usageEnv = { CLAUDE_CONFIG_DIR: claudeDir, OPENCODE_MONITOR_ANTHROPIC_BASE_URL: `http://127.0.0.1:${(usageApi.address() as AddressInfo).port}` };
+  // The extension sees only OpenCode processes working inside the lab: other agents' and
+  // developers' servers on this machine stay out of the counts and the screenshots.
+  const labRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'ocm-lab-'));
+  removeOnExit(labRoot);
 
   // Servers the extension starts run the lab's OpenCode in the lab's HOME (scripted model, no
   // internet): `opencodeMonitor.opencodePath` points at a wrapper that loads the lab's environment,
@@ -124,8 +132,8 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   // Lab and the VSIX code-server start in parallel.
   const lap = (label: string): void => t.diagnostic(`${label}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const [labResult, csResult] = await Promise.allSettled([
-    createLab().then((l) => (stops.push(() => l.stopAll()), l)),
-    startCodeServer({ tools, root: path.join(root, 'cs-ui'), vsix, marker: markers.ui, env: usageEnv, settings: extensionSettings }).then(
+    createLab({ root: labRoot }).then((l) => (stops.push(() => l.stopAll()), l)),
+    startCodeServer({ tools, root: path.join(root, 'cs-ui'), vsix, marker: markers.ui, env: { ...usageEnv, [SCAN_ROOT_ENV]: labRoot }, settings: extensionSettings }).then(
       (c) => (stops.push(() => c.stop()), c),
     ),
   ]);
@@ -136,6 +144,25 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   const quote = (v: string): string => `'${v.replace(/'/g, `'\\''`)}'`;
   const labVars = Object.entries(lab.env).filter(([k]) => /^(HOME|XDG_\w+|OPENCODE_\w+|NO_PROXY|no_proxy|GIT_CONFIG_NOSYSTEM)$/.test(k));
   fs.writeFileSync(labEnvFile, [...labVars, ['OCM_LAB_OPENCODE', lab.bin]].map(([k, v]) => `export ${k}=${quote(String(v))}`).join('\n') + '\n');
+
+  // The workbench opens before any OpenCode runs: the view's empty state, for the README.
+  const context: BrowserContext = await launchBrowser(tools, path.join(root, 'browser'), markers.browser);
+  stops.push(() => context.close());
+  const page = context.pages()[0] ?? (await context.newPage());
+  const wb = new Workbench(page, SCREENSHOTS);
+  await wb.open(cs.workbenchUrl(lab.projectDir('acme-api')));
+  lap('workbench open');
+  let welcomeShot = false;
+  if (ui.container) {
+    await wb.openViewContainer(ui.container.title);
+    await page.getByText('No running OpenCode instance found').first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await wb.setSidebarWidth(SIDEBAR_WIDTH);
+    await page.mouse.move(700, 400);
+    const viewport = page.viewportSize();
+    await wb.screenshot('welcome', viewport ? { x: 0, y: 0, width: CROP_WIDTH, height: viewport.height } : undefined);
+    welcomeShot = true;
+  }
+
   const [alpha, beta] = await Promise.all([lab.startServer({ name: 'acme-api' }), lab.startServer({ name: 'acme-web' })]) as [LabServer, LabServer];
   const sessions: Record<'idle' | 'sleeperA' | 'permission' | 'sleeperB' | 'question', LabSession> = {
     idle: { server: alpha, title: 'Fix login redirect', id: '' },
@@ -146,14 +173,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   };
   for (const s of Object.values(sessions)) s.id = await createSession(s.server, s.title);
   await promptAsync(alpha, sessions.idle.id, 'Fix the redirect after login.');
-  lap('lab and code-server up');
-
-  const context: BrowserContext = await launchBrowser(tools, path.join(root, 'browser'), markers.browser);
-  stops.push(() => context.close());
-  const page = context.pages()[0] ?? (await context.newPage());
-  const wb = new Workbench(page, SCREENSHOTS);
-  await wb.open(cs.workbenchUrl(alpha.dir));
-  lap('workbench open');
+  lap('lab servers and sessions up');
 
   /** Idle: not in /session/status and its last assistant message finished with "stop" (not between tool calls). */
   const idle = (s: LabSession): Promise<true> =>
@@ -169,28 +189,30 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     );
   const pending = async (server: LabServer, route: '/permission' | '/question', sessionID: string): Promise<Pending[]> =>
     (await getJson<Pending[]>(server, route)).filter((p) => p.sessionID === sessionID);
-  // Other OpenCode processes on this machine (another test run, a developer's own) show up in the
-  // monitor too, as its own scanner finds them: counts are then checked as "at least".
+  // Other OpenCode processes on this machine (another test run, a developer's own) stay out of the
+  // monitor (OPENCODE_MONITOR_SCAN_ROOT): only an unknown process inside the lab would show up,
+  // and counts are then checked as "at least".
   const scanner = new LinuxProcessScanner();
   const reported = new Set<number>();
   const foreignOpencode = async (): Promise<number[]> => {
     // The lab's, and those the extension under test started itself (they carry its marker).
     const ours = new Set([...lab.knownPids(), ...markedProcesses(markers.ui)]);
-    const pids = (await scanner.scan().catch(() => [])).map((p) => p.pid).filter((pid) => !ours.has(pid));
+    const visible = (await scanner.scan().catch(() => [])).filter((p) => insideRoots(p.cwd, [labRoot]));
+    const pids = visible.map((p) => p.pid).filter((pid) => !ours.has(pid));
     const fresh = pids.filter((p) => !reported.has(p));
     fresh.forEach((p) => reported.add(p));
     if (fresh.length > 0) t.diagnostic(`other OpenCode processes visible to the monitor: ${fresh.join(', ')}`);
     return pids;
   };
   const passed = new Set<string>();
+  if (welcomeShot) passed.add('welcome');
   /** Screenshots taken while other OpenCode processes were visible: not for the README. */
   const tainted = new Set<string>();
-  const shot = async (name: string): Promise<void> => {
+  const shot = async (name: string, clip?: { x: number; y: number; width: number; height: number }): Promise<void> => {
     if ((await foreignOpencode()).length > 0) tainted.add(name);
-    // README shots show the sidebar and the status bar items, not an empty editor (the permission
-    // shot keeps the whole window for its notifications).
+    // README shots show the sidebar and the status bar items, not an empty editor.
     const viewport = page.viewportSize();
-    const crop = name in README_SHOTS && name !== 'permission-row' && viewport ? { x: 0, y: 0, width: CROP_WIDTH, height: viewport.height } : undefined;
+    const crop = clip ?? (name in README_SHOTS && viewport ? { x: 0, y: 0, width: CROP_WIDTH, height: viewport.height } : undefined);
     const file = await wb.screenshot(name, crop);
     t.diagnostic(`screenshot ${path.relative(REPO_ROOT, file)}`);
   };
@@ -345,7 +367,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
 
   if (!uiSkip) {
     await promptAsync(alpha, sessions.sleeperA.id, `scenario:sleep ${SLEEP_S}`);
-    await promptAsync(beta, sessions.sleeperB.id, `scenario:todos+sleep ${SLEEP_S + 2}`);
+    await promptAsync(beta, sessions.sleeperB.id, `scenario:todos dashboard+sleep ${SLEEP_S + 2}`);
   }
   await step('(f) the status bar counts the busy sessions', await statusSkip(), async () => {
     await statusItem.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
@@ -371,7 +393,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   // Needs-you phase: a permission and a question pending, nothing busy.
   if (!uiSkip) {
     await Promise.all([idle(sessions.sleeperA), idle(sessions.sleeperB)]);
-    await promptAsync(alpha, sessions.permission.id, 'scenario:permission');
+    await promptAsync(alpha, sessions.permission.id, 'scenario:permission clean');
     await promptAsync(beta, sessions.question.id, 'scenario:question');
     await waitFor(async () => ((await pending(alpha, '/permission', sessions.permission.id)).length > 0 ? true : undefined), 30_000, 'permission pending');
     await waitFor(async () => ((await pending(beta, '/question', sessions.question.id)).length > 0 ? true : undefined), 30_000, 'question pending');
@@ -383,6 +405,13 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     await wb.rowLocator(viewName, row).hover();
     await shot('permission-row');
     passed.add('permission-row');
+    // The notifications of the same moment, on their own.
+    const toasts = await page.locator('.notifications-toasts').boundingBox();
+    if (toasts && toasts.height > 0) {
+      const pad = 8;
+      await shot('notifications', { x: Math.max(0, toasts.x - pad), y: Math.max(0, toasts.y - pad), width: toasts.width + 2 * pad, height: toasts.height + 2 * pad });
+      passed.add('notifications');
+    }
   });
 
   await step('(f) the status bar counts the sessions that need you', await statusSkip(), async () => {
@@ -546,6 +575,37 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     await shot('session-labelled');
   });
 
+  // ---- (k) first paint with 5 servers, (l) the CLI's watch in a terminal ------------------------
+  await step('(k) first tree paint of a new window with 5 running servers (reported)', uiSkip, async () => {
+    const more = await Promise.all(['acme-docs', 'acme-mobile', 'acme-infra'].map((name) => lab.startServer({ name })));
+    const all = [alpha, beta, ...more];
+    const reloadAt = Date.now();
+    await page.reload();
+    await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
+    const workbenchMs = Date.now() - reloadAt;
+    await wb.openViewContainer(ui.container!.title);
+    await pollTree(async (rows) => (all.every((s) => instanceOf(rows, s)) ? true : undefined), 'the 5 instance rows after a reload');
+    const paintMs = Date.now() - reloadAt;
+    t.diagnostic(`first paint: window reload → workbench ${workbenchMs} ms → all 5 instances in the tree ${paintMs} ms`);
+    await shot('first-paint-5');
+  });
+  await step('(l) `opencode-monitor watch` in a terminal shows the lab', uiSkip, async () => {
+    await wb.runCommand('Terminal: Create New Terminal');
+    // A terminal left by an earlier step stays in the DOM, hidden.
+    const terminal = page.locator('.part.panel .terminal-wrapper').filter({ visible: true }).first();
+    await terminal.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await terminal.click();
+    // `clear` hides the command line; watch then redraws the screen every second.
+    await page.keyboard.type(`clear; exec node ${JSON.stringify(path.join(REPO_ROOT, 'dist', 'cli.js'))} watch\n`, { delay: 5 });
+    // The whole table: the panel as tall as the window.
+    await wb.runCommand('View: Toggle Maximized Panel').catch((e: unknown) => t.diagnostic(`panel not maximized: ${String(e)}`));
+    await new Promise((r) => setTimeout(r, 5_000));
+    const panel = await wb.panel().boundingBox();
+    await shot('cli-watch', panel ?? undefined);
+    passed.add('cli-watch');
+    await wb.runCommand('Terminal: Kill the Active Terminal Instance');
+    await wb.hidePanel();
+  });
   lap('UI steps done');
 
   // ---- in-host suite: development path + smoke-test driver ------------------------------------

@@ -15,7 +15,7 @@ import { decodeHexAddress, decodeTtyNr, listenSockets, parseCmdline, parseEnviro
 import { parseProcStat } from '../../src/core/os/procStat';
 import { parseCimProcessJson, parseCsvLine, parseNetstatListening, parseTasklistCsv, splitWindowsCommandLine } from '../../src/core/discovery/windowsScanner';
 import { legacyDaemonPid } from '../../src/core/legacy/legacyWriter';
-import { readLockFile, readWriterLock } from '../../src/core/os/writerLock';
+import { readLockFile, readWriterLock } from '../../src/core/os/lockFile';
 import { summarizeTodos } from '../../src/core/model/todos';
 import { InstanceState } from '../../src/core/monitor/instanceState';
 import { toolArg } from '../../src/core/model/toolArg';

@@ -84,6 +84,8 @@ export interface CreateLabOptions {
   seedPlugin?: boolean;
   /** Keep the temp root after stopAll (also: env OCM_LAB_KEEP=1). */
   keep?: boolean;
+  /** An empty folder to use as the root, known before the lab starts (default: a fresh temp folder). */
+  root?: string;
 }
 
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -492,7 +494,8 @@ function opencodeVersion(bin: string): string {
 export async function createLab(opts: CreateLabOptions = {}): Promise<Lab> {
   installExitHook();
   const bin = findOpencodeBin();
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ocm-lab-'));
+  const root = opts.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ocm-lab-'));
+  fs.mkdirSync(root, { recursive: true });
   const home = path.join(root, 'home');
   const xdg = {
     XDG_CONFIG_HOME: path.join(home, '.config'),

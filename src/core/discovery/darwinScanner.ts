@@ -3,12 +3,10 @@
  * sockets (when listenRefreshDue says so) and cwd, `ps -E` for HOME/XDG_DATA_HOME — the latter two
  * once per (pid, start time). Parsers are pure and exported for the tests.
  */
-import type { Logger } from '../log';
-import { nullLogger } from '../log';
-import { classifyArgs, isOpencodeExecutable, keepCandidates, listenersDue, pickEnv, toOpencodeProcess } from './classify';
+import { classifyArgs, isOpencodeExecutable, keepCandidates, pickEnv, toOpencodeProcess } from './classify';
 import type { ArgvRole, Candidate, EnvSubset } from './classify';
-import { runCommand } from '../os/exec';
-import type { CommandRunner } from '../os/exec';
+import { ScannerTools } from './scannerTools';
+import type { ToolScannerOptions } from './scannerTools';
 import type { ListenAddress, OpencodeProcess, ProcessScanner } from './types';
 import { describeError } from '../util/describe';
 
@@ -152,14 +150,8 @@ export function parsePsEnv(text: string, commands: ReadonlyMap<number, string> =
 
 // ── Scanner ──────────────────────────────────────────────────────────────────
 
-export interface DarwinScannerOptions {
-  run?: CommandRunner;
+export interface DarwinScannerOptions extends ToolScannerOptions {
   uid?: number;
-  timeoutMs?: number;
-  tableRefreshMs?: number;
-  portWaitMs?: number;
-  now?: () => number;
-  logger?: Logger;
 }
 
 interface Known {
@@ -172,29 +164,19 @@ interface Known {
 }
 
 export class DarwinProcessScanner implements ProcessScanner {
-  private readonly run: CommandRunner;
+  private readonly tools: ScannerTools;
   private readonly uid: number;
-  private readonly timeoutMs: number;
-  private readonly now: () => number;
-  private readonly logger: Logger;
-  private readonly options: DarwinScannerOptions;
   private readonly known = new Map<number, Known>();
-  private lastListing = Number.NEGATIVE_INFINITY;
-  private readonly warned = new Set<string>();
 
   constructor(options: DarwinScannerOptions = {}) {
-    this.options = options;
-    this.run = options.run ?? runCommand;
+    this.tools = new ScannerTools(options, 5_000);
     this.uid = options.uid ?? process.getuid?.() ?? -1;
-    this.timeoutMs = options.timeoutMs ?? 5_000;
-    this.now = options.now ?? Date.now;
-    this.logger = options.logger ?? nullLogger;
   }
 
   async scan(): Promise<OpencodeProcess[]> {
-    const ps = await this.run('ps', PS_ARGS, { timeoutMs: this.timeoutMs });
+    const ps = await this.tools.run('ps', PS_ARGS);
     if (ps.code !== 0) throw new Error(`ps exited with ${ps.code}: ${ps.stderr.trim().slice(0, 200)}`);
-    const now = this.now();
+    const now = this.tools.now();
     const rows = parsePsOutput(ps.stdout).filter((r) => r.uid === this.uid && /opencode/i.test(r.command));
     const candidates: Array<Candidate & { info: Known; role: ArgvRole }> = [];
     const seen = new Set<number>();
@@ -260,9 +242,7 @@ export class DarwinProcessScanner implements ProcessScanner {
   }
 
   private async fillListeners(candidates: Array<Candidate & { info: Known }>, now: number): Promise<void> {
-    const due = listenersDue(now, this.lastListing, candidates, { refreshMs: this.options.tableRefreshMs, portWaitMs: this.options.portWaitMs });
-    if (!due) return;
-    this.lastListing = now;
+    if (!this.tools.listingDue(now, candidates)) return;
     const out = await this.tool('lsof', ['-nP', '-a', '-p', candidates.map((c) => c.pid).join(','), '-iTCP', '-sTCP:LISTEN', '-Fpn']);
     if (out === undefined) return;
     const listening = parseLsofListen(out);
@@ -272,18 +252,12 @@ export class DarwinProcessScanner implements ProcessScanner {
   /** stdout of a helper tool; exit 1 is lsof's "nothing found"; failures are logged once each. */
   private async tool(file: string, args: string[]): Promise<string | undefined> {
     try {
-      const r = await this.run(file, args, { timeoutMs: this.timeoutMs });
+      const r = await this.tools.run(file, args);
       if (r.code === 0 || r.code === 1) return r.stdout;
-      this.warnOnce(`${file} exited with ${r.code}: ${r.stderr.trim().slice(0, 200)}`);
+      this.tools.warnOnce(`${file} exited with ${r.code}: ${r.stderr.trim().slice(0, 200)}`);
     } catch (error) {
-      this.warnOnce(`${file} failed: ${describeError(error)}`);
+      this.tools.warnOnce(`${file} failed: ${describeError(error)}`);
     }
     return undefined;
-  }
-
-  private warnOnce(message: string): void {
-    if (this.warned.has(message)) return;
-    this.warned.add(message);
-    this.logger.warn(`discovery: ${message}`);
   }
 }

@@ -11,6 +11,7 @@ import { DarwinProcessScanner } from './darwinScanner';
 import { LinuxProcessScanner } from './linuxScanner';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeOpencode } from './portProbe';
 import type { ProbeFn, ProbeResult } from './portProbe';
+import { SCAN_ROOT_ENV, scopedScanner } from './scanScope';
 import type { OpencodeProcess, ProcessScanner } from './types';
 import { WindowsProcessScanner } from './windowsScanner';
 import { describeError } from '../util/describe';
@@ -60,6 +61,8 @@ export interface DiscoveryOptions {
   /** The password to try on a process's port (OPENCODE_SERVER_PASSWORD of that server). */
   password?: string | ((process: OpencodeProcess) => string | undefined);
   clock?: DiscoveryClock;
+  /** Only processes working inside these folders (test-only: scanScope.ts). */
+  onlyUnder?: readonly string[];
 }
 
 export interface Disposable {
@@ -131,7 +134,9 @@ export class Discovery {
 
   constructor(options: DiscoveryOptions = {}) {
     this.logger = options.logger ?? nullLogger;
-    this.scanner = options.scanner ?? createProcessScanner(process.platform, this.logger);
+    const scanner = options.scanner ?? createProcessScanner(process.platform, this.logger);
+    this.scanner = options.onlyUnder ? scopedScanner(scanner, options.onlyUnder) : scanner;
+    if (options.onlyUnder) this.logger.info(`discovery: only processes working in ${options.onlyUnder.join(', ')} (${SCAN_ROOT_ENV})`);
     this.intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
     this.probe = options.probe ?? probeOpencode;
     this.probeTimeoutMs = options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;

@@ -1,16 +1,17 @@
 /**
  * Opt-in Docker discovery, the I/O half: runs `docker ps` on a self-rescheduling timer (never two
- * at once) and reports the OpenCode containers docker.ts finds. Missing docker, a daemon that is
- * down or a hung command back off (interval → 60 s) and are logged once, not on every poll; the
- * list keeps the last good scan meanwhile. Nothing here throws out of the loop.
+ * at once) and reports the OpenCode containers containerSelection.ts finds. Missing docker, a
+ * daemon that is down or a hung command back off (interval → 60 s) and are logged once, not on
+ * every poll; the list keeps the last good scan meanwhile. Nothing here throws out of the loop.
  */
 import type { Logger } from '../log';
 import { backoffDelay } from '../util/backoff';
 import { describeError } from '../util/describe';
 import { Emitter } from '../util/events';
 import type { Disposable } from '../util/events';
-import { DOCKER_PS_ARGS, PODMAN_PS_ARGS, firstErrorLine, parseDockerPs, selectOpencodeContainers } from './docker';
-import type { ContainerEndpoint } from './docker';
+import { DOCKER_PS_ARGS, PODMAN_PS_ARGS, firstErrorLine, parseDockerPs } from './dockerPs';
+import { selectOpencodeContainers } from './containerSelection';
+import type { ContainerEndpoint } from './containerSelection';
 import { runCommand } from '../os/exec';
 import type { CommandResult, CommandRunner } from '../os/exec';
 

@@ -6,12 +6,10 @@
  */
 import * as path from 'node:path';
 import * as os from 'node:os';
-import type { Logger } from '../log';
-import { nullLogger } from '../log';
-import { classifyArgs, isOpencodeExecutable, keepCandidates, listenersDue, toOpencodeProcess } from './classify';
+import { classifyArgs, isOpencodeExecutable, keepCandidates, toOpencodeProcess } from './classify';
 import type { ArgvRole, Candidate } from './classify';
-import { runCommand } from '../os/exec';
-import type { CommandRunner } from '../os/exec';
+import { ScannerTools } from './scannerTools';
+import type { ToolScannerOptions } from './scannerTools';
 import type { ListenAddress, OpencodeProcess, ProcessScanner } from './types';
 import { describeError } from '../util/describe';
 
@@ -206,15 +204,9 @@ export function cimScript(pids: readonly number[]): string {
 
 // ── Scanner ──────────────────────────────────────────────────────────────────
 
-export interface WindowsScannerOptions {
-  run?: CommandRunner;
+export interface WindowsScannerOptions extends ToolScannerOptions {
   /** `DOMAIN\user` for tasklist's USERNAME filter (default: from the environment). */
   user?: string;
-  timeoutMs?: number;
-  tableRefreshMs?: number;
-  portWaitMs?: number;
-  now?: () => number;
-  logger?: Logger;
 }
 
 interface Known {
@@ -228,29 +220,19 @@ interface Known {
 }
 
 export class WindowsProcessScanner implements ProcessScanner {
-  private readonly run: CommandRunner;
+  private readonly tools: ScannerTools;
   private readonly user: string | undefined;
-  private readonly timeoutMs: number;
-  private readonly now: () => number;
-  private readonly logger: Logger;
-  private readonly options: WindowsScannerOptions;
   private readonly known = new Map<number, Known>();
-  private lastListing = Number.NEGATIVE_INFINITY;
-  private readonly warned = new Set<string>();
 
   constructor(options: WindowsScannerOptions = {}) {
-    this.options = options;
-    this.run = options.run ?? runCommand;
+    this.tools = new ScannerTools(options, 10_000);
     this.user = options.user ?? defaultUser();
-    this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.now = options.now ?? Date.now;
-    this.logger = options.logger ?? nullLogger;
   }
 
   async scan(): Promise<OpencodeProcess[]> {
-    const list = await this.run('tasklist', tasklistArgs(this.user), { timeoutMs: this.timeoutMs });
+    const list = await this.tools.run('tasklist', tasklistArgs(this.user));
     if (list.code !== 0) throw new Error(`tasklist exited with ${list.code}: ${list.stderr.trim().slice(0, 200)}`);
-    const now = this.now();
+    const now = this.tools.now();
     const tasks = parseTasklistCsv(list.stdout).filter((t) => isOpencodeExecutable(t.image));
     const seen = new Set(tasks.map((t) => t.pid));
     for (const pid of this.known.keys()) if (!seen.has(pid)) this.known.delete(pid);
@@ -274,13 +256,11 @@ export class WindowsProcessScanner implements ProcessScanner {
   private async fetchProcessDetails(tasks: Array<{ image: string; pid: number }>, now: number): Promise<void> {
     let details = new Map<number, CimProcess>();
     try {
-      const r = await this.run('powershell.exe', ['-NoProfile', '-NonInteractive', '-Command', cimScript(tasks.map((t) => t.pid))], {
-        timeoutMs: this.timeoutMs,
-      });
+      const r = await this.tools.run('powershell.exe', ['-NoProfile', '-NonInteractive', '-Command', cimScript(tasks.map((t) => t.pid))]);
       if (r.code === 0) details = new Map(parseCimProcessJson(r.stdout).map((p) => [p.pid, p]));
-      else this.warnOnce(`powershell exited with ${r.code}: ${r.stderr.trim().slice(0, 200)}`);
+      else this.tools.warnOnce(`powershell exited with ${r.code}: ${r.stderr.trim().slice(0, 200)}`);
     } catch (error) {
-      this.warnOnce(`powershell failed: ${describeError(error)}`);
+      this.tools.warnOnce(`powershell failed: ${describeError(error)}`);
     }
     for (const t of tasks) {
       const d = details.get(t.pid);
@@ -294,26 +274,18 @@ export class WindowsProcessScanner implements ProcessScanner {
   }
 
   private async fillListeners(candidates: Array<Candidate & { info: Known }>, now: number): Promise<void> {
-    const due = listenersDue(now, this.lastListing, candidates, { refreshMs: this.options.tableRefreshMs, portWaitMs: this.options.portWaitMs });
-    if (!due) return;
-    this.lastListing = now;
+    if (!this.tools.listingDue(now, candidates)) return;
     try {
-      const r = await this.run('netstat', ['-ano'], { timeoutMs: this.timeoutMs });
+      const r = await this.tools.run('netstat', ['-ano']);
       if (r.code !== 0) {
-        this.warnOnce(`netstat exited with ${r.code}`);
+        this.tools.warnOnce(`netstat exited with ${r.code}`);
         return;
       }
       const listening = parseNetstatListening(r.stdout);
       for (const c of candidates) c.info.listeners = listening.get(c.pid) ?? [];
     } catch (error) {
-      this.warnOnce(`netstat failed: ${describeError(error)}`);
+      this.tools.warnOnce(`netstat failed: ${describeError(error)}`);
     }
-  }
-
-  private warnOnce(message: string): void {
-    if (this.warned.has(message)) return;
-    this.warned.add(message);
-    this.logger.warn(`discovery: ${message}`);
   }
 }
 

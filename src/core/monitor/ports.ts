@@ -55,7 +55,7 @@ export interface ManagedSource {
   passwordFor(url: string): string | undefined;
 }
 
-/** A container that runs OpenCode and publishes its port (src/core/discovery/docker.ts). */
+/** A container that runs OpenCode and publishes its port (src/core/discovery/containerSelection.ts). */
 export interface ContainerTarget extends ContainerInfo {
   url: string;
   /** Why it may not answer (e.g. OpenCode bound to 127.0.0.1 inside the container). */

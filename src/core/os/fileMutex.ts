@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { isPidAlive } from './pid';
-import { createExclusive, readLockFile, replaceStaleLock } from './writerLock';
-import type { LockFileContent } from './writerLock';
+import { createExclusive, readLockFile, replaceStaleLock } from './lockFile';
+import type { LockFileContent } from './lockFile';
 
 export interface FileMutexOptions {
   /** Give up after this long (ms). */

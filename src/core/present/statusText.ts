@@ -11,7 +11,7 @@ import { CommandId } from './commandIds';
 import { commandLink, escapeMarkdown } from './markdown';
 import { sessionLabel } from './tree';
 import { resetCountdown, resetDay, sourceLabel, usageLevel } from '../usage/format';
-import type { CredentialSource } from '../usage/credentials';
+import type { CredentialSource } from '../usage/usageCredential';
 import type { UsageLevel } from '../usage/format';
 
 export const STALE_MARKER = '$(history)';

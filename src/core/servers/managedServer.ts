@@ -9,84 +9,24 @@
  * its own, fails to start, or stops answering. A restart (automatic or manual) keeps the id;
  * the port may change.
  */
-import * as fs from 'node:fs';
 import type { Logger } from '../log';
 import { nullLogger } from '../log';
 import { OpencodeClient } from '../opencode/client';
-import { isOpencodeError } from '../opencode/errors';
-import type { EventStream, EventStreamStatus } from '../opencode/eventStream';
+import type { EventStream } from '../opencode/eventStream';
 import { describeError } from '../util/describe';
 import { Emitter } from '../util/events';
 import { parseListenLine } from './listenLine';
-import { decideRestart, DEFAULT_RESTART_BACKOFF, recentRestarts, resolveRestartPolicy } from './restartPolicy';
-import type { ResolvedRestartPolicy, RestartBackoff } from './restartPolicy';
+import { checkFolder, resolveTiming, SERVE_ARGS, serverEnvironment } from './managedServerOptions';
+import type { ManagedServerOptions, ManagedServerTiming } from './managedServerOptions';
+import { decideRestart, recentRestarts, resolveRestartPolicy } from './restartPolicy';
+import type { ResolvedRestartPolicy } from './restartPolicy';
 import { RotatingLog, serverLogFile } from './rotatingLog';
+import { startupTimeoutReason, waitUntilAnswering, watchHealth } from './serverHealth';
+import { deferred, newAttempt } from './startAttempt';
+import type { Attempt } from './startAttempt';
 import { describeExit, ServerProcess, withStderr } from './serverProcess';
 import type { ExitInfo } from './serverProcess';
 import type { Event, ManagedServerHandle, ManagedServerInfo, ManagedServerState, RestartPolicy } from './types';
-
-export interface ManagedServerTiming {
-  /** Spawn → answering, or the start fails (default 30 s). */
-  startupTimeoutMs: number;
-  /** SIGTERM → SIGKILL (default 5 s). */
-  stopTimeoutMs: number;
-  /** Pause between two readiness probes (default 200 ms). */
-  readyPollMs: number;
-  /** Deadline of one readiness probe (default 1 s): a probe sent too early is never answered. */
-  readyTryTimeoutMs: number;
-  /** Automatic restarts wait 1 s, 2 s, 4 s … up to 30 s. */
-  restartBackoff: RestartBackoff;
-  /** Event-stream silence taken for a dead connection (the stream's default: 30 s). */
-  watchdogMs?: number;
-  /** Deadline for each event-stream connection (the stream's default). */
-  connectTimeoutMs?: number;
-}
-
-export const DEFAULT_TIMING: ManagedServerTiming = {
-  startupTimeoutMs: 30_000,
-  stopTimeoutMs: 5_000,
-  readyPollMs: 200,
-  readyTryTimeoutMs: 1_000,
-  restartBackoff: DEFAULT_RESTART_BACKOFF,
-};
-
-export interface ManagedServerOptions {
-  id: string;
-  folder: string;
-  /** The `opencode` to run; a function is asked again at every (re)start. */
-  binary: string | (() => string);
-  /** Base environment (default: this process's). */
-  env?: NodeJS.ProcessEnv;
-  /** OPENCODE_SERVER_PASSWORD for the server; default: the one the base environment carries. */
-  password?: string;
-  logger?: Logger;
-  /** Where its log file goes; none when undefined. */
-  logDir?: string;
-  logMaxBytes?: number;
-  restart?: Partial<RestartPolicy>;
-  startupTimeoutMs?: number;
-  stopTimeoutMs?: number;
-  timing?: Partial<ManagedServerTiming>;
-  platform?: NodeJS.Platform;
-}
-
-export const SERVE_ARGS = ['serve', '--port', '0', '--hostname', '127.0.0.1'] as const;
-
-interface Deferred {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
-/** One try to get a process running (the first start, a manual start, or an automatic restart). */
-interface Attempt {
-  readonly deferred: Deferred;
-  readonly auto: boolean;
-  readonly readiness: AbortController;
-  timer?: NodeJS.Timeout;
-  /** Why the last readiness probe failed, for the timeout message. */
-  lastProbe?: string;
-}
 
 export class ManagedServer implements ManagedServerHandle {
   readonly id: string;
@@ -134,19 +74,10 @@ export class ManagedServer implements ManagedServerHandle {
     this.folder = options.folder;
     this.logger = options.logger ?? nullLogger;
     this.platform = options.platform ?? process.platform;
-    this.timing = {
-      ...DEFAULT_TIMING,
-      ...options.timing,
-      ...(options.startupTimeoutMs !== undefined ? { startupTimeoutMs: options.startupTimeoutMs } : {}),
-      ...(options.stopTimeoutMs !== undefined ? { stopTimeoutMs: options.stopTimeoutMs } : {}),
-    };
+    this.timing = resolveTiming(options);
     this.policyInput = { ...options.restart };
     this.policy = resolveRestartPolicy(this.policyInput);
-    const base = options.env ?? process.env;
-    const inherited = base.OPENCODE_SERVER_PASSWORD;
-    this.effectivePassword = options.password ?? (inherited === '' ? undefined : inherited);
-    this.env = { ...base };
-    if (options.password !== undefined) this.env.OPENCODE_SERVER_PASSWORD = options.password;
+    ({ env: this.env, password: this.effectivePassword } = serverEnvironment(options));
     this.onDidChange = this.emitter.event;
     if (options.logDir !== undefined) {
       this.logFile = serverLogFile(options.logDir, this.id, this.folder);
@@ -219,24 +150,19 @@ export class ManagedServer implements ManagedServerHandle {
     if (this.stopping) return this.stopping;
     if (this.state === 'stopped' && !this.busy && !this.attempt) return Promise.resolve();
     // Registered before doStop runs: a listener that calls stop() on `stopping` gets this promise.
-    let resolve: () => void = () => undefined;
-    let reject: (error: unknown) => void = () => undefined;
-    const stopping = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    this.stopping = stopping;
+    const stopping = deferred();
+    this.stopping = stopping.promise;
     this.doStop().then(
       () => {
         this.stopping = undefined;
-        resolve();
+        stopping.resolve();
       },
       (error: unknown) => {
         this.stopping = undefined;
-        reject(error);
+        stopping.reject(error);
       },
     );
-    return stopping;
+    return stopping.promise;
   }
 
   /** stop() then start(). Manual: not counted in `restarts`, and the policy's budget starts afresh. */
@@ -255,18 +181,10 @@ export class ManagedServer implements ManagedServerHandle {
   // ── Starting ─────────────────────────────────────────────────────────────
 
   private launch(auto: boolean): Promise<void> {
-    let resolve: () => void = () => undefined;
-    let reject: (error: Error) => void = () => undefined;
-    const promise = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    // Nobody awaits an automatic restart; the rejection is in lastError.
-    promise.catch(() => undefined);
-    const attempt: Attempt = { deferred: { promise, resolve, reject }, auto, readiness: new AbortController() };
+    const attempt = newAttempt(auto);
     this.attempt = attempt;
     void this.spawnFor(attempt);
-    return promise;
+    return attempt.deferred.promise;
   }
 
   private async spawnFor(a: Attempt): Promise<void> {
@@ -321,23 +239,9 @@ export class ManagedServer implements ManagedServerHandle {
   private async waitReady(a: Attempt, proc: ServerProcess, url: string): Promise<void> {
     const client = new OpencodeClient({ url, password: this.effectivePassword }, { logger: this.logger });
     this.client = client;
-    const signal = a.readiness.signal;
-    for (;;) {
-      if (a !== this.attempt || signal.aborted) return;
-      try {
-        await client.health({ timeoutMs: this.timing.readyTryTimeoutMs, signal });
-        break;
-      } catch (error) {
-        if (a !== this.attempt || signal.aborted) return;
-        if (isOpencodeError(error) && error.kind === 'auth_required') {
-          await this.failStart(a, proc, `it answers 401: ${error.message}`);
-          return;
-        }
-        a.lastProbe = describeError(error);
-      }
-      await sleep(this.timing.readyPollMs, signal);
-    }
-    if (a !== this.attempt || signal.aborted) return;
+    const ready = await waitUntilAnswering(client, this.timing, a.readiness.signal, () => a === this.attempt, (reason) => (a.lastProbe = reason));
+    if (ready.kind === 'rejected') await this.failStart(a, proc, ready.reason);
+    if (ready.kind !== 'ready') return;
     clearTimeout(a.timer);
     this.attempt = undefined;
     this.runningSince = Date.now();
@@ -345,17 +249,20 @@ export class ManagedServer implements ManagedServerHandle {
     this.lastError = undefined;
     this.state = 'running';
     this.write(`running after ${this.startupMs} ms (pid ${proc.pid}, ${url})`);
-    this.watch(proc, client);
+    // Its event stream doubles as the health check: heartbeats every ~10 s, reconnects with backoff.
+    this.stream = watchHealth(client, this.timing, {
+      active: () => proc === this.proc && this.state === 'running',
+      failuresAllowed: () => this.policy.healthFailures,
+      write: (line) => this.write(line),
+      notAnswering: (reason) => void this.crash(proc, reason),
+    });
     this.changed();
     a.deferred.resolve();
   }
 
   private async startupTimedOut(a: Attempt, proc: ServerProcess): Promise<void> {
     if (a !== this.attempt) return;
-    const seconds = Math.round(this.timing.startupTimeoutMs / 100) / 10;
-    const reason = this.url
-      ? `did not answer GET /global/health on ${this.url} within ${seconds} s${a.lastProbe ? ` (last try: ${a.lastProbe})` : ''}`
-      : `did not print "opencode server listening on …" within ${seconds} s`;
+    const reason = startupTimeoutReason(this.timing.startupTimeoutMs, this.url, a.lastProbe);
     await this.failStart(a, proc, reason);
   }
 
@@ -397,29 +304,6 @@ export class ManagedServer implements ManagedServerHandle {
   }
 
   // ── Running ──────────────────────────────────────────────────────────────
-
-  /** Its event stream doubles as the health check: heartbeats every ~10 s, reconnects with backoff. */
-  private watch(proc: ServerProcess, client: OpencodeClient): void {
-    let failing = false;
-    this.stream = client.events({
-      onEvent: () => undefined,
-      onStatus: (status: EventStreamStatus) => {
-        if (proc !== this.proc || this.state !== 'running') return;
-        if (status.state === 'waiting') {
-          failing = true;
-          this.write(`event stream failed (${status.attempt} in a row): ${status.error?.message ?? 'unknown error'}`);
-          if (status.attempt >= this.policy.healthFailures) {
-            void this.crash(proc, `not answering: ${status.error?.message ?? 'its event stream failed'}`);
-          }
-        } else if (status.state === 'open' && failing) {
-          failing = false;
-          this.write('event stream open again');
-        }
-      },
-      ...(this.timing.watchdogMs !== undefined ? { watchdogMs: this.timing.watchdogMs } : {}),
-      ...(this.timing.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.timing.connectTimeoutMs } : {}),
-    });
-  }
 
   private async onExit(proc: ServerProcess, exit: ExitInfo, binary: string): Promise<void> {
     if (proc !== this.proc || proc.expectedExit || this.state === 'stopping') return;
@@ -561,27 +445,4 @@ export class ManagedServer implements ManagedServerHandle {
     this.lastFired = key;
     this.emitter.fire(info, (error) => this.logger.error(`managed server listener failed: ${describeError(error)}`));
   }
-}
-
-function checkFolder(folder: string): void {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(folder);
-  } catch (error) {
-    throw new Error(`folder ${folder} cannot be used: ${describeError(error)}`, { cause: error });
-  }
-  if (!stat.isDirectory()) throw new Error(`${folder} is not a folder`);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -9,7 +9,7 @@ import { describeError } from '../util/describe';
 import { Emitter } from '../util/events';
 import { killTreeSync } from './killTree';
 import { ManagedServer } from './managedServer';
-import type { ManagedServerTiming } from './managedServer';
+import type { ManagedServerTiming } from './managedServerOptions';
 import type { Disposable } from '../util/events';
 import type { Event, ManagedServerInfo, RestartPolicy } from './types';
 

@@ -11,13 +11,9 @@
  *     when this Node has it.
  * The token lives only inside a UsageCredential (a private field that JSON and inspect never show).
  */
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { inspect } from 'node:util';
-import * as z from 'zod';
 import { loadNodeSqlite, wouldCreateWalFiles } from '../db/sqlite';
 import type { SqliteDatabase, SqliteLoad } from '../db/sqlite';
 import type { Logger } from '../log';
@@ -28,50 +24,12 @@ import { Emitter } from '../util/events';
 import { redactSecrets } from './redact';
 import { fileSignature } from '../util/fileSignature';
 import { describeError } from '../util/describe';
-
-export type CredentialSource = 'claude-code' | 'claude-code-keychain' | 'opencode-auth' | 'opencode-db';
-
-/** Why no usable token was found, in the codes of the model (most actionable wins). */
-export type CredentialAbsence = 'auth_not_found' | 'token_not_found' | 'missing_scope' | 'token_expired';
-
-export class UsageCredential {
-  readonly #token: string;
-
-  constructor(
-    token: string,
-    readonly source: CredentialSource,
-    /** ms since epoch, when the source says. */
-    readonly expiresAt?: number,
-  ) {
-    this.#token = token;
-  }
-
-  /** The bearer token, for the Authorization header only: never log, show or store it. */
-  bearer(): string {
-    return this.#token;
-  }
-
-  sameToken(other: UsageCredential | undefined): boolean {
-    return other !== undefined && other.#token === this.#token;
-  }
-
-  toJSON(): Record<string, unknown> {
-    return { source: this.source, expiresAt: this.expiresAt, token: '[redacted]' };
-  }
-
-  [inspect.custom](): string {
-    return `UsageCredential { source: '${this.source}', token: [redacted] }`;
-  }
-}
-
-export type CredentialLookup =
-  | { ok: true; credential: UsageCredential }
-  | { ok: false; reason: CredentialAbsence; source?: CredentialSource; expiresAt?: number; detail: string };
-
-/** Reads one generic password from the macOS Keychain: the secret, or undefined when absent. */
-export type KeychainReader = (service: string, account: string | undefined) => Promise<string | undefined>;
-
-export type ExecFileText = (file: string, args: string[], options: { timeout: number; maxBuffer: number }) => Promise<string>;
+import { decodeKeychainValue, keychainServices, securityKeychainReader } from './keychain';
+import type { KeychainReader } from './keychain';
+import { fromClaudeJson, fromOauthEntry, fromOpencodeAuthJson } from './tokenFormats';
+import type { SourceResult } from './tokenFormats';
+import { UsageCredential } from './usageCredential';
+import type { CredentialLookup, CredentialProvider, CredentialSource } from './usageCredential';
 
 export interface CredentialStoreOptions {
   logger?: Logger;
@@ -88,21 +46,8 @@ export interface CredentialStoreOptions {
   expirySkewMs?: number;
 }
 
-export interface CredentialProvider {
-  resolve(): Promise<CredentialLookup>;
-  /** Fires when a credential file changed (content, appeared, vanished). */
-  onDidChange(listener: () => void): Disposable;
-}
-
-export const KEYCHAIN_SERVICE = 'Claude Code-credentials';
 const MAX_FILE_BYTES = 1024 * 1024;
-const KEYCHAIN_NOT_FOUND = 44;
 const KEYCHAIN_RETRY_MS = 3600_000;
-
-type SourceResult =
-  | { kind: 'none' }
-  | { kind: 'unusable'; reason: 'token_not_found' | 'missing_scope'; detail: string }
-  | { kind: 'token'; token: string; expiresAt?: number };
 
 export interface CredentialPaths {
   claudeCredentials: string;
@@ -123,13 +68,6 @@ export function credentialPaths(env: NodeJS.ProcessEnv = process.env): Credentia
     opencodeAuth: path.join(dataDir, 'auth.json'),
     opencodeDb: db,
   };
-}
-
-/** Service names Claude Code uses: with CLAUDE_CONFIG_DIR it appends the first 8 hex of sha256(dir). */
-export function keychainServices(claudeConfigDir: string | undefined): string[] {
-  if (!claudeConfigDir) return [KEYCHAIN_SERVICE];
-  const hash = createHash('sha256').update(claudeConfigDir).digest('hex').slice(0, 8);
-  return [`${KEYCHAIN_SERVICE}-${hash}`, KEYCHAIN_SERVICE];
 }
 
 /** True when `expiresAt` (ms) is past, or within `skewMs` of now. Unknown expiry: not expired. */
@@ -265,15 +203,7 @@ export class CredentialStore implements CredentialProvider {
     const file = this.paths.opencodeAuth;
     const text = await readSmallFile(file);
     if (text === undefined) return { kind: 'none' };
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return { kind: 'unusable', reason: 'token_not_found', detail: `${file} is not valid JSON` };
-    }
-    const parsed = AuthFile.safeParse(value);
-    if (!parsed.success) return { kind: 'unusable', reason: 'token_not_found', detail: `${file} has an unexpected shape` };
-    return fromOauthEntry(parsed.data.anthropic, `the anthropic entry of ${file}`);
+    return fromOpencodeAuthJson(text, file);
   }
 
   /** Skipped quietly without node:sqlite, without the DB, or while no OpenCode has it open. */
@@ -343,83 +273,6 @@ export class CredentialStore implements CredentialProvider {
   }
 }
 
-// ── parsing ─────────────────────────────────────────────────────────────────
-
-const Expiry = z.union([z.number(), z.string()]).nullable().optional();
-
-const ClaudeFile = z.looseObject({
-  claudeAiOauth: z
-    .looseObject({
-      accessToken: z.unknown().optional(),
-      expiresAt: Expiry,
-      scopes: z.array(z.unknown()).nullable().optional(),
-    })
-    .nullable()
-    .optional(),
-});
-
-const AuthFile = z.looseObject({ anthropic: z.unknown().optional() });
-
-const OauthEntry = z.looseObject({
-  type: z.string().optional(),
-  access: z.unknown().optional(),
-  expires: Expiry,
-});
-
-function fromClaudeJson(text: string, where: string): SourceResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { kind: 'unusable', reason: 'token_not_found', detail: `${where} is not valid JSON` };
-  }
-  const parsed = ClaudeFile.safeParse(value);
-  if (!parsed.success) return { kind: 'unusable', reason: 'token_not_found', detail: `${where} has an unexpected shape` };
-  const oauth = parsed.data.claudeAiOauth;
-  if (!oauth) return { kind: 'none' }; // e.g. only MCP logins: no Claude.ai sign-in here
-  const token = oauth.accessToken;
-  if (typeof token !== 'string' || token.trim() === '') return { kind: 'unusable', reason: 'token_not_found', detail: `${where} has no access token` };
-  // Old files have no scopes: allowed. Inference-only tokens (`claude setup-token`) would get 403.
-  if (Array.isArray(oauth.scopes) && !oauth.scopes.includes('user:profile')) {
-    return { kind: 'unusable', reason: 'missing_scope', detail: `the token in ${where} lacks the user:profile scope; sign in again with \`claude\`` };
-  }
-  const expiresAt = normalizeEpochMs(oauth.expiresAt);
-  return { kind: 'token', token: token.trim(), ...(expiresAt !== undefined ? { expiresAt } : {}) };
-}
-
-function fromOauthEntry(value: unknown, where: string): SourceResult {
-  if (value === undefined || value === null) return { kind: 'none' };
-  const parsed = OauthEntry.safeParse(value);
-  if (!parsed.success) return { kind: 'unusable', reason: 'token_not_found', detail: `${where} has an unexpected shape` };
-  // API keys cannot read the subscription usage: as if there were no sign-in.
-  if (parsed.data.type !== 'oauth') return { kind: 'none' };
-  const token = parsed.data.access;
-  if (typeof token !== 'string' || token.trim() === '') return { kind: 'unusable', reason: 'token_not_found', detail: `${where} has no access token` };
-  const expiresAt = normalizeEpochMs(parsed.data.expires);
-  return { kind: 'token', token: token.trim(), ...(expiresAt !== undefined ? { expiresAt } : {}) };
-}
-
-/** ms since epoch from ms, seconds or an ISO string; 0 and garbage mean "unknown". */
-export function normalizeEpochMs(value: unknown): number | undefined {
-  if (typeof value === 'string' && value.trim() !== '') {
-    const n = Number(value);
-    if (!Number.isFinite(n)) {
-      const ms = Date.parse(value);
-      return Number.isFinite(ms) ? ms : undefined;
-    }
-    value = n;
-  }
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) return undefined;
-  return value < 1e12 ? value * 1000 : value;
-}
-
-/** `security -w` prints the secret as hex when it holds non-printable bytes. */
-function decodeKeychainValue(raw: string): string {
-  const text = raw.trim();
-  if (text.startsWith('{') || !/^(?:[0-9a-f]{2})+$/i.test(text)) return text;
-  return Buffer.from(text, 'hex').toString('utf8');
-}
-
 // ── I/O helpers ─────────────────────────────────────────────────────────────
 
 async function readSmallFile(file: string): Promise<string | undefined> {
@@ -440,30 +293,6 @@ async function readSmallFile(file: string): Promise<string | undefined> {
   }
 }
 
-
-
-/** The default KeychainReader: `security` with an argument array (no shell), 5 s deadline. */
-export function securityKeychainReader(run: ExecFileText = execFileText): KeychainReader {
-  return async (service, account) => {
-    const args = ['find-generic-password', '-s', service, ...(account ? ['-a', account] : []), '-w'];
-    try {
-      return await run('security', args, { timeout: 5_000, maxBuffer: MAX_FILE_BYTES });
-    } catch (error) {
-      if ((error as { code?: unknown }).code === KEYCHAIN_NOT_FOUND) return undefined;
-      // Our own message, no cause: the child's error could quote its output (the token).
-      // eslint-disable-next-line preserve-caught-error
-      throw new Error(`security exited with ${String((error as { code?: unknown }).code ?? 'an error')}`);
-    }
-  };
-}
-
-function execFileText(file: string, args: string[], options: { timeout: number; maxBuffer: number }): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { ...options, encoding: 'utf8', windowsHide: true }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
-  });
-}
-
-
 function safeUsername(): string | undefined {
   try {
     return os.userInfo().username;
@@ -480,6 +309,3 @@ function errnoCode(error: unknown): string | undefined {
 function redactedErrorText(error: unknown): string {
   return redactSecrets(describeError(error));
 }
-
-// In format.ts (no zod, no file access) so the status bar can name a source without loading this module.
-export { sourceLabel };

@@ -2,7 +2,7 @@
  * own: callers pass `now`. Times are the machine's local time.
  */
 import type { UsageErrorCode, UsageModel } from '../model/model';
-import type { CredentialSource } from './credentials';
+import type { CredentialSource } from './usageCredential';
 
 /** The legacy menu-bar colours: ≥90 red, ≥70 orange, ≥50 yellow, else green. */
 export type UsageLevel = 'green' | 'yellow' | 'orange' | 'red';

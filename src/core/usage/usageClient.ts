@@ -8,7 +8,7 @@ import { readCapped } from '../util/readBody';
 import type { Dispatcher } from 'undici';
 import * as z from 'zod';
 import type { UsageWindow } from '../model/model';
-import type { UsageCredential } from './credentials';
+import type { UsageCredential } from './usageCredential';
 import { redactSecrets, safeExcerpt } from './redact';
 import { describeError } from '../util/describe';
 

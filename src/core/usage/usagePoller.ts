@@ -16,7 +16,7 @@ import type { Logger } from '../log';
 import type { UsageErrorCode, UsageModel } from '../model/model';
 import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
-import type { CredentialLookup, CredentialProvider, UsageCredential } from './credentials';
+import type { CredentialLookup, CredentialProvider, UsageCredential } from './usageCredential';
 import { redactSecrets } from './redact';
 import { UsageApiError } from './usageClient';
 import type { UsageData, UsageFetcher } from './usageClient';

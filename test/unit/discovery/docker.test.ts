@@ -2,21 +2,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import {
-  DOCKER_PS_ARGS,
-  MAX_PORT_MAPPINGS,
-  PODMAN_PS_ARGS,
-  firstErrorLine,
-  hostUrl,
-  opencodeContainers,
-  parseDockerPs,
-  parseLabels,
-  parsePorts,
-  selectOpencodeContainers,
-  tokenizeCommand,
-  unquoteCommand,
-} from '../../../src/core/discovery/docker';
-import type { ContainerEndpoint, DockerContainer } from '../../../src/core/discovery/docker';
+import { DOCKER_PS_ARGS, MAX_PORT_MAPPINGS, PODMAN_PS_ARGS, firstErrorLine, parseDockerPs, parseLabels, parsePorts, tokenizeCommand, unquoteCommand } from '../../../src/core/discovery/dockerPs';
+import type { DockerContainer } from '../../../src/core/discovery/dockerPs';
+import { hostUrl, opencodeContainers, selectOpencodeContainers } from '../../../src/core/discovery/containerSelection';
+import type { ContainerEndpoint } from '../../../src/core/discovery/containerSelection';
 import { DockerSource } from '../../../src/core/discovery/dockerSource';
 import type { TimerClock } from '../../../src/core/discovery/dockerSource';
 import type { CommandResult, CommandRunner } from '../../../src/core/os/exec';

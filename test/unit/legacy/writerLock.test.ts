@@ -5,8 +5,10 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { MemoryLogger } from '../../../src/core/log';
-import { readLockFile, readWriterLock, replaceStaleLock, WriterLock } from '../../../src/core/os/writerLock';
-import type { LockRecord, WriterLockOptions } from '../../../src/core/os/writerLock';
+import { WriterLock } from '../../../src/core/os/writerLock';
+import type { WriterLockOptions } from '../../../src/core/os/writerLock';
+import { readLockFile, readWriterLock, replaceStaleLock } from '../../../src/core/os/lockFile';
+import type { LockRecord } from '../../../src/core/os/lockFile';
 import { activeResources, defer, sleep, tempDir } from './support';
 
 function makeLock(t: TestContext, lockPath: string, over: Partial<WriterLockOptions> = {}) {

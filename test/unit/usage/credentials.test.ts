@@ -4,8 +4,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspect } from 'node:util';
-import { CredentialStore, UsageCredential, credentialPaths, isExpired, keychainServices, normalizeEpochMs, securityKeychainReader } from '../../../src/core/usage/credentials';
-import type { CredentialLookup, CredentialStoreOptions, KeychainReader } from '../../../src/core/usage/credentials';
+import { CredentialStore, credentialPaths, isExpired } from '../../../src/core/usage/credentials';
+import type { CredentialStoreOptions } from '../../../src/core/usage/credentials';
+import { keychainServices, securityKeychainReader } from '../../../src/core/usage/keychain';
+import type { KeychainReader } from '../../../src/core/usage/keychain';
+import { normalizeEpochMs } from '../../../src/core/usage/tokenFormats';
+import { UsageCredential } from '../../../src/core/usage/usageCredential';
+import type { CredentialLookup } from '../../../src/core/usage/usageCredential';
 import type { SqliteLoad } from '../../../src/core/db/sqlite';
 import { claudeCredentials, readTree, secretToken, tempDir, writeJson } from './support';
 

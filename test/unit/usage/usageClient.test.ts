@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type * as http from 'node:http';
 import { closedPort, sendJson, startServer } from '../support/localServer';
 import type { LocalServer } from '../support/localServer';
-import { UsageCredential } from '../../../src/core/usage/credentials';
+import { UsageCredential } from '../../../src/core/usage/usageCredential';
 import {
   ANTHROPIC_BETA,
   BASE_URL_ENV,

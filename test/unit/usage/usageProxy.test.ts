@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { sendJson, startServer } from '../support/localServer';
 import type { LocalServer } from '../support/localServer';
-import { UsageCredential } from '../../../src/core/usage/credentials';
+import { UsageCredential } from '../../../src/core/usage/usageCredential';
 import { UsageClient, usageProxy } from '../../../src/core/usage/usageClient';
 import { CLASSIC } from './fixtures';
 import { secretToken } from './support';
