@@ -29,6 +29,7 @@ import { terminalSafe, terminalSafeJson } from '../core/present/neutralize';
 import { environmentPasswordFor, plainHttpPasswordWarning } from '../core/opencode/passwordPolicy';
 import { serviceCommand } from './service';
 import { HISTORY_USAGE, runHistoryCommand } from './history/command';
+import { AUDIT_USAGE, runAuditCommand } from './history/audit';
 
 const USAGE = `usage: opencode-monitor <command> [options]
 
@@ -51,7 +52,7 @@ commands:
                            (started at login, restarted after a crash); service --help
   probe <url> [--json]     capabilities, sessions and their status on one server
   events <url>             print one server's live events until interrupted
-${HISTORY_USAGE}
+${AUDIT_USAGE}${HISTORY_USAGE}
 options (watch, status, daemon):
   --endpoint URL           also watch this server (repeatable); user:password@ in the URL is accepted
   --no-discovery           watch the --endpoint servers only
@@ -73,6 +74,7 @@ export async function main(argv: string[]): Promise<number> {
   // Its own grammar: everything after `--` goes to the daemon.
   if (argv[0] === 'service') return serviceCommand(argv.slice(1));
   if (argv[0] === 'report' || argv[0] === 'trace') return runHistoryCommand(argv);
+  if (argv[0] === 'audit') return runAuditCommand(argv, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
   let args: ParsedArgs;
   try {
     args = parseArgs(argv);
