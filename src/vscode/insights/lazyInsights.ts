@@ -1,0 +1,28 @@
+/**
+ * The Insights panel, created on first use: its module (and the history client) is required only
+ * when "Show Insights" or "Show Trace" runs, so activation stays as cheap as before.
+ */
+import type * as vscode from 'vscode';
+import type { Logger } from '../../core/log';
+import type { Insights } from './insightsPanel';
+
+export class LazyInsights implements vscode.Disposable {
+  private insights: Insights | undefined;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly logger: Logger,
+  ) {}
+
+  show(traceSessionId?: string): void {
+    if (!this.insights) {
+      const { Insights: Panel } = require('./insightsPanel') as typeof import('./insightsPanel');
+      this.insights = new Panel({ extensionUri: this.extensionUri, logger: this.logger });
+    }
+    this.insights.show(traceSessionId);
+  }
+
+  dispose(): void {
+    this.insights?.dispose();
+  }
+}
