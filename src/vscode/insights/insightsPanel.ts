@@ -23,8 +23,8 @@ const POLL_MS = 3_000;
 export interface InsightsOptions {
   extensionUri: vscode.Uri;
   logger: Logger;
-  /** Default: OpenCode's DB under XDG_DATA_HOME / ~/.local/share. */
-  dbFile?: string;
+  /** The DB to read, asked each time the panel opens; undefined: OpenCode's under XDG_DATA_HOME / ~/.local/share. */
+  dbFile?: () => string | undefined;
 }
 
 /** One panel per window; `show` reveals it (and optionally traces a session). */
@@ -57,7 +57,7 @@ export class Insights implements vscode.Disposable {
     panel.iconPath = vscode.Uri.joinPath(this.options.extensionUri, 'media', 'icon.svg');
     this.panel = panel;
     this.ready = false;
-    const file = this.options.dbFile ?? defaultDbPath();
+    const file = this.options.dbFile?.() ?? defaultDbPath();
     panel.webview.html = insightsHtml({
       cspSource: panel.webview.cspSource,
       script: String(panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'insights.js'))),

@@ -2,7 +2,7 @@
  * The Insights panel, created on first use: its module (and the history client) is required only
  * when "Show Insights" or "Show Trace" runs, so activation stays as cheap as before.
  */
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import type { Logger } from '../../core/log';
 import type { Insights } from './insightsPanel';
 
@@ -17,7 +17,9 @@ export class LazyInsights implements vscode.Disposable {
   show(traceSessionId?: string): void {
     if (!this.insights) {
       const { Insights: Panel } = require('./insightsPanel') as typeof import('./insightsPanel');
-      this.insights = new Panel({ extensionUri: this.extensionUri, logger: this.logger });
+      // Machine-scoped: a workspace cannot point the panel at another file.
+      const dbFile = () => vscode.workspace.getConfiguration('opencodeMonitor').get<string>('insights.databasePath')?.trim() || undefined;
+      this.insights = new Panel({ extensionUri: this.extensionUri, logger: this.logger, dbFile });
     }
     this.insights.show(traceSessionId);
   }
