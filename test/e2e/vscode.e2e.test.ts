@@ -351,7 +351,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     await page.mouse.move(700, 400);
   });
 
-  if (!uiSkip) {
+  if (!uiSkip && !only) {
     await promptAsync(alpha, sessions.sleeperA.id, `scenario:sleep ${SLEEP_S}`);
     await promptAsync(beta, sessions.sleeperB.id, `scenario:todos+sleep ${SLEEP_S + 2}`);
   }
@@ -377,7 +377,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   });
 
   // Needs-you phase: a permission and a question pending, nothing busy.
-  if (!uiSkip) {
+  if (!uiSkip && !only) {
     await Promise.all([idle(sessions.sleeperA), idle(sessions.sleeperB)]);
     await promptAsync(alpha, sessions.permission.id, 'scenario:permission');
     await promptAsync(beta, sessions.question.id, 'scenario:question');
@@ -488,6 +488,9 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     await promptAsync(alpha, audited.id, `scenario:todos+subagent[sleep 1+bash[${risky[0]}]+bash[${risky[1]}]]+bash[${risky[2]}]+bash[${risky[3]}]+bash[${risky[4]}]+todosdone`);
     await idle(audited);
     await wb.clearNotifications();
+    // The tree beside the panel (for "Show Trace" on its row).
+    await wb.openViewContainer(ui.container!.title);
+    await wb.tree(viewName).waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await wb.runCommand('OpenCode: Show Insights');
     const view = page.frameLocator('iframe.webview').frameLocator('iframe#active-frame');
     await view.locator('#day-chart canvas').first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });

@@ -121,7 +121,8 @@ export function auditCalls(calls: readonly ToolCallRow[], parents: ReadonlyMap<s
     for (const m of sequencesOver(scored.map((s) => s.risk), rules)) {
       const steps = m.steps.map((i) => scored[i]!).filter(Boolean);
       const last = steps[steps.length - 1];
-      if (!last) continue;
+      // A command that completes the sequence on its own (`curl -d @.env …`) already carries it.
+      if (!last || steps.some((s) => s.risk.ruleIds.includes(m.sequenceId))) continue;
       const level = levelOf(m.score);
       counts[level]++;
       if (!atLeast(level, minLevel)) continue;

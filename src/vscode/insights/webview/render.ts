@@ -173,10 +173,10 @@ function findingsTable(title: string, findings: AuditFinding[], what: string): H
   return html`<section class="findings"><h2>${title} <span class="muted">(${findings.length})</span></h2>
     ${findings.length === 0
       ? html`<p class="empty">None at this level.</p>`
-      : html`<table><thead><tr><th>Risk</th><th>Time</th><th>${what}</th><th>Why</th><th>MITRE ATT&amp;CK</th><th>Session</th></tr></thead>
+      : html`<table><thead><tr><th>Risk</th><th>Time</th><th>${what} and why</th><th>MITRE ATT&amp;CK</th><th>Session</th></tr></thead>
     <tbody>${findings.slice(0, 300).map(
       (f) =>
-        html`<tr class="risk-${f.level}"><td class="nowrap">${levelBadge(f.level, f.score)}</td><td class="nowrap">${fmtTime(f.time)}</td><td class="target"><span class="tool">${f.kind === 'sequence' ? 'sequence' : f.tool}</span> <code>${f.target}</code></td><td>${f.reasons.join('; ')}</td><td class="nowrap">${f.techniques.join(', ')}</td><td><button class="link" data-trace="${f.rootSessionId}" title="${f.directory}">${f.sessionTitle || f.sessionId}</button></td></tr>`,
+        html`<tr class="risk-${f.level}"><td class="nowrap">${levelBadge(f.level, f.score)}</td><td class="nowrap">${fmtTime(f.time)}</td><td class="target"><span class="tool">${f.kind === 'sequence' ? 'sequence' : f.tool}</span> <code>${f.target}</code><div class="why">${f.reasons.join('; ')}</div></td><td>${f.techniques.join(', ')}</td><td><button class="link" data-trace="${f.rootSessionId}" title="${f.directory}">${f.sessionTitle || f.sessionId}</button></td></tr>`,
     )}</tbody></table>${findings.length > 300 ? html`<p class="muted">${findings.length - 300} more: narrow the filters, or run <code>opencode-monitor audit --json</code>.</p>` : ''}`}
   </section>`;
 }
