@@ -196,15 +196,31 @@ function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 }
 
+/** Every local day of the window (days without replies as 0), so the axis spans the window. */
 function dayData(o: Overview): uPlot.AlignedData {
+  const byDay = new Map(o.byDay.map((d) => [d.day, d]));
+  const dayStart = (t: number): Date => {
+    const d = new Date(t);
+    return new Date(d.getFullYear(), d.getMonth(), d.getDate());
+  };
+  const parse = (key: string): Date => {
+    const [y, m, day] = key.split('-').map(Number);
+    return new Date(y!, m! - 1, day!);
+  };
+  const keyOf = (d: Date): string => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  const firstData = o.byDay[0] ? parse(o.byDay[0].day) : dayStart(Date.now());
+  const lastData = o.byDay.length ? parse(o.byDay[o.byDay.length - 1]!.day) : dayStart(Date.now());
+  const first = o.window.since !== null ? dayStart(o.window.since) : firstData;
+  const last = new Date(Math.max(dayStart(Date.now()).getTime(), lastData.getTime()));
   const xs: number[] = [];
   const tokens: number[] = [];
   const cost: number[] = [];
-  for (const d of o.byDay) {
-    const [y, m, day] = d.day.split('-').map(Number);
-    xs.push(new Date(y!, m! - 1, day!).getTime() / 1000);
-    tokens.push(totalTokens(d.tokens));
-    cost.push(d.cost);
+  // At most ~11 years of days (the longest window); local days, DST-safe (calendar steps).
+  for (let d = first; d.getTime() <= last.getTime() && xs.length < 4100; d = new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1)) {
+    const row = byDay.get(keyOf(d));
+    xs.push(d.getTime() / 1000);
+    tokens.push(row ? totalTokens(row.tokens) : 0);
+    cost.push(row ? row.cost : 0);
   }
   return [xs, tokens, cost];
 }
