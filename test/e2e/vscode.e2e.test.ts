@@ -57,7 +57,7 @@ interface Pending {
 }
 
 const skipAll = process.env.OCM_SKIP_E2E === '1' ? 'OCM_SKIP_E2E=1' : false;
-/** OCM_E2E_ONLY=<text>: run only the UI steps whose name contains it (and skip the in-host suite). */
+/** OCM_E2E_ONLY=<text>: run only the steps whose name contains it (`(i)`, `in-host`, …). */
 const only = process.env.OCM_E2E_ONLY;
 
 test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skipAll, timeout: 180_000 }, async (t) => {
@@ -534,7 +534,8 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
   lap('UI steps done');
 
   // ---- in-host suite: development path + smoke-test driver ------------------------------------
-  await t.test('in-host suite (test/vscode) passes in the extension development host', { skip: only ? `OCM_E2E_ONLY=${only}` : false }, async (st) => {
+  const inHost = 'in-host suite (test/vscode) passes in the extension development host';
+  await t.test(inHost, { skip: only && !inHost.includes(only) ? `OCM_E2E_ONLY=${only}` : false }, async (st) => {
     const report = path.join(root, 'in-host-report.txt');
     const host = await startCodeServer({
       tools,
