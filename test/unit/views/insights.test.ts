@@ -42,6 +42,10 @@ test('overview, tools, sessions and trace escape model text', () => {
   const summary = { id: 'ses_1', title: EVIL, directory: EVIL, agent: EVIL, model: EVIL, start: 1, end: 2, children: 0, tokens, cost: 1 };
   const sessions = renderSessions({ total: 1, offset: 0, items: [summary] }, EVIL).text;
   assertInert(sessions);
+  const paged = renderSessions({ total: 250, offset: 100, items: Array.from({ length: 100 }, (_, i) => ({ ...summary, id: `ses_${i}` })) }, '').text;
+  assert.match(paged, /101–200 shown/);
+  assert.match(paged, /<button class="page" data-offset="0">First page<\/button>/);
+  assert.match(paged, /<button class="page" data-offset="200">Next page \(50 more\)<\/button>/);
   const node = (id: string, depth: number, children: TraceNode[] = []): TraceNode => ({
     id, parentId: null, depth, agent: EVIL, title: EVIL, start: 1_000 + depth, end: 5_000, durationMs: 4_000 - depth, messages: 1, tokens, cost: 0.1,
     toolCalls: 2, toolErrors: 1, toolStates: { completed: 1, error: 1 }, files: [EVIL], children,

@@ -319,8 +319,9 @@ app.addEventListener('click', (e) => {
   if (isTab(tab)) return selectTab(tab);
   const trace = target.closest<HTMLElement>('[data-trace]')?.dataset.trace;
   if (trace) return showTrace(trace);
-  if (target.id === 'more-sessions') {
-    sessionsOffset = Number(target.dataset.offset) || 0;
+  const page = target.closest<HTMLElement>('button.page');
+  if (page) {
+    sessionsOffset = Number(page.dataset.offset) || 0;
     load('sessions');
   }
 });

@@ -111,13 +111,13 @@ export function renderTools(tools: ToolStats[]): Html {
 export function renderSessions(page: SessionPage, search: string): Html {
   if (page.total === 0) return html`<p class="empty">${search ? `No session matches “${search}” in this window.` : 'No sessions in this window.'}</p>`;
   const shown = page.offset + page.items.length;
-  return html`<p class="muted">${page.total} root session${page.total === 1 ? '' : 's'}${search ? html` matching “${search}”` : ''}</p>
+  return html`<p class="muted">${page.total} root session${page.total === 1 ? '' : 's'}${search ? html` matching “${search}”` : ''}${page.total > page.items.length ? ` · ${page.offset + 1}–${shown} shown` : ''}</p>
     <table class="sessions"><thead><tr><th>Title</th><th>Folder</th><th>Agent</th><th>Model</th><th>Last active</th><th class="num">Duration</th><th class="num">Sub-agents</th><th class="num">Tokens</th><th class="num">Cost</th></tr></thead>
     <tbody>${page.items.map(
       (s) =>
         html`<tr><td class="key"><button class="link" data-trace="${s.id}" title="Show the trace of ${s.title || s.id}">${s.title || s.id}</button></td><td class="path" title="${s.directory}">${s.directory}</td><td>${s.agent ?? '–'}</td><td>${s.model ?? '–'}</td><td>${fmtTime(s.end)}</td><td class="num">${fmtMs(s.end - s.start)}</td><td class="num">${s.children}</td><td class="num">${fmtTokens(totalTokens(s.tokens))}</td><td class="num">${fmtCost(s.cost)}</td></tr>`,
     )}</tbody></table>
-    ${shown < page.total ? html`<p><button id="more-sessions" data-offset="${shown}">Show more (${page.total - shown} left)</button></p>` : ''}`;
+    <p>${page.offset > 0 ? html`<button class="page" data-offset="0">First page</button> ` : ''}${shown < page.total ? html`<button class="page" data-offset="${shown}">Next page (${page.total - shown} more)</button>` : ''}</p>`;
 }
 
 // ── Trace ────────────────────────────────────────────────────────────────────────────────────
