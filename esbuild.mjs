@@ -40,6 +40,16 @@ const targets = [
   },
   // History queries run in a worker thread (src/core/history/historyClient.ts loads it by path).
   { ...common, entryPoints: ['src/core/history/historyWorker.ts'], outfile: 'dist/historyWorker.js' },
+  // The Insights webview's script (uPlot bundled in) and, beside it, dist/insights.css.
+  {
+    ...common,
+    entryPoints: ['src/vscode/insights/webview/main.ts'],
+    outfile: 'dist/insights.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: true,
+  },
 ];
 
 if (watch) {

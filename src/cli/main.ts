@@ -34,6 +34,7 @@ import { HISTORY_USAGE, runHistoryCommand } from './history/command';
 import type { LabelStore } from '../core/labels/labelStore';
 import { focusCommand, labelCommand, listCommand, openLabels, startDaemonApi } from './apiCommands';
 import type { ApiCommandContext } from './apiCommands';
+import { AUDIT_USAGE, runAuditCommand } from './history/audit';
 
 const USAGE = `usage: opencode-monitor <command> [options]
 
@@ -64,7 +65,7 @@ commands:
                            without a daemon these work on their own
   probe <url> [--json]     capabilities, sessions and their status on one server
   events <url>             print one server's live events until interrupted
-${HISTORY_USAGE}
+${AUDIT_USAGE}${HISTORY_USAGE}
 options (watch, status, daemon):
   --endpoint URL           also watch this server (repeatable); user:password@ in the URL is accepted
   --no-discovery           watch the --endpoint servers only
@@ -89,6 +90,7 @@ export async function main(argv: string[]): Promise<number> {
   // Its own grammar: everything after `--` goes to the daemon.
   if (argv[0] === 'service') return serviceCommand(argv.slice(1));
   if (argv[0] === 'report' || argv[0] === 'trace') return runHistoryCommand(argv);
+  if (argv[0] === 'audit') return runAuditCommand(argv, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
   let args: ParsedArgs;
   try {
     args = parseArgs(argv);

@@ -18,6 +18,7 @@ import { StatusBar } from './statusBar';
 import { Terminals } from './terminals';
 import { UsageConsent } from './usageConsent';
 import { SessionTreeView } from './views/sessionTree';
+import { LazyInsights } from './insights/lazyInsights';
 import { describeError } from '../core/util/describe';
 import { LabelStore } from '../core/labels/labelStore';
 
@@ -51,7 +52,8 @@ export function activate(context: vscode.ExtensionContext): void {
   services.add(new Notifications(monitor, config, terminals, log));
   services.add(legacyFiles(monitor, config, log));
   const usage = services.add(new UsageMeter(monitor, config, log, String(context.extension.packageJSON.version), new UsageConsent(context.globalState)));
-  services.add(registerCommands({ monitor, log, config, passwords, terminals, tree, servers, extensionId: context.extension.id, labels, refreshUsage: () => usage.refreshNow() }));
+  const insights = services.add(new LazyInsights(context.extensionUri, log));
+  services.add(registerCommands({ monitor, log, config, passwords, terminals, tree, servers, extensionId: context.extension.id, labels, refreshUsage: () => usage.refreshNow(), insights }));
   services.add(
     config.onDidChange((e) => {
       const c = config.current;

@@ -22,6 +22,7 @@ import type {
   SessionQuery,
   SessionSummary,
   TokenCounts,
+  ToolCallRow,
   ToolStats,
   Totals,
   Trace,
@@ -179,6 +180,25 @@ export class HistoryDb {
       }
       const root = nodes.get(sessionId)!;
       return { root, nodes: nodes.size, truncated };
+    });
+  }
+
+  /** Tool calls with a command, file or URL in the window, oldest first (for the audit). */
+  toolCalls(window: HistoryWindow, limit: number): { calls: ToolCallRow[]; parents: Map<string, string> } {
+    return this.snapshot(() => {
+      const calls = this.all(HISTORY_SQL.auditCalls, since(window), limit).map((r) => ({
+        partId: String(r.id),
+        sessionId: String(r.session_id),
+        parentId: typeof r.parent_id === 'string' ? r.parent_id : null,
+        directory: typeof r.directory === 'string' ? r.directory : '',
+        title: String(r.title ?? ''),
+        tool: String(r.tool ?? ''),
+        status: typeof r.status === 'string' ? r.status : 'unknown',
+        input: parseObject(r.input),
+        time: num(r.t),
+      }));
+      const parents = new Map(this.all(HISTORY_SQL.parents).map((r) => [String(r.id), String(r.parent_id)] as const));
+      return { calls, parents };
     });
   }
 
@@ -360,6 +380,16 @@ function usageOf(r: Row): { messages: number; tokens: TokenCounts; cost: number 
 export function cacheHit(t: TokenCounts): number {
   const denominator = t.input + t.cacheRead;
   return denominator > 0 ? t.cacheRead / denominator : 0;
+}
+
+function parseObject(value: unknown): Record<string, unknown> | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const v = JSON.parse(value) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function toSummary(r: Row): SessionSummary {

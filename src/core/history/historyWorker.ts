@@ -5,6 +5,7 @@
  * refreshing the same window of an idle DB does not pay for the slow views again.
  */
 import { parentPort } from 'node:worker_threads';
+import { auditHistory } from '../audit/historyAudit';
 import { fileSignature } from '../util/fileSignature';
 import { HistoryDb } from './historyDb';
 import type { WorkerRequest, WorkerResponse } from './protocol';
@@ -45,6 +46,10 @@ function run(db: HistoryDb, request: WorkerRequest): unknown {
       return db.sessions(request.args as WorkerRequest<'sessions'>['args']);
     case 'trace':
       return db.trace((request.args as WorkerRequest<'trace'>['args']).sessionId);
+    case 'audit': {
+      const args = request.args as WorkerRequest<'audit'>['args'];
+      return auditHistory(db, args.window, { minLevel: args.minLevel, home: args.home });
+    }
     default:
       throw new HistoryError('error', `unknown request ${String((request as { op: unknown }).op)}`);
   }

@@ -1,4 +1,6 @@
 /** Messages between HistoryClient (any host) and historyWorker (a worker thread). */
+import type { AuditReport } from '../audit/historyAudit';
+import type { RiskLevel } from '../audit/levels';
 import type { HistoryErrorKind, HistoryWindow, Overview, SessionPage, SessionQuery, ToolStats, Trace } from './types';
 
 export interface HistoryRequests {
@@ -7,6 +9,8 @@ export interface HistoryRequests {
   tools: { args: { window: HistoryWindow }; result: ToolStats[] };
   sessions: { args: SessionQuery; result: SessionPage };
   trace: { args: { sessionId: string }; result: Trace };
+  /** The security audit of the window's tool calls (core/audit/historyAudit). */
+  audit: { args: { window: HistoryWindow; minLevel?: RiskLevel; home?: string }; result: AuditReport };
 }
 export type HistoryOp = keyof HistoryRequests;
 

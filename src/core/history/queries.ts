@@ -111,6 +111,23 @@ export const HISTORY_SQL = {
     FROM part WHERE session_id = ? AND json_valid(data) AND json_extract(data, '$.type') = 'tool'
       AND json_type(data, '$.state.input.filePath') = 'text'
     LIMIT ?`,
+  /**
+   * Tool calls of the window for the audit (params: since, limit): the tools whose input names a
+   * command, a file or a URL. Reached through the window's messages like `tools`.
+   */
+  auditCalls: `SELECT p.id, p.session_id, s.parent_id, s.directory, s.title,
+           json_extract(p.data, '$.tool') AS tool,
+           json_extract(p.data, '$.state.status') AS status,
+           json_extract(p.data, '$.state.input') AS input,
+           coalesce(json_extract(p.data, '$.state.time.start'), p.time_created) AS t
+    FROM message AS msg CROSS JOIN part AS p ON p.message_id = msg.id
+    LEFT JOIN session AS s ON s.id = p.session_id
+    WHERE msg.time_created >= ? AND instr(p.data, '"tool"') > 0 AND json_valid(p.data)
+      AND json_extract(p.data, '$.type') = 'tool'
+      AND json_extract(p.data, '$.tool') IN ('bash', 'shell', 'read', 'list', 'view', 'grep', 'glob', 'write', 'create', 'edit', 'multiedit', 'str_replace', 'patch', 'apply_patch', 'webfetch', 'fetch', 'web_fetch')
+    ORDER BY t, p.id LIMIT ?`,
+  /** Parents of sub-agent sessions (to group an audit's actions by root session). */
+  parents: `SELECT id, parent_id FROM session WHERE parent_id IS NOT NULL`,
   /** Shape probe: an assistant message must carry tokens as an object. */
   probeAssistant: `SELECT json_type(data, '$.tokens') AS tokens, json_type(data, '$.cost') AS cost
     FROM message WHERE json_valid(data) AND json_extract(data, '$.role') = 'assistant' ORDER BY rowid DESC LIMIT 1`,

@@ -146,3 +146,20 @@ export interface SessionQuery {
   /** Capped at MAX_PAGE. */
   limit?: number;
 }
+
+/** One tool call as the audit reads it (HistoryDb.toolCalls). */
+export interface ToolCallRow {
+  partId: string;
+  sessionId: string;
+  parentId: string | null;
+  /** The session's folder (its project). */
+  directory: string;
+  title: string;
+  tool: string;
+  /** state.status: pending, running, completed, error. */
+  status: string;
+  /** state.input, when it is a JSON object. */
+  input: Record<string, unknown> | undefined;
+  /** state.time.start, else the part's creation (epoch ms). */
+  time: number;
+}

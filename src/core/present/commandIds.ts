@@ -26,6 +26,8 @@ export const CommandId = {
   showServerLog: 'opencodeMonitor.showServerLog',
   newServerTerminal: 'opencodeMonitor.newServerTerminal',
   openWalkthrough: 'opencodeMonitor.openWalkthrough',
+  showInsights: 'opencodeMonitor.showInsights',
+  showTrace: 'opencodeMonitor.showTrace',
   // ── Tree only (hidden from the palette) ──
   copySessionId: 'opencodeMonitor.copySessionId',
   labelSession: 'opencodeMonitor.labelSession',

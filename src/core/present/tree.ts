@@ -351,13 +351,24 @@ function sessionNode(session: SessionModel, parentId: string, childIds: string[]
     childIds,
     label: sessionLabel(session),
     // A labelled session still says what OpenCode calls it.
-    description: session.label && session.title.trim() ? `${sessionActivity(session, now)} · ${truncate(session.title.trim(), 60)}` : sessionActivity(session, now),
+    description: subAgentTiming(session, now) ?? (session.label && session.title.trim() ? `${sessionActivity(session, now)} · ${truncate(session.title.trim(), 60)}` : sessionActivity(session, now)),
     icon: sessionIcon(session),
     contextValue: sessionContextValue(session),
     tooltip: sessionTooltip(session),
     collapsible: childIds.length === 0 ? 'none' : session.needsAttention ? 'expanded' : 'collapsed',
     ref: { instanceId: session.instanceId, sessionId: session.id },
   };
+}
+
+/**
+ * A sub-agent's row says how long it has been running (`busy · running 1m`), and once finished how
+ * long it took (`done in 2m`); its tooltip keeps the duration too.
+ */
+function subAgentTiming(session: SessionModel, now: number): string | undefined {
+  if (!session.parentId || session.needsAttention || session.status === 'retry' || !(session.createdAt > 0)) return undefined;
+  if (session.status === 'busy') return `${sessionActivity(session, now)} · running ${formatDuration(now - session.createdAt)}`;
+  if (session.lastError || !(session.updatedAt >= session.createdAt)) return undefined;
+  return `done in ${formatDuration(session.updatedAt - session.createdAt)}`;
 }
 
 function statusText(session: SessionModel): string {
@@ -385,6 +396,7 @@ export function sessionTooltip(session: SessionModel): string {
       ['Todos', todos],
       ['Tokens', tokens > 0 ? tokens.toLocaleString('en-US') : undefined],
       ['Cost', session.cost > 0 ? `$${session.cost.toFixed(2)}` : undefined],
+      ['Took', session.parentId && session.status === 'idle' && session.updatedAt >= session.createdAt && session.createdAt > 0 ? formatDuration(session.updatedAt - session.createdAt) : undefined],
       ['Last error', session.lastError ? escapeMarkdown(truncate(session.lastError, 300)) : undefined],
       ['Retry', session.retry ? `#${session.retry.attempt}: ${escapeMarkdown(truncate(session.retry.message, 300))}` : undefined],
     ]).map((l) => `${l}  `),

@@ -28,6 +28,8 @@ export interface CommandServices {
   labels: LabelStore;
   /** Fetch subscription usage again (rate-limited by the usage service itself). */
   refreshUsage?: () => void;
+  /** The Insights panel (history, trace, security audit). */
+  insights?: { show(traceSessionId?: string): void };
 }
 
 export function registerCommands(s: CommandServices): vscode.Disposable {
@@ -71,6 +73,11 @@ export function registerCommands(s: CommandServices): vscode.Disposable {
     [CommandId.restartServer]: (arg) => restartServer(s, arg),
     [CommandId.showServerLog]: (arg) => showServerLog(s, arg),
     [CommandId.newServerTerminal]: (arg) => newServerTerminal(s, arg),
+    [CommandId.showInsights]: () => s.insights?.show(),
+    [CommandId.showTrace]: (arg) => {
+      const id = refOf(arg).sessionId;
+      s.insights?.show(id && /^[\w-]{1,100}$/.test(id) ? id : undefined);
+    },
   };
   return vscode.Disposable.from(
     ...Object.entries(handlers).map(([id, handler]) => vscode.commands.registerCommand(id, (arg?: unknown) => handler(arg))),

@@ -1,0 +1,2 @@
+/** CSS imported by the webview script: esbuild emits it as dist/insights.css. */
+declare module '*.css';
