@@ -54,6 +54,8 @@ export interface ModelOptions {
   heuristicThresholdMs: number;
   /** Whether the server lists permissions (if not, the heuristic applies). */
   hasPermissionApi: boolean;
+  /** The server is not connected: its live state is unknown and must count nowhere. */
+  stale?: boolean;
 }
 
 export class InstanceState {
@@ -302,6 +304,7 @@ export class InstanceState {
   toModel(sessionId: string, instanceId: string, options: ModelOptions): SessionModel | undefined {
     const s = this.sessions.get(sessionId);
     if (!s?.info) return undefined;
+    if (options.stale) return staleModel(this.toModel(sessionId, instanceId, { ...options, stale: false })!);
     const now = this.now();
     const info = s.info;
     const status = s.status?.type === 'busy' ? 'busy' : s.status?.type === 'retry' ? 'retry' : s.status ? 'busy' : 'idle';
@@ -385,6 +388,12 @@ export class InstanceState {
     }
     return out;
   }
+}
+
+/** What is still true of a session whose server stopped answering: who it is, not what it does. */
+function staleModel(live: SessionModel): SessionModel {
+  const { retry: _retry, attentionReason: _reason, waitingSince: _since, ...rest } = live;
+  return { ...rest, status: 'idle', runningTools: [], permissions: [], questions: [], needsAttention: false, stale: true };
 }
 
 function goIdle(s: LiveSession): boolean {

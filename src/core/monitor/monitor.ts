@@ -4,7 +4,6 @@
  * legacy files) read `snapshot()` and listen to `onDidChange`.
  */
 import type { Logger } from '../log';
-import { OpencodeError } from '../opencode/errors';
 import type { PermissionReply } from '../opencode/schemas';
 import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
@@ -50,6 +49,14 @@ export interface MonitorChange {
   /** Some session changed; consumers read which from the snapshot. */
   sessions: boolean;
   usage: boolean;
+}
+
+/** An action on a session that no live server runs (a port-less TUI's, or its server is gone): a domain case. */
+export class NoLiveServerError extends Error {
+  override readonly name = 'NoLiveServerError';
+  constructor(readonly sessionId: string) {
+    super(`no live server runs session ${sessionId}`);
+  }
 }
 
 export class Monitor {
@@ -173,23 +180,23 @@ export class Monitor {
   // ── Actions, routed to the server that runs the session ───────────────────
 
   replyPermission(sessionId: string, permissionId: string, reply: PermissionReply, message?: string): Promise<void> {
-    return this.ownerOf(sessionId).replyPermission(permissionId, reply, message);
+    return this.withOwner(sessionId, (w) => w.replyPermission(permissionId, reply, message));
   }
 
   replyQuestion(sessionId: string, questionId: string, answers: string[][]): Promise<void> {
-    return this.ownerOf(sessionId).replyQuestion(questionId, answers);
+    return this.withOwner(sessionId, (w) => w.replyQuestion(questionId, answers));
   }
 
   rejectQuestion(sessionId: string, questionId: string): Promise<void> {
-    return this.ownerOf(sessionId).rejectQuestion(questionId);
+    return this.withOwner(sessionId, (w) => w.rejectQuestion(questionId));
   }
 
-  async abort(sessionId: string): Promise<void> {
-    await this.ownerOf(sessionId).abort(sessionId);
+  abort(sessionId: string): Promise<void> {
+    return this.withOwner(sessionId, (w) => w.abort(sessionId));
   }
 
   prompt(sessionId: string, text: string): Promise<void> {
-    return this.ownerOf(sessionId).prompt(sessionId, text);
+    return this.withOwner(sessionId, (w) => w.prompt(sessionId, text));
   }
 
   /** Base URL of the server that runs a session (for `opencode attach`). */
@@ -307,13 +314,16 @@ export class Monitor {
     return entry.url && (entry.process || entry.container) ? this.options.passwordFor?.(entry.url) : undefined;
   }
 
-  private ownerOf(sessionId: string): InstanceWatcher {
+  /** The watcher of the server that runs a session, if a live one does. */
+  private ownerOf(sessionId: string): InstanceWatcher | undefined {
     const session = this.snapshot().sessions.find((s) => s.id === sessionId);
-    const watcher = session ? this.entries.get(session.instanceId)?.watcher : undefined;
-    if (!watcher) {
-      throw new OpencodeError('unsupported', session?.instanceId ?? 'monitor', 'session', `no live server runs session ${sessionId}`);
-    }
-    return watcher;
+    return session ? this.entries.get(session.instanceId)?.watcher : undefined;
+  }
+
+  private async withOwner(sessionId: string, act: (watcher: InstanceWatcher) => Promise<void>): Promise<void> {
+    const watcher = this.ownerOf(sessionId);
+    if (!watcher) throw new NoLiveServerError(sessionId);
+    await act(watcher);
   }
 
   // ── Snapshot ─────────────────────────────────────────────────────────────

@@ -13,7 +13,7 @@ function node(tree: PresentedTree, id: string) {
 }
 
 describe('instance rows', () => {
-  test('label is the folder and port, description busy/total', () => {
+  test('label is the folder and port, description: busy count first (top-level sessions)', () => {
     const tree = presentTree(
       makeSnapshot(
         [makeInstance({ cwd: '/Users/me/src/api' })],
@@ -24,8 +24,8 @@ describe('instance rows', () => {
     assert.deepEqual(tree.rootIds, ['instance:pid:4242']);
     const row = node(tree, 'instance:pid:4242');
     assert.equal(row.label, 'api:52341');
-    assert.equal(row.description, '1/2 busy');
-    assert.equal(row.contextValue, 'instance+connected');
+    assert.equal(row.description, '1 busy');
+    assert.equal(row.contextValue, 'instance+connected+term');
     assert.deepEqual(row.icon, { id: 'vm-running', color: 'charts.green' });
     assert.equal(row.collapsible, 'expanded');
   });
@@ -43,8 +43,8 @@ describe('instance rows', () => {
     const tree = presentTree(makeSnapshot([instance], [makeSession({ needsAttention: true, attentionReason: 'heuristic', waitingSince: NOW - 240_000 })]), NOW);
     const row = node(tree, 'instance:pid:4242');
     assert.equal(row.label, 'web (no port)');
-    assert.equal(row.description, '0/1 busy · 1 needs you · not live');
-    assert.equal(row.contextValue, 'instance+limited');
+    assert.equal(row.description, '1 waiting · no port');
+    assert.equal(row.contextValue, 'instance+limited+term');
     assert.equal(row.icon.id, 'vm-outline');
     assert.equal(row.childIds[0], 'notice:pid:4242');
     const notice = node(tree, 'notice:pid:4242');
@@ -54,9 +54,9 @@ describe('instance rows', () => {
   });
 
   test('down with a password error: notice runs Set Server Password', () => {
-    const tree = presentTree(makeSnapshot([makeInstance({ connection: 'down', error: 'password required', hint: 'Set the server password to monitor it.' })], []), NOW);
+    const tree = presentTree(makeSnapshot([makeInstance({ connection: 'down', problem: { kind: 'auth', text: 'password required' }, error: 'password required', hint: 'Set the server password to monitor it.' })], []), NOW);
     const row = node(tree, 'instance:pid:4242');
-    assert.equal(row.description, 'down: password required');
+    assert.equal(row.description, 'down');
     assert.deepEqual(row.icon, { id: 'debug-disconnect', color: 'problemsErrorIcon.foreground' });
     const notice = node(tree, 'notice:pid:4242');
     assert.equal(notice.contextValue, 'notice+password');
@@ -94,9 +94,9 @@ describe('session rows', () => {
     const tree = presentTree(makeSnapshot([makeInstance()], [session]), NOW);
     const row = node(tree, 'session:ses_4b2f');
     assert.equal(row.label, 'Refactor parser');
-    assert.equal(row.description, 'bash: npm test 12s');
+    assert.equal(row.description, 'bash 12s');
     assert.deepEqual(row.icon, { id: 'loading~spin' });
-    assert.equal(row.contextValue, 'session+busy');
+    assert.equal(row.contextValue, 'session+busy+term');
     assert.equal(row.parentId, 'instance:pid:4242');
     const tool = node(tree, 'tool:ses_4b2f:c1');
     assert.equal(tool.label, 'bash: npm test');
@@ -114,10 +114,10 @@ describe('session rows', () => {
       NOW,
     );
     assert.deepEqual(node(tree, 'session:ses_i').icon, { id: 'circle-outline' });
-    assert.equal(node(tree, 'session:ses_i').contextValue, 'session+idle');
+    assert.equal(node(tree, 'session:ses_i').contextValue, 'session+idle+term');
     assert.equal(node(tree, 'session:ses_i').description, 'idle');
     assert.deepEqual(node(tree, 'session:ses_r').icon, { id: 'warning', color: 'problemsWarningIcon.foreground' });
-    assert.equal(node(tree, 'session:ses_r').contextValue, 'session+busy');
+    assert.equal(node(tree, 'session:ses_r').contextValue, 'session+busy+term');
     assert.match(node(tree, 'session:ses_r').description ?? '', /^retry #2/);
   });
 
@@ -132,15 +132,15 @@ describe('session rows', () => {
     const tree = presentTree(makeSnapshot([makeInstance()], [session]), NOW);
     const row = node(tree, 'session:ses_4b2f');
     assert.deepEqual(row.icon, { id: 'bell', color: 'problemsWarningIcon.foreground' });
-    assert.equal(row.description, 'waiting 4m (permission)');
-    assert.equal(row.contextValue, 'session+needsYou');
+    assert.equal(row.description, 'waiting 4m · permission');
+    assert.equal(row.contextValue, 'session+needsYou+term');
     assert.equal(row.collapsible, 'expanded');
     // The tool waiting for this permission is shown once, as the permission.
     assert.deepEqual(row.childIds, ['permission:per_1']);
     const permission = node(tree, 'permission:per_1');
     assert.equal(permission.label, 'bash: rm -rf build');
     assert.equal(permission.description, 'needs approval · 4m');
-    assert.equal(permission.contextValue, 'permission');
+    assert.equal(permission.contextValue, 'permission+term');
     assert.deepEqual(permission.ref, { instanceId: 'pid:4242', sessionId: 'ses_4b2f', permissionId: 'per_1' });
     assert.ok(permission.tooltip.includes('rm -rf build'));
     assert.ok(permission.tooltip.includes('`rm *`'));
@@ -167,8 +167,8 @@ describe('session rows', () => {
     assert.deepEqual(node(tree, 'session:ses_4b2f').childIds, ['question:que_1']);
     const q = node(tree, 'question:que_1');
     assert.equal(q.label, 'Which database? (+1 more)');
-    assert.equal(q.description, 'Database · question · 5s');
-    assert.equal(q.contextValue, 'question');
+    assert.equal(q.description, 'question · 5s');
+    assert.equal(q.contextValue, 'question+term');
     assert.equal(q.command?.id, 'opencodeMonitor.answerQuestion');
     assert.ok(q.tooltip.includes('- Postgres — Server'));
   });
@@ -179,7 +179,7 @@ describe('session rows', () => {
     const tree = presentTree(makeSnapshot([makeInstance()], [parent, child]), NOW);
     assert.deepEqual(node(tree, 'instance:pid:4242').childIds, ['session:ses_p']);
     assert.deepEqual(node(tree, 'session:ses_p').childIds, ['session:ses_c']);
-    assert.equal(node(tree, 'instance:pid:4242').description, '1/1 busy');
+    assert.equal(node(tree, 'instance:pid:4242').description, '1 busy');
     assert.equal(node(tree, 'session:ses_c').parentId, 'session:ses_p');
     assert.ok(!tree.nodes.has('tool:ses_p:t1'));
   });
