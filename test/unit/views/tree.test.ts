@@ -294,3 +294,110 @@ describe('port-less TUI sessions (from the DB)', () => {
     assert.equal(q.command?.id, 'opencodeMonitor.focusTerminal');
   });
 });
+
+describe('what the tree shows is true, and only working actions are offered (issue 18)', () => {
+  test('finished sub-agents fold into one collapsed row; those at work stay rows of their own', () => {
+    const sessions = [
+      makeSession({ id: 'ses_p', status: 'busy' }),
+      makeSession({ id: 'ses_c1', parentId: 'ses_p', status: 'idle', createdAt: 1_766_900_000_001 }),
+      makeSession({ id: 'ses_c2', parentId: 'ses_p', status: 'idle', createdAt: 1_766_900_000_002 }),
+      makeSession({ id: 'ses_c3', parentId: 'ses_p', status: 'busy', createdAt: 1_766_900_000_003 }),
+    ];
+    const tree = presentTree(makeSnapshot([makeInstance()], sessions), NOW);
+    assert.deepEqual(node(tree, 'session:ses_p').childIds, ['session:ses_c3', 'finished:ses_p']);
+    const fold = node(tree, 'finished:ses_p');
+    assert.equal(fold.label, '2 finished sub-agents');
+    assert.equal(fold.collapsible, 'collapsed');
+    assert.equal(fold.kind, 'finished');
+    assert.deepEqual(fold.childIds, ['session:ses_c1', 'session:ses_c2']);
+    assert.equal(node(tree, 'session:ses_c1').parentId, 'finished:ses_p');
+    // A sub-agent waiting for the user is not finished.
+    const waiting = presentTree(makeSnapshot([makeInstance()], [sessions[0]!, makeSession({ id: 'ses_c1', parentId: 'ses_p', status: 'idle', needsAttention: true })]), NOW);
+    assert.deepEqual(node(waiting, 'session:ses_p').childIds, ['session:ses_c1']);
+  });
+
+  test('a stale session (server not answering) says "unknown", offers no abort, counts nowhere', () => {
+    const instance = makeInstance({ connection: 'down', problem: { kind: 'unreachable', text: 'unreachable: ECONNREFUSED' }, error: 'unreachable: ECONNREFUSED' });
+    const tree = presentTree(makeSnapshot([instance], [makeSession({ id: 'ses_s', status: 'idle', stale: true })]), NOW);
+    const row = node(tree, 'session:ses_s');
+    assert.match(row.description ?? '', /^unknown/);
+    assert.equal(row.contextValue, 'session+stale+term');
+    assert.equal(row.icon.id, 'question');
+    assert.match(row.tooltip, /unknown: its server is not answering/);
+    assert.equal(node(tree, 'instance:pid:4242').description, 'down');
+  });
+
+  test('"Focus Terminal" (+term) only where a terminal can be found', () => {
+    const headless = makeInstance({ id: 'pid:1', tty: undefined, kind: 'serve' });
+    const inTerminal = makeInstance({ id: 'pid:2', tty: 'pts/3', kind: 'serve' });
+    const endpoint = makeInstance({ id: 'url:x', pid: undefined, tty: undefined, kind: 'endpoint' });
+    const managed = makeInstance({ id: 'managed:m', tty: 'pts/4', managed: { serverId: 'm', state: 'running', folder: '/w', restarts: 0, passwordProtected: false } });
+    const permission = { id: 'per_1', sessionId: 'ses_1', permission: 'bash', patterns: [], command: 'rm x', always: [], askedAt: NOW };
+    const tree = presentTree(
+      makeSnapshot(
+        [headless, inTerminal, endpoint, managed],
+        [
+          makeSession({ id: 'ses_1', instanceId: 'pid:1', needsAttention: true, permissions: [permission] }),
+          makeSession({ id: 'ses_2', instanceId: 'pid:2' }),
+          makeSession({ id: 'ses_3', instanceId: 'url:x' }),
+        ],
+      ),
+      NOW,
+    );
+    assert.equal(node(tree, 'instance:pid:1').contextValue, 'instance+connected');
+    assert.equal(node(tree, 'session:ses_1').contextValue, 'session+needsYou');
+    assert.equal(node(tree, 'permission:per_1').contextValue, 'permission');
+    assert.equal(node(tree, 'instance:pid:2').contextValue, 'instance+connected+term');
+    assert.equal(node(tree, 'session:ses_2').contextValue, 'session+busy+term');
+    assert.equal(node(tree, 'instance:url:x').contextValue, 'instance+connected');
+    assert.equal(node(tree, 'session:ses_3').contextValue, 'session+busy');
+    assert.equal(node(tree, 'instance:managed:m').contextValue, 'instance+connected+managed');
+  });
+
+  test('the menus offer Focus Terminal only on +term rows, and keep every other action on them', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const pkg = JSON.parse(readFileSync(join(__dirname, '../../../../package.json'), 'utf8')) as {
+      contributes: { menus: Record<string, Array<{ command: string; when?: string }>> };
+    };
+    const items = pkg.contributes.menus['view/item/context']!;
+    /** Evaluates the `viewItem` part of a when clause (`== x` or `=~ /re/`). */
+    const offers = (command: string, contextValue: string) =>
+      items.some((i) => {
+        if (i.command !== command) return false;
+        const m = /viewItem (==|=~) (\S+)/.exec(i.when ?? '');
+        if (!m) return false;
+        return m[1] === '==' ? m[2] === contextValue : new RegExp(m[2]!.slice(1, -1)).test(contextValue);
+      });
+    const focus = 'opencodeMonitor.focusTerminal';
+    for (const cv of ['session+busy', 'session+needsYou', 'instance+connected', 'permission', 'question', 'instance+connected+managed']) assert.ok(!offers(focus, cv), `Focus Terminal on ${cv}`);
+    for (const cv of ['session+busy+term', 'session+idle+term', 'instance+connected+term', 'instance+limited+term', 'permission+term', 'question+term', 'permission+terminal']) assert.ok(offers(focus, cv), `no Focus Terminal on ${cv}`);
+    assert.ok(offers('opencodeMonitor.approveOnce', 'permission+term'));
+    assert.ok(offers('opencodeMonitor.answerQuestion', 'question+term'));
+    assert.ok(offers('opencodeMonitor.abortSession', 'session+busy+term'));
+    assert.ok(!offers('opencodeMonitor.abortSession', 'session+stale+term'));
+    assert.ok(offers('opencodeMonitor.attachInTerminal', 'session+busy'));
+    assert.ok(offers('opencodeMonitor.attachInTerminal', 'instance+connected+term'));
+    assert.ok(offers('opencodeMonitor.stopServer', 'instance+connected+managed'));
+  });
+
+  test('an empty instance says what would show there instead of "0/0 busy"', () => {
+    const tree = presentTree(makeSnapshot([makeInstance({ kind: 'tui' })], []), NOW);
+    const row = node(tree, 'instance:pid:4242');
+    assert.equal(row.description, 'no sessions');
+    const empty = node(tree, 'empty:pid:4242');
+    assert.equal(empty.label, 'No recent sessions');
+    assert.equal(empty.description, 'start one in its terminal');
+  });
+
+  test('narrow sidebar: short descriptions, most important word first, long titles cut (the tooltip has them)', () => {
+    const title = 'A very long session title that a narrow sidebar would cut anyway';
+    const tool = { callID: 'c', name: 'bash', arg: 'npm run test -- --grep something-long', startedAt: NOW - 12_000 };
+    const tree = presentTree(makeSnapshot([makeInstance()], [makeSession({ id: 'ses_l', title, runningTools: [tool] })]), NOW);
+    const row = node(tree, 'session:ses_l');
+    assert.ok(row.label.length <= 36, row.label);
+    assert.equal(row.description, 'bash 12s');
+    assert.match(row.tooltip, new RegExp(title));
+    assert.match(row.tooltip, /npm run test/);
+  });
+});
