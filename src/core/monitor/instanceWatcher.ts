@@ -242,16 +242,13 @@ export class InstanceWatcher {
     const started = Date.now();
     this.replay = [];
     try {
-      const data = kind === 'full' || !this.capabilities ? await this.fetchFull() : await this.fetchLight();
+      const full = kind === 'full' || !this.capabilities;
+      const data = full ? await this.fetchFull((lists) => this.apply(lists)) : await this.fetchLight();
       if (this.disposed) return;
-      const changed = this.state.reconcile(data);
-      // Events that arrived while we fetched are at least as new as the fetch: apply them again.
-      for (const event of this.replay) for (const id of this.state.apply(event)) changed.add(id);
-      if (kind === 'full' || !this.capabilities) this.stats.fullRounds++;
+      this.apply(data);
+      if (full) this.stats.fullRounds++;
       else this.stats.lightRounds++;
       this.stats.lastRoundMs = Date.now() - started;
-      if (changed.size > 0) this.options.onChange({ sessions: true, instance: false });
-      if (this.stream?.status.state === 'open' && (this.connection !== 'connected' || this.problem)) this.setConnection('connected', undefined);
     } catch (error) {
       if (this.disposed) return;
       const problem = connectionProblem(error, this.hasPassword);
@@ -266,7 +263,22 @@ export class InstanceWatcher {
     }
   }
 
-  private async fetchFull(): Promise<ReconcileData> {
+  /** Takes a fetch's answers (then the events that came meanwhile, as new as they are) and says what changed. */
+  private apply(data: ReconcileData): void {
+    if (this.disposed) return;
+    const changed = this.state.reconcile(data);
+    for (const event of this.replay ?? []) for (const id of this.state.apply(event)) changed.add(id);
+    // Connected before the change event: the sessions it announces are live, not stale.
+    if (this.stream?.status.state === 'open' && (this.connection !== 'connected' || this.problem)) this.setConnection('connected', undefined);
+    if (changed.size > 0) this.options.onChange({ sessions: true, instance: false });
+  }
+
+  /**
+   * Every list at once, then the details (todos, last messages) of the sessions worth it.
+   * `onLists` gets the lists before the details are asked for, so that sessions show as soon as
+   * they are known (first paint, issue 18) and their tools and todos follow.
+   */
+  private async fetchFull(onLists: (lists: ReconcileData) => void): Promise<ReconcileData> {
     const get = <T>(task: () => Promise<T>) => this.limiter.run(task);
     // Everything goes out at once: the lists tell by themselves whether the server offers them
     // (a missing route answers 404 or the web UI's HTML), so no separate capability probes.
@@ -286,6 +298,7 @@ export class InstanceWatcher {
     this.capabilities = capabilities;
     this.version = capabilities.version;
     if (metaChanged) this.options.onChange({ sessions: false, instance: true });
+    onLists({ sessions, status, permissions, questions, details: new Map() });
     const wanted = new Set<string>(Object.keys(status).filter((id) => status[id]?.type !== 'idle'));
     for (const p of permissions ?? []) wanted.add(p.sessionID);
     for (const q of questions ?? []) wanted.add(q.sessionID);

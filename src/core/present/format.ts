@@ -25,8 +25,9 @@ export function basename(path: string | undefined): string {
 /** What an instance is called in lists: its project folder and port (or "no port"). */
 export function instanceLabel(instance: InstanceModel): string {
   const name = instance.label || basename(instance.cwd) || (instance.url ? instance.url.replace(/^https?:\/\//, '') : instance.id);
-  // A managed server between two processes has no port for a moment: it is not a port-less TUI.
-  const where = instance.kind === 'endpoint' ? '' : instance.port ? `:${instance.port}` : instance.managed ? '' : ' (no port)';
+  // Only a port-less TUI (`limited`) has no port: a server whose port is not confirmed yet, or a
+  // managed server between two processes, just has none shown for a moment.
+  const where = instance.kind === 'endpoint' ? '' : instance.port ? `:${instance.port}` : instance.connection === 'limited' ? ' (no port)' : '';
   return `${name}${where}`;
 }
 
