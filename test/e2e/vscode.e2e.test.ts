@@ -362,18 +362,14 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     for (const [s, seconds] of [[sessions.sleeperA, SLEEP_S], [sessions.sleeperB, SLEEP_S + 2]] as const) {
       const rows = await sessionShows(s, EXPECT.runningTool(seconds));
       assert.ok(rows.some((r) => looks(r, EXPECT.busy)), `"${s.title}" does not look busy: ${JSON.stringify(rows)}`);
+      // Narrow sidebar (issue 18): at the default width the busy row still shows what it does.
+      assert.match(rows[0]!.description, /^bash\b/, `"${s.title}": ${rows[0]!.description}`);
+      assert.ok(await wb.descriptionShown(viewName, rows[0]!), `the description of "${s.title}" is cut at the default sidebar width`);
+      // A headless `opencode serve` has no terminal: Focus Terminal is not offered on its rows.
+      assert.ok(!(await wb.inlineActions(viewName, rows[0]!)).some((a) => /Focus Terminal/.test(a)), `Focus Terminal offered on "${s.title}"`);
     }
     // Show the tool rows in the screenshot.
     for (const s of [sessions.sleeperA, sessions.sleeperB]) await inSession(s, (rows) => (rows[0]!.expanded === false ? undefined : true), 'expanded');
-    await page.mouse.move(700, 400);
-    // Narrow sidebar (issue 18): at the default width each busy row still shows what it does.
-    for (const s of [sessions.sleeperA, sessions.sleeperB]) {
-      const row = await inSession(s, (rows) => rows[0], `session row "${s.title}"`);
-      assert.match(row.description, /^bash\b/, `"${s.title}": ${row.description}`);
-      assert.ok(await wb.descriptionShown(viewName, row), `the description of "${s.title}" is cut at the default sidebar width`);
-      // A headless `opencode serve` has no terminal: Focus Terminal is not offered on its rows.
-      assert.ok(!(await wb.inlineActions(viewName, row)).some((a) => /Focus Terminal/.test(a)), `Focus Terminal offered on "${s.title}"`);
-    }
     await page.mouse.move(700, 400);
     await shot('tree-busy');
     passed.add('tree-busy');
@@ -473,7 +469,8 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     const args = listProcesses().find((p) => p.pid === pid)?.args ?? [];
     const port = Number(args[args.indexOf('--port') + 1]);
     assert.ok(port > 0, `its port: ${args.join(' ')}`);
-    const row = await pollTree(async (rows) => rows.find((r) => r.label.includes(`:${port}`) && CONNECTED.test(r.description)), `the TUI's row :${port}, connected`);
+    // A new instance is the last row: scrolled to, as other OpenCode processes may fill the view.
+    const row = await pollTree(async (rows) => rows.find((r) => r.label.includes(`:${port}`) && CONNECTED.test(r.description)) ?? void (await wb.scrollTreeToEnd(viewName)), `the TUI's row :${port}, connected`);
     t.diagnostic(`Open OpenCode in Terminal: command → connected row ${Date.now() - startedAt} ms (pid ${pid}, port ${port})`);
     assert.match(row.icons, /codicon-vm-running/);
     // It runs in a terminal: Focus Terminal is offered on its row (issue 18).

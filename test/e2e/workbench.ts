@@ -178,6 +178,12 @@ export class Workbench {
     return this.tree(viewName).locator(`.monaco-list-row[data-index="${row.index}"]`);
   }
 
+  /** Scrolls a tree view to its last row (rows out of view are not in the DOM). */
+  async scrollTreeToEnd(viewName: string): Promise<void> {
+    await this.tree(viewName).hover();
+    await this.page.mouse.wheel(0, 20_000);
+  }
+
   /** Whether a row's description is shown whole: not cut by the row's edge (narrow sidebar). */
   async descriptionShown(viewName: string, row: TreeRow): Promise<boolean> {
     return this.rowLocator(viewName, row).evaluate((el) => {
