@@ -436,7 +436,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     const startedAt = Date.now();
     await wb.runCommand('OpenCode: Start OpenCode Server…');
     const isManaged = (r: TreeRow): boolean => /\bmanaged\b/.test(r.description);
-    const row = await pollTree(async (rows) => rows.find((r) => isManaged(r) && CONNECTED.test(r.description)), 'a managed server row, connected');
+    const row = await pollTree(async (rows) => rows.find((r) => isManaged(r) && CONNECTED.test(r.description)) ?? void (await wb.scrollTreeToEnd(viewName)), 'a managed server row, connected');
     const startMs = Date.now() - startedAt;
     const pids = managedProcesses();
     assert.equal(pids.length, 1, `one managed opencode serve process, found ${pids.join(', ') || 'none'}`);
