@@ -6,7 +6,7 @@
  * Processes: this one runs the lab (servers + scripted model); bench/monitorChild.js runs the
  * monitor and the floor clients (so its CPU is the monitor's); bench/fakeServer.js runs the fleet.
  */
-import { execFileSync, fork, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, fork, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -104,9 +104,9 @@ function ratio(a: Summary, b: Summary): number {
 
 // ── Extension bundle and activation ───────────────────────────────────────────────────────────
 
-async function benchBundle(results: Results): Promise<void> {
-  log('bundle: production build of src/extension.ts (in memory) and activation in a stub host');
-  const build = await esbuild.build({
+/** The production bundle of src/extension.ts, in memory. */
+function buildBundle() {
+  return esbuild.build({
     entryPoints: [path.join(ROOT, 'src/extension.ts')],
     bundle: true,
     format: 'cjs',
@@ -119,6 +119,11 @@ async function benchBundle(results: Results): Promise<void> {
     logLevel: 'silent',
     metafile: true,
   });
+}
+
+async function benchBundle(results: Results): Promise<void> {
+  log('bundle: production build of src/extension.ts (in memory) and activation in a stub host');
+  const build = await buildBundle();
   const code = build.outputFiles[0]!.contents;
   const byPackage: Record<string, number> = {};
   for (const [input, { bytesInOutput }] of Object.entries(Object.values(build.metafile.outputs)[0]!.inputs)) {
@@ -153,6 +158,58 @@ async function benchBundle(results: Results): Promise<void> {
       method: 'esbuild --minify bundle of src/extension.ts; require + activate() in a fresh Node process with a stub vscode module',
     };
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ── Activation → first tree paint with sessions (issue 18) ────────────────────────────────────
+
+const FIRST_PAINT_REPS = 5;
+
+function runChild(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { cwd: options.cwd, env: options.env, timeout: options.timeoutMs, encoding: 'utf8' }, (_error, stdout, stderr) => resolve(stdout.trim().split('\n').pop() || stderr.slice(0, 500)));
+  });
+}
+
+async function benchFirstPaint(results: Results): Promise<void> {
+  log(`first paint: production bundle in a stub host, ${SERVERS} real servers with an idle and a busy session each`);
+  const build = await buildBundle();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ocm-bench-paint-'));
+  const lab: Lab = await createLab();
+  try {
+    const file = path.join(dir, 'extension.js');
+    fs.writeFileSync(file, build.outputFiles[0]!.contents);
+    const servers = await lab.startServers(SERVERS);
+    for (const server of servers) {
+      await createSession(server, 'earlier work');
+      const busy = await createSession(server, 'work in progress');
+      await promptAsync(server, busy, 'scenario:sleep 300');
+    }
+    await sleep(2_000);
+    const samples: Array<{ activateMs: number; instancesMs?: number; sessionsMs?: number; otherInstances: number }> = [];
+    const errors: string[] = [];
+    for (let i = 0; i < FIRST_PAINT_REPS; i++) {
+      // HOME as the lab's: the extension reads the lab's OpenCode data, as a user's would read theirs.
+      const line = await runChild([path.join(__dirname, 'firstPaint.js'), file, JSON.stringify(servers.map((s) => s.port))], { cwd: dir, env: { ...process.env, HOME: lab.home }, timeoutMs: 60_000 });
+      try {
+        const parsed = JSON.parse(line) as (typeof samples)[number] & { error?: string };
+        if (parsed.error || parsed.sessionsMs === undefined) errors.push(parsed.error ?? `no sessions painted: ${line}`);
+        else samples.push(parsed);
+      } catch {
+        errors.push(`first-paint run printed: ${line}`);
+      }
+    }
+    results.figures.firstPaint = {
+      servers: SERVERS,
+      instances: summarize(samples.map((s) => s.instancesMs ?? NaN).filter(Number.isFinite)),
+      sessions: summarize(samples.map((s) => s.sessionsMs!)),
+      otherInstances: samples.map((s) => s.otherInstances),
+      ...(errors.length ? { errors: errors.map((e) => e.slice(0, 500)) } : {}),
+      method: 'activate() of the production bundle in a fresh Node process with a stub vscode (default settings, real discovery) → the TreeDataProvider lists every lab instance (instances), then a session row under each (sessions); polled every 5 ms',
+    };
+  } finally {
+    await lab.stopAll();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -429,6 +486,7 @@ function judge(results: Results): void {
     t('scale 50 × 20: cold snapshot', '≤ 250 ms', `median ${fmt(f.scale.cold.median)} (p95 ${fmt(f.scale.cold.p95)})`, f.scale.cold.median <= 250);
     t('scale 50 × 20: steady-state round', '≤ 50 ms', `median ${fmt(f.scale.steady.median)} (p95 ${fmt(f.scale.steady.p95)})`, f.scale.steady.median <= 50);
   }
+  if (f.firstPaint) t('activation → first tree paint with sessions', `median ≤ 1 s (${f.firstPaint.servers} servers)`, `median ${fmt(f.firstPaint.sessions.median)} (instances ${fmt(f.firstPaint.instances.median)})`, f.firstPaint.sessions.n > 0 ? f.firstPaint.sessions.median <= 1000 : null);
   if (f.bundle) {
     t('dist/extension.js size', '≤ 900 KB', `${(f.bundle.bytes / 1024).toFixed(0)} KB (${(f.bundle.gzipBytes / 1024).toFixed(0)} KB gzip)`, f.bundle.bytes <= 900 * 1024);
     const a = f.bundle.activation;
@@ -462,6 +520,10 @@ function table(results: Results): string {
   if (f.scale) {
     row('scale 50×20: cold snapshot', fmtSummary(f.scale.cold), '—', '≤ 250 ms', 'scale 50 × 20: cold snapshot');
     row(`scale 50×20: steady round (${f.scale.steadyRequests} req)`, fmtSummary(f.scale.steady), '—', '≤ 50 ms', 'scale 50 × 20: steady-state round');
+  }
+  if (f.firstPaint) {
+    row(`activation → tree shows the ${f.firstPaint.servers} instances`, fmtSummary(f.firstPaint.instances), '—', '(info)', '');
+    row(`activation → tree shows their sessions`, fmtSummary(f.firstPaint.sessions), '—', '≤ 1 s', 'activation → first tree paint with sessions');
   }
   if (f.bundle) row('dist/extension.js (minified)', `${(f.bundle.bytes / 1024).toFixed(0)} KB, ${(f.bundle.gzipBytes / 1024).toFixed(0)} KB gzip`, '—', '≤ 900 KB', 'dist/extension.js size');
   if (f.bundle?.activation) {
@@ -539,6 +601,7 @@ async function main(): Promise<void> {
   const want = (part: string) => only.size === 0 || only.has(part);
   try {
     if (want('bundle')) await benchBundle(results);
+    if (want('firstpaint')) await benchFirstPaint(results);
     if (want('scale')) await benchScale(results);
     if (want('lab')) await benchLab(results);
   } finally {

@@ -3,6 +3,7 @@
  * Server passwords come from OPENCODE_SERVER_PASSWORD, never from the command line (arguments
  * are visible to every user in the process table).
  */
+import { useZodWithoutEval } from '../core/util/zodMode';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createLineLogger } from '../core/log';
@@ -87,6 +88,7 @@ environment:
 `;
 
 export async function main(argv: string[]): Promise<number> {
+  useZodWithoutEval();
   // Its own grammar: everything after `--` goes to the daemon.
   if (argv[0] === 'service') return serviceCommand(argv.slice(1));
   if (argv[0] === 'report' || argv[0] === 'trace') return runHistoryCommand(argv);

@@ -3,6 +3,7 @@
  * kept stable: new fields may be added, none renamed or removed without a new schemaVersion.
  */
 import type { InstanceModel, MonitorSnapshot, SessionModel, UsageModel } from '../core/model/model';
+import { countSessions } from '../core/model/counts';
 
 export interface StatusJson {
   schemaVersion: 1;
@@ -13,15 +14,19 @@ export interface StatusJson {
   usage: UsageModel | null;
 }
 
+function countSummary(sessions: SessionModel[]): { sessions: number; busy: number; needsAttention: number } {
+  const c = countSessions(sessions);
+  return { sessions: c.sessions, busy: c.busy, needsAttention: c.needsYou };
+}
+
 export function toStatusJson(snapshot: MonitorSnapshot, now: number): StatusJson {
   return {
     schemaVersion: 1,
     generatedAt: new Date(now).toISOString(),
     summary: {
       instances: snapshot.instances.length,
-      sessions: snapshot.sessions.length,
-      busy: snapshot.sessions.filter((s) => s.status !== 'idle').length,
-      needsAttention: snapshot.sessions.filter((s) => s.needsAttention).length,
+      // Top-level sessions, by the one counting rule of every view (src/core/model/counts.ts).
+      ...countSummary(snapshot.sessions),
     },
     instances: snapshot.instances,
     sessions: snapshot.sessions,

@@ -1,6 +1,7 @@
 /** The `watch` screen: instances and their sessions as an indented, coloured table. */
 import type { MonitorSnapshot, SessionModel } from '../core/model/model';
 import { AGENT_NAMES } from '../core/model/model';
+import { countSessions } from '../core/model/counts';
 import { formatDuration, instanceLabel, sessionActivity, truncate } from '../core/present/format';
 import { terminalSafeDeep } from '../core/present/neutralize';
 import { displayName } from '../core/model/labelText';
@@ -25,10 +26,10 @@ export function renderTable(unsafe: MonitorSnapshot, options: TableOptions): str
   const snapshot = terminalSafeDeep(unsafe);
   const paint = (code: keyof typeof codes, text: string) => (options.color ? codes[code] + text + codes.reset : text);
   const lines: string[] = [];
-  const busy = snapshot.sessions.filter((s) => s.status !== 'idle').length;
-  const needs = snapshot.sessions.filter((s) => s.needsAttention).length;
+  // The one counting rule of every view (src/core/model/counts.ts).
+  const { sessions, busy, needsYou: needs } = countSessions(snapshot.sessions);
   const clock = options.clock === false ? '' : `  ${new Date(options.now).toLocaleTimeString()}`;
-  const summary = `OpenCode Monitor — ${snapshot.instances.length} instance(s), ${snapshot.sessions.length} session(s), ${busy} busy`;
+  const summary = `OpenCode Monitor — ${snapshot.instances.length} instance(s), ${sessions} session(s), ${busy} busy`;
   lines.push(paint('bold', summary) + (needs ? '  ' + paint('red', `${needs} need${needs === 1 ? 's' : ''} you`) : '') + (clock ? paint('dim', clock) : ''));
   if (snapshot.usage && (snapshot.usage.fiveHour || snapshot.usage.error)) {
     const u = snapshot.usage;

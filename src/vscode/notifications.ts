@@ -3,6 +3,7 @@
  * question or heuristic wait) and, opt-in, a busy session finishes. Not shown while the
  * session's terminal is the active one in a focused window.
  */
+import { hasTerminal } from '../core/present/instanceRows';
 import * as vscode from 'vscode';
 import type { Config } from './settings';
 import type { Logger } from '../core/log';
@@ -72,7 +73,8 @@ export class Notifications implements vscode.Disposable {
     if (incident.kind === 'needsYou' && incident.question && incident.session.source === 'live') {
       actions.push({ title: 'Answer', command: CommandId.answerQuestion, args: [{ ...ref, questionId: incident.question.id }] });
     }
-    if (instance?.pid !== undefined) actions.push({ title: 'Focus Terminal', command: CommandId.focusTerminal, args: [ref] });
+    // Only where a terminal can be found: a headless server has none (issue 18).
+    if (instance && hasTerminal(instance)) actions.push({ title: 'Focus Terminal', command: CommandId.focusTerminal, args: [ref] });
     if (incident.kind === 'needsYou') actions.push({ title: 'Show', command: CommandId.nextNeedingMe, args: [incident.session.id] });
     const message = incidentMessage(incident);
     this.logger.info(`notify: ${message}`);

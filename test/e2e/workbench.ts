@@ -178,6 +178,30 @@ export class Workbench {
     return this.tree(viewName).locator(`.monaco-list-row[data-index="${row.index}"]`);
   }
 
+  /** Scrolls a tree view to its last row (rows out of view are not in the DOM). */
+  async scrollTreeToEnd(viewName: string): Promise<void> {
+    await this.tree(viewName).hover();
+    await this.page.mouse.wheel(0, 20_000);
+  }
+
+  /** Whether a row's description is shown whole: not cut by the row's edge (narrow sidebar). */
+  async descriptionShown(viewName: string, row: TreeRow): Promise<boolean> {
+    return this.rowLocator(viewName, row).evaluate((el) => {
+      const d = el.querySelector('.label-description')?.getBoundingClientRect();
+      const c = el.querySelector('.monaco-icon-label-container')?.getBoundingClientRect();
+      const list = el.closest('.monaco-list')?.getBoundingClientRect();
+      if (!d || !c || d.width === 0) return false;
+      return d.right <= Math.min(c.right, list?.right ?? Infinity) + 1;
+    });
+  }
+
+  /** The aria-labels of a row's inline actions (hovered, so that they show). */
+  async inlineActions(viewName: string, row: TreeRow): Promise<string[]> {
+    const loc = this.rowLocator(viewName, row);
+    await loc.hover();
+    return loc.locator('.actions .action-label').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+  }
+
   /** Clicks a row's inline action (hover reveals it); the button's aria-label starts with `title`. */
   async clickInlineAction(viewName: string, row: TreeRow, title: string): Promise<void> {
     const loc = this.rowLocator(viewName, row);

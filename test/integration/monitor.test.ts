@@ -10,32 +10,10 @@ import type { Monitor } from '../../src/core/monitor/monitor';
 import type { InstanceModel, MonitorSnapshot, SessionModel } from '../../src/core/model/model';
 import { OpencodeClient } from '../../src/core/opencode/client';
 import { createLab, createSession, promptAsync, waitFor } from '../harness/opencodeLab';
+import { until } from '../support/untilModel';
 import type { Lab, LabServer } from '../harness/opencodeLab';
 
 const T = 30_000;
-
-/** Waits until the monitor's model satisfies `test`, re-checking on every change event. */
-function until<T>(monitor: Monitor, test: (s: MonitorSnapshot) => T | undefined | false, label: string, timeoutMs = T): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const value = test(monitor.snapshot());
-      if (value) {
-        clearTimeout(timer);
-        subscription.dispose();
-        resolve(value);
-        return true;
-      }
-      return false;
-    };
-    const timer = setTimeout(() => {
-      subscription.dispose();
-      const snap = monitor.snapshot();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${label}; instances: ${snap.instances.map((i) => `${i.id}=${i.connection}`).join(', ')}; sessions: ${snap.sessions.map((s) => `${s.title}=${s.status}`).join(', ')}`));
-    }, timeoutMs);
-    const subscription = monitor.onDidChange(() => void check());
-    check();
-  });
-}
 
 describe('monitor with real OpenCode servers', { timeout: 300_000 }, () => {
   let lab: Lab;

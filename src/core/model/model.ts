@@ -52,6 +52,25 @@ export type ConnectionState =
   | 'limited' // no port: sessions from the shared DB only
   | 'down'; // not answering / auth failed / process gone
 
+/**
+ * What is wrong with an instance, as a kind consumers switch on; `text` is for display only
+ * (no consumer parses it).
+ */
+export type ProblemKind =
+  | 'auth' // the server wants a password, or rejected the one given
+  | 'unreachable' // refused, reset, DNS: nothing answers
+  | 'timeout' // something answers, too slowly
+  | 'unsupported' // not an OpenCode API we can use (missing routes, web page)
+  | 'server' // an OpenCode API that answers with errors or malformed data
+  | 'noPort' // a TUI without a port: only the shared DB tells its sessions
+  | 'transition' // a managed server starting or stopping
+  | 'stopped'; // a managed server that crashed or was stopped
+
+export interface InstanceProblem {
+  kind: ProblemKind;
+  text: string;
+}
+
 export interface InstanceCapabilities {
   v1: boolean;
   v2: boolean;
@@ -84,7 +103,9 @@ export interface InstanceModel {
   dataDir?: string;
   version?: string;
   connection: ConnectionState;
-  /** Human-readable reason when `down` or `limited`, e.g. "password required". */
+  /** What is wrong (when `down`, `limited`, or answering badly); switch on `problem.kind`. */
+  problem?: InstanceProblem;
+  /** `problem.text`, for display (kept for the CLI table and the legacy file). */
   error?: string;
   /** Why this instance cannot be watched live, and what to do about it. */
   hint?: string;
@@ -206,6 +227,11 @@ export interface SessionModel {
    * read from the agent's own files (Claude Code). Only `live` sessions can be answered here.
    */
   source: 'live' | 'db' | 'files';
+  /**
+   * Its server stopped answering: what it does now is unknown. Its live state (busy, tools,
+   * requests) is cleared so that it counts nowhere; views say "unknown".
+   */
+  stale?: true;
 }
 
 export interface UsageWindow {

@@ -1,6 +1,6 @@
 /** Snapshot building, instances: what one entry's row says (connection, problem text, hint, facts). */
 import { redactUrl } from '../opencode/http';
-import type { ContainerInfo, InstanceModel, ManagedInfo } from '../model/model';
+import type { ContainerInfo, InstanceModel, InstanceProblem, ManagedInfo } from '../model/model';
 import type { ManagedServerInfo } from '../servers/types';
 import type { Entry } from './entries';
 import type { ContainerTarget, LimitedSessionSource } from './ports';
@@ -11,19 +11,19 @@ export function instanceRow(entry: Entry, limitedSessions: LimitedSessionSource 
   const p = entry.process;
   const watcher = entry.watcher;
   let connection: InstanceModel['connection'];
-  let error: string | undefined;
+  let problem: InstanceProblem | undefined;
   let hint: string | undefined;
   const managed = entry.managed;
   if (watcher) {
     connection = watcher.connection;
-    error = watcher.error;
-    if (error === 'password required') hint = 'Set the server password to monitor it.';
+    problem = watcher.problem;
+    if (problem?.kind === 'auth') hint = 'Set the server password to monitor it.';
     else if (connection !== 'connected' && entry.container?.hint) hint = entry.container.hint;
   } else if (managed) {
-    ({ connection, error, hint } = managedConnection(managed));
+    ({ connection, problem, hint } = managedConnection(managed));
   } else if (p && p.kind === 'tui' && p.ports.length === 0) {
     connection = 'limited';
-    error = 'limited (no port)';
+    problem = { kind: 'noPort', text: 'limited (no port)' };
     const unavailable = limitedSessions?.unavailableReason;
     hint = unavailable ? `${LIMITED_HINT} Sessions from OpenCode's database are unavailable: ${unavailable}.` : LIMITED_HINT;
   } else {
@@ -44,7 +44,7 @@ export function instanceRow(entry: Entry, limitedSessions: LimitedSessionSource 
     ...(p?.dataDir ? { dataDir: p.dataDir } : {}),
     ...((watcher?.version ?? entry.version) ? { version: watcher?.version ?? entry.version } : {}),
     connection,
-    ...(error ? { error } : {}),
+    ...(problem ? { problem, error: problem.text } : {}),
     ...(hint ? { hint } : {}),
     ...(capabilities ? { capabilities: { v1: capabilities.v1, v2: capabilities.v2, permissions: capabilities.permissions, questions: capabilities.questions } } : {}),
     ...(managed ? { managed: managedInfo(managed) } : {}),
@@ -55,21 +55,21 @@ export function instanceRow(entry: Entry, limitedSessions: LimitedSessionSource 
 }
 
 /** A managed server that is not watched right now: what its row says. */
-function managedConnection(m: ManagedServerInfo): { connection: InstanceModel['connection']; error?: string; hint?: string } {
+function managedConnection(m: ManagedServerInfo): { connection: InstanceModel['connection']; problem?: InstanceProblem; hint?: string } {
   switch (m.state) {
     case 'starting':
-      return { connection: 'connecting', error: 'starting' };
+      return { connection: 'connecting', problem: { kind: 'transition', text: 'starting' } };
     case 'waitingReady':
-      return { connection: 'connecting', error: 'waiting until it answers' };
+      return { connection: 'connecting', problem: { kind: 'transition', text: 'waiting until it answers' } };
     case 'stopping':
-      return { connection: 'connecting', error: 'stopping' };
+      return { connection: 'connecting', problem: { kind: 'transition', text: 'stopping' } };
     case 'running':
       return { connection: 'connecting' };
     case 'crashed':
     case 'stopped':
       return {
         connection: 'down',
-        error: m.lastError ?? m.state,
+        problem: { kind: 'stopped', text: m.lastError ?? m.state },
         hint: m.nextRestartAt !== undefined ? 'It is restarted automatically in a moment.' : 'Restart it, or look at its log.',
       };
   }

@@ -5,22 +5,14 @@
  */
 import { requestAskedAt } from '../opencode/ids';
 import type { OpencodeEvent } from '../opencode/events';
-import type {
-  WireMessage,
-  WirePart,
-  WirePermissionRequest,
-  WireQuestionRequest,
-  WireSession,
-  WireSessionStatus,
-  WireStatusMap,
-  WireTodo,
-} from '../opencode/schemas';
-import type { PermissionModel, QuestionModel, RunningTool, SessionModel } from '../model/model';
-import { emptyTokens } from '../model/model';
-import { toolArg } from '../model/toolArg';
-import { summarizeTodos } from '../model/todos';
+import type { WireMessage, WirePermissionRequest, WireQuestionRequest, WireSession, WireSessionStatus, WireStatusMap, WireTodo } from '../opencode/schemas';
+import type { SessionModel } from '../model/model';
 import { MAX_UNLISTED_SESSIONS } from './floodLimits';
-import { boundedKey } from '../util/boundedJson';
+import type { LiveSession, ModelOptions } from './liveSession';
+import { goIdle, sessionModelOf, staleModel, toolStart } from './liveSession';
+import { lastAssistantParts, runningTool, sessionErrorText, sessionInfoKey, statusKey, toPermission, toQuestion } from './wireParts';
+
+export type { ModelOptions } from './liveSession';
 
 export interface SessionDetails {
   messages?: WireMessage[];
@@ -36,25 +28,6 @@ export interface ReconcileData {
   permissions?: WirePermissionRequest[];
   questions?: WireQuestionRequest[];
   details: Map<string, SessionDetails>;
-}
-
-interface LiveSession {
-  info?: WireSession;
-  status?: WireSessionStatus;
-  tools: Map<string, RunningTool>;
-  todos?: WireTodo[];
-  permissions: Map<string, PermissionModel>;
-  questions: Map<string, QuestionModel>;
-  lastError?: string;
-  /** Last time this server reported work of this session (it runs it, so it owns it). */
-  activeAt?: number;
-}
-
-export interface ModelOptions {
-  /** Servers without a permission API: a non-`task` tool running this long probably waits for a permission. */
-  heuristicThresholdMs: number;
-  /** Whether the server lists permissions (if not, the heuristic applies). */
-  hasPermissionApi: boolean;
 }
 
 export class InstanceState {
@@ -221,7 +194,7 @@ export class InstanceState {
         const { sessionID, error } = event.properties;
         touch(sessionID, (s) => {
           s.activeAt = now;
-          s.lastError = describeError(error?.name, error?.data);
+          s.lastError = sessionErrorText(error?.name, error?.data);
         });
         break;
       }
@@ -229,7 +202,7 @@ export class InstanceState {
         const info = event.properties.info;
         if (info.error && info.role === 'assistant') {
           touch(info.sessionID, (s) => {
-            const text = describeError(info.error?.name, info.error?.data);
+            const text = sessionErrorText(info.error?.name, info.error?.data);
             if (s.lastError === text) return false;
             s.lastError = text;
             return true;
@@ -303,69 +276,8 @@ export class InstanceState {
   toModel(sessionId: string, instanceId: string, options: ModelOptions): SessionModel | undefined {
     const s = this.sessions.get(sessionId);
     if (!s?.info) return undefined;
-    const now = this.now();
-    const info = s.info;
-    const status = s.status?.type === 'busy' ? 'busy' : s.status?.type === 'retry' ? 'retry' : s.status ? 'busy' : 'idle';
-    const runningTools = [...s.tools.values()].sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
-    const permissions = [...s.permissions.values()].sort((a, b) => a.askedAt - b.askedAt);
-    const questions = [...s.questions.values()].sort((a, b) => a.askedAt - b.askedAt);
-    let attentionReason: SessionModel['attentionReason'];
-    let waitingSince: number | undefined;
-    if (permissions.length > 0) {
-      attentionReason = 'permission';
-      waitingSince = permissions[0]!.askedAt;
-    }
-    if (questions.length > 0) {
-      attentionReason ??= 'question';
-      waitingSince = Math.min(waitingSince ?? Infinity, questions[0]!.askedAt);
-    }
-    if (!attentionReason && !options.hasPermissionApi && status !== 'idle') {
-      const stuck = runningTools.find((t) => t.name !== 'task' && t.startedAt !== undefined && now - t.startedAt >= options.heuristicThresholdMs);
-      if (stuck) {
-        attentionReason = 'heuristic';
-        waitingSince = stuck.startedAt;
-      }
-    }
-    const retry =
-      s.status?.type === 'retry'
-        ? {
-            attempt: numberField(s.status, 'attempt') ?? 0,
-            message: stringField(s.status, 'message') ?? '',
-            next: numberField(s.status, 'next'),
-          }
-        : undefined;
-    return {
-      id: info.id,
-      instanceId,
-      title: info.title,
-      directory: info.directory,
-      parentId: info.parentID,
-      status,
-      retry,
-      runningTools: status === 'idle' ? [] : runningTools,
-      todos: summarizeTodos(s.todos ?? []),
-      permissions,
-      questions,
-      needsAttention: attentionReason !== undefined,
-      attentionReason,
-      waitingSince,
-      lastError: s.lastError,
-      cost: info.cost ?? 0,
-      tokens: info.tokens
-        ? {
-            input: info.tokens.input,
-            output: info.tokens.output,
-            reasoning: info.tokens.reasoning,
-            cacheRead: info.tokens.cache.read,
-            cacheWrite: info.tokens.cache.write,
-          }
-        : emptyTokens(),
-      agentName: info.agent,
-      modelId: info.model ? `${info.model.providerID}/${info.model.id}` : undefined,
-      createdAt: info.time.created,
-      updatedAt: info.time.updated,
-      source: 'live',
-    };
+    const model = sessionModelOf(s, s.info, instanceId, options, this.now());
+    return options.stale ? staleModel(model) : model;
   }
 
   private fingerprints(): Map<string, string> {
@@ -386,95 +298,6 @@ export class InstanceState {
     }
     return out;
   }
-}
-
-function goIdle(s: LiveSession): boolean {
-  const changed = s.status !== undefined || s.tools.size > 0;
-  s.status = undefined;
-  s.tools.clear();
-  return changed;
-}
-
-/** Tool parts of the latest assistant message: where running tools live. */
-function lastAssistantParts(messages: WireMessage[]): WirePart[] {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i]!;
-    if (m.info.role === 'assistant') return m.parts.filter((p) => p.type === 'tool');
-  }
-  return [];
-}
-
-function runningTool(part: WirePart): RunningTool | undefined {
-  const state = part.state;
-  if (part.type !== 'tool' || !state || (state.status !== 'running' && state.status !== 'pending')) return undefined;
-  const name = part.tool ?? 'tool';
-  const child = state.metadata?.sessionId;
-  return {
-    callID: part.callID ?? part.id,
-    name,
-    arg: toolArg(name, state.input, state.title),
-    ...(state.time?.start !== undefined ? { startedAt: state.time.start } : {}),
-    ...(typeof child === 'string' ? { childSessionId: child } : {}),
-  };
-}
-
-function toolStart(s: LiveSession, callID: string | undefined): number | undefined {
-  if (!callID) return undefined;
-  for (const tool of s.tools.values()) if (tool.callID === callID) return tool.startedAt;
-  return undefined;
-}
-
-function toPermission(request: WirePermissionRequest, askedAt: number): PermissionModel {
-  const command = request.metadata.command;
-  return {
-    id: request.id,
-    sessionId: request.sessionID,
-    permission: request.permission,
-    patterns: request.patterns,
-    ...(typeof command === 'string' ? { command } : {}),
-    always: request.always,
-    ...(request.tool?.callID ? { callID: request.tool.callID } : {}),
-    askedAt,
-  };
-}
-
-function toQuestion(request: WireQuestionRequest, askedAt: number): QuestionModel {
-  return {
-    id: request.id,
-    sessionId: request.sessionID,
-    questions: request.questions.map((q) => ({
-      question: q.question,
-      ...(q.header ? { header: q.header } : {}),
-      options: q.options.map((o) => ({ label: o.label, ...(o.description ? { description: o.description } : {}) })),
-      ...(q.multiple !== undefined ? { multiple: q.multiple } : {}),
-      ...(q.custom !== undefined ? { custom: q.custom } : {}),
-    })),
-    askedAt,
-  };
-}
-
-function sessionInfoKey(info: WireSession): string {
-  return boundedKey([info.title, info.directory, info.parentID, info.cost, info.tokens, info.time.updated, info.agent, info.model]);
-}
-
-function statusKey(status: WireSessionStatus): string {
-  return boundedKey(status);
-}
-
-function describeError(name: string | undefined, data: unknown): string {
-  if (name === 'MessageAbortedError') return 'aborted';
-  const message = typeof data === 'object' && data !== null && 'message' in data ? String((data as { message: unknown }).message) : '';
-  return [name ?? 'error', message].filter(Boolean).join(': ').slice(0, 300);
-}
-
-function numberField(value: object, key: string): number | undefined {
-  const v = (value as Record<string, unknown>)[key];
-  return typeof v === 'number' ? v : undefined;
-}
-
-function stringField(value: object, key: string): string | undefined {
-  const v = (value as Record<string, unknown>)[key];
-  return typeof v === 'string' ? v : undefined;
 }
 
 function diff(before: Map<string, string>, after: Map<string, string>): Set<string> {

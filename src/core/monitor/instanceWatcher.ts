@@ -13,7 +13,7 @@ import type { PermissionReply, WireSession, WireStatusMap } from '../opencode/sc
 import { Limiter } from '../util/limiter';
 import type { ReconcileData, SessionDetails } from './instanceState';
 import { InstanceState } from './instanceState';
-import type { ConnectionState, SessionModel } from '../model/model';
+import type { ConnectionState, InstanceProblem, SessionModel } from '../model/model';
 import { describeError } from '../util/describe';
 import { detailBudget } from './floodLimits';
 import { plainHttpPasswordWarning } from '../opencode/passwordPolicy';
@@ -49,7 +49,9 @@ export class InstanceWatcher {
   private readonly client: OpencodeClient;
   readonly stats: WatcherStats = { fullRounds: 0, lightRounds: 0, events: 0, lastRoundMs: 0 };
   connection: ConnectionState = 'connecting';
-  error: string | undefined;
+  problem: InstanceProblem | undefined;
+  /** Whether requests carry a password: a 401 then means "rejected", not "required". */
+  private hasPassword: boolean;
   version: string | undefined;
   capabilities: Capabilities | undefined;
   private stream: EventStream | undefined;
@@ -72,6 +74,7 @@ export class InstanceWatcher {
     );
     this.limiter = new Limiter(options.concurrency ?? 6);
     this.reconcileIntervalMs = options.reconcileIntervalMs ?? 30_000;
+    this.hasPassword = !!options.password;
     this.warnPlainHttp(options.password);
   }
 
@@ -111,6 +114,7 @@ export class InstanceWatcher {
 
   setPassword(password: string | undefined): void {
     this.warnPlainHttp(password);
+    this.hasPassword = !!password;
     this.client.setPassword(password);
     this.stream?.restart();
   }
@@ -132,9 +136,16 @@ export class InstanceWatcher {
     return this.state.activeAt(sessionId);
   }
 
-  /** The normalized model of one of its sessions (undefined until its info is known). */
+  /**
+   * The normalized model of one of its sessions (undefined until its info is known). While the
+   * server is not connected its live state is unknown: the model says so (`stale`) and counts nowhere.
+   */
   sessionModel(sessionId: string, instanceId: string, heuristicThresholdMs: number): SessionModel | undefined {
-    return this.state.toModel(sessionId, instanceId, { heuristicThresholdMs, hasPermissionApi: this.capabilities?.permissions ?? true });
+    return this.state.toModel(sessionId, instanceId, {
+      heuristicThresholdMs,
+      hasPermissionApi: this.capabilities?.permissions ?? true,
+      stale: this.connection !== 'connected',
+    });
   }
 
   // ── Actions on its sessions ─────────────────────────────────────────────
@@ -182,24 +193,26 @@ export class InstanceWatcher {
 
   private onStreamStatus(status: EventStreamStatus): void {
     let next: ConnectionState = this.connection;
-    let error = this.error;
+    let problem = this.problem;
     if (status.state === 'open') {
       // Connected means fresh data: that takes the full round the connection triggers.
       if (this.connection !== 'connected') next = 'connecting';
-      error = undefined;
+      problem = undefined;
     } else if (status.state === 'waiting') {
       next = status.error?.kind === 'auth_required' || status.attempt >= 2 ? 'down' : 'connecting';
-      error = connectionProblemText(status.error);
+      problem = connectionProblem(status.error, this.hasPassword);
       this.markReady();
     }
-    this.setConnection(next, error);
+    this.setConnection(next, problem);
   }
 
-  private setConnection(connection: ConnectionState, error: string | undefined): void {
-    if (connection === this.connection && error === this.error) return;
+  private setConnection(connection: ConnectionState, problem: InstanceProblem | undefined): void {
+    if (connection === this.connection && problem?.kind === this.problem?.kind && problem?.text === this.problem?.text) return;
+    // Leaving or reaching `connected` changes every session's model (stale or live).
+    const sessions = (connection === 'connected') !== (this.connection === 'connected') && this.state.sessionIds.length > 0;
     this.connection = connection;
-    this.error = error;
-    this.options.onChange({ sessions: false, instance: true });
+    this.problem = problem;
+    this.options.onChange({ sessions, instance: true });
   }
 
   private schedule(): void {
@@ -229,31 +242,43 @@ export class InstanceWatcher {
     const started = Date.now();
     this.replay = [];
     try {
-      const data = kind === 'full' || !this.capabilities ? await this.fetchFull() : await this.fetchLight();
+      const full = kind === 'full' || !this.capabilities;
+      const data = full ? await this.fetchFull((lists) => this.apply(lists)) : await this.fetchLight();
       if (this.disposed) return;
-      const changed = this.state.reconcile(data);
-      // Events that arrived while we fetched are at least as new as the fetch: apply them again.
-      for (const event of this.replay) for (const id of this.state.apply(event)) changed.add(id);
-      if (kind === 'full' || !this.capabilities) this.stats.fullRounds++;
+      this.apply(data);
+      if (full) this.stats.fullRounds++;
       else this.stats.lightRounds++;
       this.stats.lastRoundMs = Date.now() - started;
-      if (changed.size > 0) this.options.onChange({ sessions: true, instance: false });
-      if (this.stream?.status.state === 'open' && (this.connection !== 'connected' || this.error)) this.setConnection('connected', undefined);
     } catch (error) {
       if (this.disposed) return;
-      const text = connectionProblemText(error);
-      this.options.logger.debug(`reconcile ${kind} of ${this.instance} failed: ${text}`);
-      if (error instanceof OpencodeError && error.kind === 'auth_required') this.setConnection('down', text);
-      else if (this.stream?.status.state !== 'open') this.setConnection(this.connection === 'connected' ? 'connecting' : this.connection, text);
+      const problem = connectionProblem(error, this.hasPassword);
+      this.options.logger.debug(`reconcile ${kind} of ${this.instance} failed: ${problem?.text ?? ''}`);
+      if (error instanceof OpencodeError && error.kind === 'auth_required') this.setConnection('down', problem);
+      else if (this.stream?.status.state !== 'open') this.setConnection(this.connection === 'connected' ? 'connecting' : this.connection, problem);
       // The stream is fine but the server's answers are not: say so on the instance.
-      else this.setConnection(this.connection, text);
+      else this.setConnection(this.connection, problem);
     } finally {
       this.replay = undefined;
       this.markReady();
     }
   }
 
-  private async fetchFull(): Promise<ReconcileData> {
+  /** Takes a fetch's answers (then the events that came meanwhile, as new as they are) and says what changed. */
+  private apply(data: ReconcileData): void {
+    if (this.disposed) return;
+    const changed = this.state.reconcile(data);
+    for (const event of this.replay ?? []) for (const id of this.state.apply(event)) changed.add(id);
+    // Connected before the change event: the sessions it announces are live, not stale.
+    if (this.stream?.status.state === 'open' && (this.connection !== 'connected' || this.problem)) this.setConnection('connected', undefined);
+    if (changed.size > 0) this.options.onChange({ sessions: true, instance: false });
+  }
+
+  /**
+   * Every list at once, then the details (todos, last messages) of the sessions worth it.
+   * `onLists` gets the lists before the details are asked for, so that sessions show as soon as
+   * they are known (first paint, issue 18) and their tools and todos follow.
+   */
+  private async fetchFull(onLists: (lists: ReconcileData) => void): Promise<ReconcileData> {
     const get = <T>(task: () => Promise<T>) => this.limiter.run(task);
     // Everything goes out at once: the lists tell by themselves whether the server offers them
     // (a missing route answers 404 or the web UI's HTML), so no separate capability probes.
@@ -273,6 +298,7 @@ export class InstanceWatcher {
     this.capabilities = capabilities;
     this.version = capabilities.version;
     if (metaChanged) this.options.onChange({ sessions: false, instance: true });
+    onLists({ sessions, status, permissions, questions, details: new Map() });
     const wanted = new Set<string>(Object.keys(status).filter((id) => status[id]?.type !== 'idle'));
     for (const p of permissions ?? []) wanted.add(p.sessionID);
     for (const q of questions ?? []) wanted.add(q.sessionID);
@@ -334,19 +360,23 @@ function routeMissing(error: unknown): 'missing' {
   throw error;
 }
 
-function connectionProblemText(error: unknown): string | undefined {
+/** A failure as a problem kind (what consumers switch on) and its text (what they show). */
+export function connectionProblem(error: unknown, hasPassword: boolean): InstanceProblem | undefined {
   if (error === undefined) return undefined;
   if (error instanceof OpencodeError) {
     switch (error.kind) {
       case 'auth_required':
-        return error.message.includes('rejected') ? 'password rejected' : 'password required';
+        return { kind: 'auth', text: hasPassword ? 'password rejected' : 'password required' };
       case 'timeout':
-        return 'not answering (timeout)';
+        return { kind: 'timeout', text: 'not answering (timeout)' };
       case 'network':
-        return `unreachable: ${error.message.split(': ').slice(1).join(': ')}`;
+        return { kind: 'unreachable', text: `unreachable: ${error.message.split(': ').slice(1).join(': ')}` };
+      case 'no_route':
+      case 'unsupported':
+        return { kind: 'unsupported', text: error.message };
       default:
-        return error.message;
+        return { kind: 'server', text: error.message };
     }
   }
-  return describeError(error);
+  return { kind: 'server', text: describeError(error) };
 }

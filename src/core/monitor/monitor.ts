@@ -4,7 +4,6 @@
  * legacy files) read `snapshot()` and listen to `onDidChange`.
  */
 import type { Logger } from '../log';
-import { OpencodeError } from '../opencode/errors';
 import type { PermissionReply } from '../opencode/schemas';
 import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
@@ -57,6 +56,14 @@ export interface MonitorChange {
   /** Some session changed; consumers read which from the snapshot. */
   sessions: boolean;
   usage: boolean;
+}
+
+/** An action on a session that no live server runs (a port-less TUI's, or its server is gone): a domain case. */
+export class NoLiveServerError extends Error {
+  override readonly name = 'NoLiveServerError';
+  constructor(readonly sessionId: string, why?: string) {
+    super(why ?? `no live server runs session ${sessionId}`);
+  }
 }
 
 export class Monitor {
@@ -198,24 +205,24 @@ export class Monitor {
 
   // ── Actions, routed to the server that runs the session (async: a refusal is a rejection) ──
 
-  async replyPermission(sessionId: string, permissionId: string, reply: PermissionReply, message?: string): Promise<void> {
-    return this.ownerOf(sessionId).replyPermission(permissionId, reply, message);
+  replyPermission(sessionId: string, permissionId: string, reply: PermissionReply, message?: string): Promise<void> {
+    return this.withOwner(sessionId, (w) => w.replyPermission(permissionId, reply, message));
   }
 
-  async replyQuestion(sessionId: string, questionId: string, answers: string[][]): Promise<void> {
-    return this.ownerOf(sessionId).replyQuestion(questionId, answers);
+  replyQuestion(sessionId: string, questionId: string, answers: string[][]): Promise<void> {
+    return this.withOwner(sessionId, (w) => w.replyQuestion(questionId, answers));
   }
 
-  async rejectQuestion(sessionId: string, questionId: string): Promise<void> {
-    return this.ownerOf(sessionId).rejectQuestion(questionId);
+  rejectQuestion(sessionId: string, questionId: string): Promise<void> {
+    return this.withOwner(sessionId, (w) => w.rejectQuestion(questionId));
   }
 
-  async abort(sessionId: string): Promise<void> {
-    await this.ownerOf(sessionId).abort(sessionId);
+  abort(sessionId: string): Promise<void> {
+    return this.withOwner(sessionId, (w) => w.abort(sessionId));
   }
 
-  async prompt(sessionId: string, text: string): Promise<void> {
-    return this.ownerOf(sessionId).prompt(sessionId, text);
+  prompt(sessionId: string, text: string): Promise<void> {
+    return this.withOwner(sessionId, (w) => w.prompt(sessionId, text));
   }
 
   /** Base URL of the server that runs a session (for `opencode attach`). */
@@ -334,18 +341,21 @@ export class Monitor {
     return entry.url && (entry.process || entry.container) ? this.options.passwordFor?.(entry.url) : undefined;
   }
 
-  private ownerOf(sessionId: string): InstanceWatcher {
+  /** The watcher of the server that runs a session, if a live one does. */
+  private ownerOf(sessionId: string): InstanceWatcher | undefined {
     const session = this.snapshot().sessions.find((s) => s.id === sessionId);
-    const watcher = session ? this.entries.get(session.instanceId)?.watcher : undefined;
-    const agent = session ? this.snapshot().instances.find((i) => i.id === session.instanceId)?.agent : undefined;
-    if (!watcher && agent && agent !== 'opencode') {
-      // Claude Code has no API to answer or stop a session from outside: only its terminal can.
-      throw new OpencodeError('unsupported', session?.instanceId ?? 'monitor', 'session', `${AGENT_NAMES[agent]} offers no safe way to do this from outside: use its terminal (session ${sessionId})`);
-    }
+    return session ? this.entries.get(session.instanceId)?.watcher : undefined;
+  }
+
+  private async withOwner(sessionId: string, act: (watcher: InstanceWatcher) => Promise<void>): Promise<void> {
+    const watcher = this.ownerOf(sessionId);
     if (!watcher) {
-      throw new OpencodeError('unsupported', session?.instanceId ?? 'monitor', 'session', `no live server runs session ${sessionId}`);
+      const session = this.snapshot().sessions.find((s) => s.id === sessionId);
+      const agent = session ? this.snapshot().instances.find((i) => i.id === session.instanceId)?.agent : undefined;
+      // Claude Code has no API to answer or stop a session from outside: only its terminal can.
+      throw new NoLiveServerError(sessionId, agent && agent !== 'opencode' ? `${AGENT_NAMES[agent]} offers no safe way to do this from outside: use its terminal (session ${sessionId})` : undefined);
     }
-    return watcher;
+    await act(watcher);
   }
 
   // ── Snapshot ─────────────────────────────────────────────────────────────

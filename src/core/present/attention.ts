@@ -55,7 +55,10 @@ export class IncidentTracker {
         }
       }
       if (session.status !== 'idle') busy.add(session.id);
-      else if (this.busy.has(session.id) && !session.needsAttention && !session.parentId) incidents.push({ kind: 'finished', session, ...tag });
+      // Stale (its server stopped answering) is not finished: it stays busy until known again.
+      else if (session.stale) {
+        if (this.busy.has(session.id)) busy.add(session.id);
+      } else if (this.busy.has(session.id) && !session.needsAttention && !session.parentId) incidents.push({ kind: 'finished', session, ...tag });
     }
     this.pending = pending;
     this.busy = busy;

@@ -36,9 +36,10 @@ export function basename(path: string | undefined): string {
 /** What an instance is called in lists: its project folder and port (or "no port"). */
 export function instanceLabel(instance: InstanceModel): string {
   const name = instance.label || basename(instance.cwd) || (instance.url ? instance.url.replace(/^https?:\/\//, '') : instance.id);
-  // A managed server between two processes has no port for a moment: it is not a port-less TUI.
-  // Claude Code has no port at all: "(no port)" would read as a limitation.
-  const where = instance.kind === 'endpoint' || instance.agent !== 'opencode' ? '' : instance.port ? `:${instance.port}` : instance.managed ? '' : ' (no port)';
+  // Only a port-less TUI (`limited`) has no port: a server whose port is not confirmed yet, or a
+  // managed server between two processes, just has none shown for a moment. Claude Code has no
+  // port at all: "(no port)" would read as a limitation.
+  const where = instance.kind === 'endpoint' || instance.agent !== 'opencode' ? '' : instance.port ? `:${instance.port}` : instance.connection === 'limited' ? ' (no port)' : '';
   return `${name}${where}`;
 }
 

@@ -7,6 +7,8 @@
 import { formatDuration, instanceLabel, sessionActivity, truncate } from './format';
 import type { MonitorSnapshot, SessionModel, UsageModel, UsageWindow } from '../model/model';
 import { sessionsNeedingYou } from './attention';
+import { classifyRoots, countSessions } from '../model/counts';
+import type { SessionCounts } from '../model/counts';
 import { CommandId } from './commandIds';
 import { commandLink, escapeMarkdown } from './markdown';
 import { sessionLabel } from './tree';
@@ -32,10 +34,9 @@ export interface StatusPresentation {
 
 const LEVEL_RANK: Record<UsageLevel, number> = { green: 0, yellow: 1, orange: 2, red: 3 };
 
-/** Root sessions at work (a busy sub-agent already makes its parent busy). */
+/** Top-level sessions at work, by the one counting rule (src/core/model/counts.ts). */
 export function busySessions(snapshot: MonitorSnapshot): SessionModel[] {
-  const ids = new Set(snapshot.sessions.map((s) => s.id));
-  return snapshot.sessions.filter((s) => s.status !== 'idle' && !s.needsAttention && !(s.parentId && ids.has(s.parentId)));
+  return classifyRoots(snapshot.sessions).filter((r) => r.state === 'busy').map((r) => r.session);
 }
 
 export interface UsageSummary {
@@ -70,25 +71,26 @@ export function summarizeUsage(usage: UsageModel | undefined): UsageSummary {
 export function presentStatus(snapshot: MonitorSnapshot, now: number): StatusPresentation {
   const busy = busySessions(snapshot);
   const waiting = sessionsNeedingYou(snapshot);
+  const counts = countSessions(snapshot.sessions);
 
   let text: string;
-  if (waiting.length > 0) text = `$(bell) ${waiting.length} waiting${busy.length > 0 ? ` · ${busy.length} busy` : ''}`;
+  if (counts.needsYou > 0) text = `$(bell) ${counts.needsYou} waiting${counts.busy > 0 ? ` · ${counts.busy} busy` : ''}`;
   else if (snapshot.instances.length === 0) text = '$(vm-outline) OpenCode';
-  else text = busy.length > 0 ? `$(pulse) ${busy.length} busy` : '$(check) idle';
+  else text = counts.busy > 0 ? `$(pulse) ${counts.busy} busy` : '$(check) idle';
 
   const a11y = [
-    waiting.length > 0 ? `OpenCode: ${waiting.length} session${waiting.length === 1 ? '' : 's'} waiting for you` : '',
-    snapshot.instances.length === 0 ? 'OpenCode: no instance found' : `${waiting.length > 0 ? '' : 'OpenCode: '}${busy.length} busy`,
+    counts.needsYou > 0 ? `OpenCode: ${counts.needsYou} session${counts.needsYou === 1 ? '' : 's'} waiting for you` : '',
+    snapshot.instances.length === 0 ? 'OpenCode: no instance found' : `${counts.needsYou > 0 ? '' : 'OpenCode: '}${counts.busy} busy`,
   ].filter(Boolean);
 
   return {
     text,
-    tooltip: statusTooltip(snapshot, busy, waiting, now),
-    ...(waiting.length > 0 ? { background: 'warning' as const } : {}),
+    tooltip: statusTooltip(snapshot, counts, busy, waiting, now),
+    ...(counts.needsYou > 0 ? { background: 'warning' as const } : {}),
     accessibilityLabel: a11y.join(', '),
     commands: [CommandId.nextNeedingMe, CommandId.refresh, CommandId.showLog],
-    busy: busy.length,
-    needsYou: waiting.length,
+    busy: counts.busy,
+    needsYou: counts.needsYou,
   };
 }
 
@@ -118,14 +120,14 @@ const KNOWN_SOURCES = new Set<string>(['claude-code', 'claude-code-keychain', 'o
 
 const MAX_LISTED = 8;
 
-function statusTooltip(snapshot: MonitorSnapshot, busy: SessionModel[], waiting: SessionModel[], now: number): string {
+function statusTooltip(snapshot: MonitorSnapshot, counts: SessionCounts, busy: SessionModel[], waiting: SessionModel[], now: number): string {
   const lines: string[] = ['**OpenCode Monitor**', ''];
   if (snapshot.instances.length === 0) {
     lines.push('No running OpenCode instance found.', '');
   } else {
-    const sessions = snapshot.sessions.length;
+    const n = counts.sessions;
     lines.push(
-      `${snapshot.instances.length} instance${snapshot.instances.length === 1 ? '' : 's'} · ${sessions} session${sessions === 1 ? '' : 's'} · ${busy.length} busy · ${waiting.length} waiting for you`,
+      `${snapshot.instances.length} instance${snapshot.instances.length === 1 ? '' : 's'} · ${n} session${n === 1 ? '' : 's'} · ${counts.busy} busy · ${counts.needsYou} waiting for you`,
       '',
     );
   }

@@ -7,6 +7,8 @@ import { instanceLabel, truncate } from '../../core/present/format';
 import type { Monitor } from '../../core/monitor/monitor';
 import { redactUrl } from '../../core/opencode/http';
 import { attachLaunch } from '../../core/platform/attachLaunch';
+import { processExecutable } from '../../core/os/processExe';
+import type { InstanceModel } from '../../core/model/model';
 import { nextNeedingYou } from '../../core/present/attention';
 import { CommandId } from '../../core/present/commandIds';
 import { sessionLabel } from '../../core/present/tree';
@@ -81,8 +83,9 @@ export async function attachInTerminal(monitor: Monitor, passwords: ServerPasswo
   let sessionId: string | undefined;
   let name = 'OpenCode';
   let cwd: string | undefined;
+  let instance: InstanceModel | undefined;
   if (ref.sessionId === undefined && ref.instanceId !== undefined) {
-    const instance = snapshot.instances.find((i) => i.id === ref.instanceId);
+    instance = snapshot.instances.find((i) => i.id === ref.instanceId);
     url = instance?.url;
     name = instance ? `OpenCode ${instanceLabel(instance)}` : name;
     cwd = instance?.cwd;
@@ -94,6 +97,7 @@ export async function attachInTerminal(monitor: Monitor, passwords: ServerPasswo
     });
     if (!session) return;
     url = monitor.urlOf(session.id);
+    instance = monitor.snapshot().instances.find((i) => i.id === session.instanceId);
     sessionId = session.id;
     name = `OpenCode: ${truncate(sessionLabel(session), 30)}`;
     cwd = session.directory;
@@ -104,11 +108,15 @@ export async function attachInTerminal(monitor: Monitor, passwords: ServerPasswo
   }
   const safeUrl = redactUrl(url);
   const password = passwords.get(safeUrl) ?? servers.passwordFor(safeUrl);
-  let binary = 'opencode';
-  try {
-    binary = servers.binary();
-  } catch {
-    // not found: the terminal says so, in the user's own shell
+  // The binary of the server's own process first (PATH may have none), else the setting or PATH.
+  const binary = attachBinary(instance, servers);
+  if (!binary) {
+    const choice = await vscode.window.showErrorMessage(
+      'Cannot attach: no `opencode` binary found. Set “opencodeMonitor.opencodePath” to the OpenCode executable.',
+      'Open Settings',
+    );
+    if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'opencodeMonitor.opencodePath');
+    return;
   }
   try {
     // Its own process, no shell line (issue 11); throws on a session id OpenCode never issues.
@@ -127,6 +135,17 @@ export async function attachInTerminal(monitor: Monitor, passwords: ServerPasswo
     logger.info(`Attached a terminal to ${safeUrl}${sessionId ? ` (session ${sessionId})` : ''}`);
   } catch (error) {
     reportFailure(logger, `Attaching to ${safeUrl}`, error);
+  }
+}
+
+/** The running process's executable when it is on this machine, else the configured binary or PATH's. */
+export function attachBinary(instance: InstanceModel | undefined, servers: Pick<ManagedServers, 'binary'>): string | undefined {
+  const local = instance?.pid !== undefined && instance.kind !== 'endpoint' && instance.kind !== 'container' ? processExecutable(instance.pid) : undefined;
+  if (local) return local;
+  try {
+    return servers.binary();
+  } catch {
+    return undefined;
   }
 }
 

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { Logger } from '../../core/log';
 import type { Monitor } from '../../core/monitor/monitor';
 import type { MonitorSnapshot } from '../../core/model/model';
+import { countSessions } from '../../core/model/counts';
 import { ContextKey, SESSIONS_VIEW_ID } from '../../core/present/commandIds';
 import type { Collapsible, PresentedTree } from '../../core/present/tree';
 import { diffTrees, emptyTree, nodeId, presentTree } from '../../core/present/tree';
@@ -213,13 +214,13 @@ export class SessionTreeView implements vscode.Disposable {
   private render(): void {
     const snapshot = this.monitor.snapshot();
     const added = this.provider.update(snapshot, Date.now(), { sort: this.config?.current.sessionSort });
-    const waiting = snapshot.sessions.filter((s) => s.needsAttention);
-    if (this.view.badge?.value !== (waiting.length || undefined)) {
-      this.view.badge = waiting.length > 0 ? { value: waiting.length, tooltip: `${waiting.length} session${waiting.length === 1 ? '' : 's'} waiting for you` } : undefined;
+    const waiting = countSessions(snapshot.sessions).needsYou;
+    if (this.view.badge?.value !== (waiting || undefined)) {
+      this.view.badge = waiting > 0 ? { value: waiting, tooltip: `${waiting} agent session${waiting === 1 ? '' : 's'} waiting for you` } : undefined;
     }
     const state: ViewState = this.error && snapshot.instances.length === 0 ? 'error' : snapshot.instances.length > 0 ? 'ready' : this.settled ? 'empty' : 'starting';
     this.setContext(ContextKey.state, state);
-    this.setContext(ContextKey.needsYou, waiting.length > 0);
+    this.setContext(ContextKey.needsYou, waiting > 0);
     this.setContext(ContextKey.permissionsPending, snapshot.sessions.some((s) => s.permissions.length > 0));
     this.setContext(ContextKey.questionsPending, snapshot.sessions.some((s) => s.questions.length > 0));
     this.setContext(ContextKey.busy, snapshot.sessions.some((s) => s.status !== 'idle'));

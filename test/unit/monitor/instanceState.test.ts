@@ -154,3 +154,24 @@ describe('InstanceState', () => {
     assert.equal(state.toModel('ses_h', 'x', options)?.needsAttention, false, 'servers with the API are trusted');
   });
 });
+
+describe('InstanceState of a server that stopped answering (issue 18)', () => {
+  it('a stale model keeps who the session is and drops what it was doing: not busy, no tools, no requests', () => {
+    const state = new InstanceState(() => 1795290253322);
+    state.reconcile(loadServer('busy/server-1.json'));
+    const live = state.sessionIds.map((id) => state.toModel(id, 'pid:1', options)!);
+    assert.ok(live.some((m) => m.status !== 'idle'));
+    assert.ok(live.some((m) => m.needsAttention));
+    for (const id of state.sessionIds) {
+      const before = state.toModel(id, 'pid:1', options)!;
+      const stale = state.toModel(id, 'pid:1', { ...options, stale: true })!;
+      assert.equal(stale.stale, true);
+      assert.equal(stale.status, 'idle');
+      assert.equal(stale.needsAttention, false);
+      assert.deepEqual([stale.runningTools, stale.permissions, stale.questions], [[], [], []]);
+      assert.equal(stale.retry, undefined);
+      assert.equal(stale.waitingSince, undefined);
+      assert.deepEqual([stale.id, stale.title, stale.todos, stale.parentId], [before.id, before.title, before.todos, before.parentId]);
+    }
+  });
+});

@@ -64,6 +64,15 @@ describe('IncidentTracker', () => {
     const done = tracker.update(makeSnapshot([makeInstance()], [makeSession({ id: 'root', status: 'idle' }), makeSession({ id: 'child', parentId: 'root', status: 'idle' })]));
     assert.deepEqual(done.map((i) => [i.kind, i.session.id]), [['finished', 'root']]);
   });
+
+  test('a server that stops answering does not "finish" its busy sessions; idle once it answers again does', () => {
+    const tracker = new IncidentTracker();
+    tracker.update(makeSnapshot([makeInstance()], [makeSession({ id: 'root' })]));
+    assert.deepEqual(tracker.update(makeSnapshot([makeInstance()], [makeSession({ id: 'root', status: 'idle', stale: true })])), []);
+    assert.deepEqual(tracker.update(makeSnapshot([makeInstance()], [makeSession({ id: 'root', status: 'idle', stale: true })])), []);
+    const back = tracker.update(makeSnapshot([makeInstance()], [makeSession({ id: 'root', status: 'idle' })]));
+    assert.deepEqual(back.map((i) => [i.kind, i.session.id]), [['finished', 'root']]);
+  });
 });
 
 describe('incident messages', () => {

@@ -24,7 +24,7 @@ describe('managed server rows', () => {
     const tree = presentTree(makeSnapshot([managed()], [makeSession({ instanceId: 'managed:srv-1' })]), NOW);
     const row = node(tree, nodeId.instance('managed:srv-1'));
     assert.equal(row.label, 'api:52341');
-    assert.equal(row.description, 'managed · 1/1 busy');
+    assert.equal(row.description, '1 busy · managed');
     assert.equal(row.contextValue, 'instance+connected+managed');
     assert.deepEqual(row.icon, { id: 'server-process', color: 'charts.green' });
     assert.match(row.tooltip, /started by OpenCode Monitor/);
@@ -41,7 +41,7 @@ describe('managed server rows', () => {
     const tree = presentTree(makeSnapshot([starting], []), NOW);
     const row = node(tree, nodeId.instance('managed:srv-1'));
     assert.equal(row.label, 'api');
-    assert.equal(row.description, 'managed · starting…');
+    assert.equal(row.description, 'starting… · managed');
     assert.deepEqual(row.icon, { id: 'loading~spin' });
     assert.equal(row.contextValue, 'instance+connecting+managed');
     assert.doesNotMatch(row.tooltip, /Running since|\(up /, 'no uptime while not running');
@@ -53,7 +53,7 @@ describe('managed server rows', () => {
     const instance = { ...managed({ state: 'crashed', lastError: 'exited with code 1' }), connection: 'down' as const, error: 'exited with code 1', hint: 'Restart it, or look at its log.' };
     const tree = presentTree(makeSnapshot([instance], []), NOW);
     const row = node(tree, nodeId.instance('managed:srv-1'));
-    assert.equal(row.description, 'managed · crashed: exited with code 1');
+    assert.equal(row.description, 'crashed · managed');
     assert.deepEqual(row.icon, { id: 'error', color: 'problemsErrorIcon.foreground' });
     assert.equal(row.contextValue, 'instance+down+managed');
     const notice = node(tree, nodeId.notice('managed:srv-1'));
@@ -77,7 +77,7 @@ describe('container rows', () => {
     const tree = presentTree(makeSnapshot([instance], []), NOW);
     const row = node(tree, nodeId.instance('container:3f2a9c1b7d4e'));
     assert.equal(row.label, 'opencode-dev:14096');
-    assert.equal(row.description, 'docker · 0/0 busy');
+    assert.equal(row.description, 'no sessions · docker');
     assert.equal(row.contextValue, 'instance+connected');
     assert.match(row.tooltip, /Image.*ghcr\.io\/acme\/opencode:1\.18/);
     assert.match(row.tooltip, /14096 → 4096/);

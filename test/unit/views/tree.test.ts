@@ -13,7 +13,7 @@ function node(tree: PresentedTree, id: string) {
 }
 
 describe('instance rows', () => {
-  test('label is the folder and port, description busy/total', () => {
+  test('label is the folder and port, description: busy count first (top-level sessions)', () => {
     const tree = presentTree(
       makeSnapshot(
         [makeInstance({ cwd: '/Users/me/src/api' })],
@@ -24,8 +24,8 @@ describe('instance rows', () => {
     assert.deepEqual(tree.rootIds, ['instance:pid:4242']);
     const row = node(tree, 'instance:pid:4242');
     assert.equal(row.label, 'api:52341');
-    assert.equal(row.description, '1/2 busy');
-    assert.equal(row.contextValue, 'instance+connected');
+    assert.equal(row.description, '1 busy');
+    assert.equal(row.contextValue, 'instance+connected+term');
     assert.deepEqual(row.icon, { id: 'vm-running', color: 'charts.green' });
     assert.equal(row.collapsible, 'expanded');
   });
@@ -43,8 +43,8 @@ describe('instance rows', () => {
     const tree = presentTree(makeSnapshot([instance], [makeSession({ needsAttention: true, attentionReason: 'heuristic', waitingSince: NOW - 240_000 })]), NOW);
     const row = node(tree, 'instance:pid:4242');
     assert.equal(row.label, 'web (no port)');
-    assert.equal(row.description, '0/1 busy · 1 needs you · not live');
-    assert.equal(row.contextValue, 'instance+limited');
+    assert.equal(row.description, '1 waiting · no port');
+    assert.equal(row.contextValue, 'instance+limited+term');
     assert.equal(row.icon.id, 'vm-outline');
     assert.equal(row.childIds[0], 'notice:pid:4242');
     const notice = node(tree, 'notice:pid:4242');
@@ -54,9 +54,9 @@ describe('instance rows', () => {
   });
 
   test('down with a password error: notice runs Set Server Password', () => {
-    const tree = presentTree(makeSnapshot([makeInstance({ connection: 'down', error: 'password required', hint: 'Set the server password to monitor it.' })], []), NOW);
+    const tree = presentTree(makeSnapshot([makeInstance({ connection: 'down', problem: { kind: 'auth', text: 'password required' }, error: 'password required', hint: 'Set the server password to monitor it.' })], []), NOW);
     const row = node(tree, 'instance:pid:4242');
-    assert.equal(row.description, 'down: password required');
+    assert.equal(row.description, 'down');
     assert.deepEqual(row.icon, { id: 'debug-disconnect', color: 'problemsErrorIcon.foreground' });
     const notice = node(tree, 'notice:pid:4242');
     assert.equal(notice.contextValue, 'notice+password');
@@ -94,9 +94,9 @@ describe('session rows', () => {
     const tree = presentTree(makeSnapshot([makeInstance()], [session]), NOW);
     const row = node(tree, 'session:ses_4b2f');
     assert.equal(row.label, 'Refactor parser');
-    assert.equal(row.description, 'bash: npm test 12s');
+    assert.equal(row.description, 'bash 12s');
     assert.deepEqual(row.icon, { id: 'loading~spin' });
-    assert.equal(row.contextValue, 'session+busy');
+    assert.equal(row.contextValue, 'session+busy+term');
     assert.equal(row.parentId, 'instance:pid:4242');
     const tool = node(tree, 'tool:ses_4b2f:c1');
     assert.equal(tool.label, 'bash: npm test');
@@ -114,10 +114,10 @@ describe('session rows', () => {
       NOW,
     );
     assert.deepEqual(node(tree, 'session:ses_i').icon, { id: 'circle-outline' });
-    assert.equal(node(tree, 'session:ses_i').contextValue, 'session+idle');
+    assert.equal(node(tree, 'session:ses_i').contextValue, 'session+idle+term');
     assert.equal(node(tree, 'session:ses_i').description, 'idle');
     assert.deepEqual(node(tree, 'session:ses_r').icon, { id: 'warning', color: 'problemsWarningIcon.foreground' });
-    assert.equal(node(tree, 'session:ses_r').contextValue, 'session+busy');
+    assert.equal(node(tree, 'session:ses_r').contextValue, 'session+busy+term');
     assert.match(node(tree, 'session:ses_r').description ?? '', /^retry #2/);
   });
 
@@ -132,15 +132,15 @@ describe('session rows', () => {
     const tree = presentTree(makeSnapshot([makeInstance()], [session]), NOW);
     const row = node(tree, 'session:ses_4b2f');
     assert.deepEqual(row.icon, { id: 'bell', color: 'problemsWarningIcon.foreground' });
-    assert.equal(row.description, 'waiting 4 min (permission)');
-    assert.equal(row.contextValue, 'session+needsYou');
+    assert.equal(row.description, 'waiting 4m · permission');
+    assert.equal(row.contextValue, 'session+needsYou+term');
     assert.equal(row.collapsible, 'expanded');
     // The tool waiting for this permission is shown once, as the permission.
     assert.deepEqual(row.childIds, ['permission:per_1']);
     const permission = node(tree, 'permission:per_1');
     assert.equal(permission.label, 'bash: rm -rf build');
     assert.equal(permission.description, 'needs approval · 4m');
-    assert.equal(permission.contextValue, 'permission');
+    assert.equal(permission.contextValue, 'permission+term');
     assert.deepEqual(permission.ref, { instanceId: 'pid:4242', sessionId: 'ses_4b2f', permissionId: 'per_1' });
     assert.ok(permission.tooltip.includes('rm -rf build'));
     assert.ok(permission.tooltip.includes('`rm *`'));
@@ -167,8 +167,8 @@ describe('session rows', () => {
     assert.deepEqual(node(tree, 'session:ses_4b2f').childIds, ['question:que_1']);
     const q = node(tree, 'question:que_1');
     assert.equal(q.label, 'Which database? (+1 more)');
-    assert.equal(q.description, 'Database · question · 5s');
-    assert.equal(q.contextValue, 'question');
+    assert.equal(q.description, 'question · 5s');
+    assert.equal(q.contextValue, 'question+term');
     assert.equal(q.command?.id, 'opencodeMonitor.answerQuestion');
     assert.ok(q.tooltip.includes('- Postgres — Server'));
   });
@@ -179,7 +179,7 @@ describe('session rows', () => {
     const tree = presentTree(makeSnapshot([makeInstance()], [parent, child]), NOW);
     assert.deepEqual(node(tree, 'instance:pid:4242').childIds, ['session:ses_p']);
     assert.deepEqual(node(tree, 'session:ses_p').childIds, ['session:ses_c']);
-    assert.equal(node(tree, 'instance:pid:4242').description, '1/1 busy');
+    assert.equal(node(tree, 'instance:pid:4242').description, '1 busy');
     assert.equal(node(tree, 'session:ses_c').parentId, 'session:ses_p');
     assert.ok(!tree.nodes.has('tool:ses_p:t1'));
   });
@@ -325,6 +325,113 @@ describe('labels and waiting order (issue 16)', () => {
     const waiting = presentTree(makeSnapshot([a, b], sessions), NOW, { sort: 'longestWaiting' });
     assert.deepEqual(waiting.rootIds, ['instance:pid:2', 'instance:pid:1']);
     assert.deepEqual(node(waiting, 'instance:pid:2').childIds, ['session:ses_w2', 'session:ses_w1', 'session:ses_idle']);
-    assert.equal(node(waiting, 'session:ses_w2').description, 'waiting 5 min (permission)');
+    assert.equal(node(waiting, 'session:ses_w2').description, 'waiting 5m · permission');
+  });
+});
+
+describe('what the tree shows is true, and only working actions are offered (issue 18)', () => {
+  test('finished sub-agents fold into one collapsed row; those at work stay rows of their own', () => {
+    const sessions = [
+      makeSession({ id: 'ses_p', status: 'busy' }),
+      makeSession({ id: 'ses_c1', parentId: 'ses_p', status: 'idle', createdAt: 1_766_900_000_001 }),
+      makeSession({ id: 'ses_c2', parentId: 'ses_p', status: 'idle', createdAt: 1_766_900_000_002 }),
+      makeSession({ id: 'ses_c3', parentId: 'ses_p', status: 'busy', createdAt: 1_766_900_000_003 }),
+    ];
+    const tree = presentTree(makeSnapshot([makeInstance()], sessions), NOW);
+    assert.deepEqual(node(tree, 'session:ses_p').childIds, ['session:ses_c3', 'finished:ses_p']);
+    const fold = node(tree, 'finished:ses_p');
+    assert.equal(fold.label, '2 finished sub-agents');
+    assert.equal(fold.collapsible, 'collapsed');
+    assert.equal(fold.kind, 'finished');
+    assert.deepEqual(fold.childIds, ['session:ses_c1', 'session:ses_c2']);
+    assert.equal(node(tree, 'session:ses_c1').parentId, 'finished:ses_p');
+    // A sub-agent waiting for the user is not finished.
+    const waiting = presentTree(makeSnapshot([makeInstance()], [sessions[0]!, makeSession({ id: 'ses_c1', parentId: 'ses_p', status: 'idle', needsAttention: true })]), NOW);
+    assert.deepEqual(node(waiting, 'session:ses_p').childIds, ['session:ses_c1']);
+  });
+
+  test('a stale session (server not answering) says "unknown", offers no abort, counts nowhere', () => {
+    const instance = makeInstance({ connection: 'down', problem: { kind: 'unreachable', text: 'unreachable: ECONNREFUSED' }, error: 'unreachable: ECONNREFUSED' });
+    const tree = presentTree(makeSnapshot([instance], [makeSession({ id: 'ses_s', status: 'idle', stale: true })]), NOW);
+    const row = node(tree, 'session:ses_s');
+    assert.match(row.description ?? '', /^unknown/);
+    assert.equal(row.contextValue, 'session+stale+term');
+    assert.equal(row.icon.id, 'question');
+    assert.match(row.tooltip, /unknown: its server is not answering/);
+    assert.equal(node(tree, 'instance:pid:4242').description, 'down');
+  });
+
+  test('"Focus Terminal" (+term) only where a terminal can be found', () => {
+    const headless = makeInstance({ id: 'pid:1', tty: undefined, kind: 'serve' });
+    const inTerminal = makeInstance({ id: 'pid:2', tty: 'pts/3', kind: 'serve' });
+    const endpoint = makeInstance({ id: 'url:x', pid: undefined, tty: undefined, kind: 'endpoint' });
+    const managed = makeInstance({ id: 'managed:m', tty: 'pts/4', managed: { serverId: 'm', state: 'running', folder: '/w', restarts: 0, passwordProtected: false } });
+    const permission = { id: 'per_1', sessionId: 'ses_1', permission: 'bash', patterns: [], command: 'rm x', always: [], askedAt: NOW };
+    const tree = presentTree(
+      makeSnapshot(
+        [headless, inTerminal, endpoint, managed],
+        [
+          makeSession({ id: 'ses_1', instanceId: 'pid:1', needsAttention: true, permissions: [permission] }),
+          makeSession({ id: 'ses_2', instanceId: 'pid:2' }),
+          makeSession({ id: 'ses_3', instanceId: 'url:x' }),
+        ],
+      ),
+      NOW,
+    );
+    assert.equal(node(tree, 'instance:pid:1').contextValue, 'instance+connected');
+    assert.equal(node(tree, 'session:ses_1').contextValue, 'session+needsYou');
+    assert.equal(node(tree, 'permission:per_1').contextValue, 'permission');
+    assert.equal(node(tree, 'instance:pid:2').contextValue, 'instance+connected+term');
+    assert.equal(node(tree, 'session:ses_2').contextValue, 'session+busy+term');
+    assert.equal(node(tree, 'instance:url:x').contextValue, 'instance+connected');
+    assert.equal(node(tree, 'session:ses_3').contextValue, 'session+busy');
+    assert.equal(node(tree, 'instance:managed:m').contextValue, 'instance+connected+managed');
+  });
+
+  test('the menus offer Focus Terminal only on +term rows, and keep every other action on them', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const pkg = JSON.parse(readFileSync(join(__dirname, '../../../../package.json'), 'utf8')) as {
+      contributes: { menus: Record<string, Array<{ command: string; when?: string }>> };
+    };
+    const items = pkg.contributes.menus['view/item/context']!;
+    /** Evaluates the `viewItem` part of a when clause (`== x` or `=~ /re/`). */
+    const offers = (command: string, contextValue: string) =>
+      items.some((i) => {
+        if (i.command !== command) return false;
+        const m = /viewItem (==|=~) (\S+)/.exec(i.when ?? '');
+        if (!m) return false;
+        return m[1] === '==' ? m[2] === contextValue : new RegExp(m[2]!.slice(1, -1)).test(contextValue);
+      });
+    const focus = 'opencodeMonitor.focusTerminal';
+    for (const cv of ['session+busy', 'session+needsYou', 'instance+connected', 'permission', 'question', 'instance+connected+managed']) assert.ok(!offers(focus, cv), `Focus Terminal on ${cv}`);
+    for (const cv of ['session+busy+term', 'session+idle+term', 'instance+connected+term', 'instance+limited+term', 'permission+term', 'question+term', 'permission+terminal']) assert.ok(offers(focus, cv), `no Focus Terminal on ${cv}`);
+    assert.ok(offers('opencodeMonitor.approveOnce', 'permission+term'));
+    assert.ok(offers('opencodeMonitor.answerQuestion', 'question+term'));
+    assert.ok(offers('opencodeMonitor.abortSession', 'session+busy+term'));
+    assert.ok(!offers('opencodeMonitor.abortSession', 'session+stale+term'));
+    assert.ok(offers('opencodeMonitor.attachInTerminal', 'session+busy'));
+    assert.ok(offers('opencodeMonitor.attachInTerminal', 'instance+connected+term'));
+    assert.ok(offers('opencodeMonitor.stopServer', 'instance+connected+managed'));
+  });
+
+  test('an empty instance says what would show there instead of "0/0 busy"', () => {
+    const tree = presentTree(makeSnapshot([makeInstance({ kind: 'tui' })], []), NOW);
+    const row = node(tree, 'instance:pid:4242');
+    assert.equal(row.description, 'no sessions');
+    const empty = node(tree, 'empty:pid:4242');
+    assert.equal(empty.label, 'No recent sessions');
+    assert.equal(empty.description, 'start one in its terminal');
+  });
+
+  test('narrow sidebar: short descriptions, most important word first, long titles cut (the tooltip has them)', () => {
+    const title = 'A very long session title that a narrow sidebar would cut anyway';
+    const tool = { callID: 'c', name: 'bash', arg: 'npm run test -- --grep something-long', startedAt: NOW - 12_000 };
+    const tree = presentTree(makeSnapshot([makeInstance()], [makeSession({ id: 'ses_l', title, runningTools: [tool] })]), NOW);
+    const row = node(tree, 'session:ses_l');
+    assert.ok(row.label.length <= 36, row.label);
+    assert.equal(row.description, 'bash 12s');
+    assert.match(row.tooltip, new RegExp(title));
+    assert.match(row.tooltip, /npm run test/);
   });
 });
