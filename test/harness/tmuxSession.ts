@@ -4,6 +4,8 @@
  * port-less OpenCode TUI and for Claude Code.
  */
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { isAlive, signalPid, toolChildrenOf, waitForExit } from './processes';
 
 export function hasTmux(): boolean {
@@ -77,6 +79,8 @@ export class TmuxSession {
     }
     if (this.serverPid > 0 && !(await waitForExit(this.serverPid, 3_000))) signalPid(this.serverPid, 'SIGKILL');
     for (const pid of pids) await waitForExit(pid, 5_000);
+    // A killed tmux server leaves its socket file behind.
+    fs.rmSync(path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
     process.removeListener('exit', this.killHook);
     return pids;
   }

@@ -69,6 +69,7 @@ export class ClaudeSource implements AgentSource {
   private readonly now: () => number;
   private readonly check: (pid: number, procStart: string | undefined) => ProcessCheck;
   private dirWatch: fs.FSWatcher | undefined;
+  private dirWatchOn: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
@@ -140,17 +141,27 @@ export class ClaudeSource implements AgentSource {
 
   // ── Watching ─────────────────────────────────────────────────────────────
 
-  /** fs.watch on the registry folder; retried on every poll until the folder exists. */
+  /**
+   * fs.watch on the registry folder; until it exists, on Claude Code's folder (so its creation
+   * is seen at once), retried on every poll.
+   */
   private watchDir(): void {
-    if (this.dirWatch || this.disposed) return;
-    try {
-      this.dirWatch = fs.watch(this.sessionsDir, { persistent: false }, () => this.soon());
-      this.dirWatch.on('error', () => {
+    if (this.disposed || (this.dirWatch && this.dirWatchOn === this.sessionsDir)) return;
+    for (const dir of [this.sessionsDir, this.home]) {
+      try {
+        const watcher = fs.watch(dir, { persistent: false }, () => this.soon());
         this.dirWatch?.close();
-        this.dirWatch = undefined;
-      });
-    } catch {
-      // Not there yet (Claude Code never ran): the poll looks again.
+        this.dirWatch = watcher;
+        this.dirWatchOn = dir;
+        watcher.on('error', () => {
+          watcher.close();
+          if (this.dirWatch === watcher) this.dirWatch = undefined;
+        });
+        if (dir === this.sessionsDir) this.soon(); // files may have arrived before the watch
+        return;
+      } catch {
+        // Not there yet (Claude Code never ran): the parent, or the next poll.
+      }
     }
   }
 
@@ -158,6 +169,7 @@ export class ClaudeSource implements AgentSource {
     if (this.disposed || this.debounce) return;
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
+      this.watchDir();
       void this.scanNow();
     }, 15);
   }
