@@ -158,17 +158,17 @@ describe('Claude Code source', () => {
     const row = tree.nodes.get('session:sess-1')!;
     assert.equal(row.label, 'make a [file](command:evil) **now**', 'a label is plain text');
     assert.ok(!row.tooltip.includes('](command:'), row.tooltip);
-    assert.equal(row.contextValue, 'session+needsYou+claude');
-    assert.equal(row.description, 'waiting 1 min (permission)');
+    assert.equal(row.contextValue, 'session+needsYou+claude+term');
+    assert.equal(row.description, 'waiting 1m · permission');
     const instanceRow = tree.nodes.get('instance:claude:10807')!;
     assert.equal(instanceRow.label, 'project');
-    assert.equal(instanceRow.contextValue, 'instance+claude');
+    assert.equal(instanceRow.contextValue, 'instance+claude+term');
     assert.deepEqual(instanceRow.icon, { id: 'sparkle', color: 'charts.orange' });
-    assert.match(instanceRow.description ?? '', /^Claude Code · 0\/1 busy · 1 needs you$/);
+    assert.match(instanceRow.description ?? '', /^1 waiting · Claude Code$/);
     assert.equal(tree.nodes.get('permission:sess-1:5000')!.contextValue, 'permission+terminal');
     const tracker = new IncidentTracker();
     const incidents = tracker.update(snapshot);
-    assert.deepEqual(incidents.map(incidentMessage), ['Claude Code session “make a [file](command:evil) **now**” asks permission to run Bash: touch probe.txt']);
+    assert.deepEqual(incidents.map(incidentMessage), ['Claude Code session “make a [file] (command :evil) **now**” asks permission to run Bash: touch probe.txt']);
     assert.deepEqual(tracker.update(snapshot), [], 'one notification per incident');
   });
 
