@@ -14,11 +14,12 @@ import type {
   WireStatusMap,
   WireTodo,
 } from '../opencode/schemas';
-import type { PermissionModel, QuestionModel, RunningTool, SessionModel } from '../model/model';
+import type { PermissionModel, QuestionModel, RiskModel, RunningTool, SessionModel } from '../model/model';
 import { emptyTokens } from '../model/model';
 import { toolArg } from '../model/toolArg';
 import { summarizeTodos } from '../model/todos';
 import { MAX_UNLISTED_SESSIONS } from './floodLimits';
+import { LiveRisk } from './liveRisk';
 import { boundedKey } from '../util/boundedJson';
 
 export interface SessionDetails {
@@ -61,7 +62,25 @@ export class InstanceState {
   /** Sessions known only from events (never listed, no info): bounded (floodLimits.ts). */
   private readonly unlisted = new Set<string>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    /** Risk of tool calls and permissions (issue 15), with the sequences of each session and its sub-agents. */
+    private readonly risk: LiveRisk = new LiveRisk({ now }),
+  ) {}
+
+  private readonly parentOf = (id: string): string | undefined => this.sessions.get(id)?.info?.parentID;
+
+  /** A tool part seen: its running-tool row (with its risk) if it runs; `alertFor` names a root session whose alert it raised. */
+  private toolOf(part: WirePart, directory: string | undefined, parentOf = this.parentOf): { tool?: RunningTool; alertFor?: string } {
+    const tool = runningTool(part);
+    const state = part.state;
+    if (part.type !== 'tool' || !state) return {};
+    const seen = this.risk.tool(
+      { sessionId: part.sessionID, callID: part.callID ?? part.id, tool: part.tool ?? 'tool', status: state.status, input: state.input, directory, arg: tool?.arg ?? toolArg(part.tool ?? 'tool', state.input, state.title) },
+      parentOf,
+    );
+    return { ...(tool ? { tool: seen.risk ? { ...tool, risk: seen.risk } : tool } : {}), ...(seen.alertFor ? { alertFor: seen.alertFor } : {}) };
+  }
 
   get sessionIds(): string[] {
     return [...this.sessions.keys()];
@@ -101,12 +120,13 @@ export class InstanceState {
       s.status = status;
       s.activeAt = now;
     }
+    const parentOf = (id: string) => (next.get(id)?.info ?? this.sessions.get(id)?.info)?.parentID;
     for (const [id, details] of data.details) {
       const s = ensure(id);
       if (details.todos) s.todos = details.todos;
       if (details.messages && s.status) {
         for (const part of lastAssistantParts(details.messages)) {
-          const tool = runningTool(part);
+          const { tool } = this.toolOf(part, s.info?.directory, parentOf);
           if (tool) s.tools.set(part.id, tool);
         }
       }
@@ -122,7 +142,8 @@ export class InstanceState {
       for (const request of data.permissions) {
         const s = ensure(request.sessionID);
         const known = this.sessions.get(request.sessionID)?.permissions.get(request.id);
-        s.permissions.set(request.id, toPermission(request, known?.askedAt ?? toolStart(s, request.tool?.callID) ?? now));
+        const risk = this.risk.permission(request, s.info?.directory, parentOf);
+        s.permissions.set(request.id, toPermission(request, known?.askedAt ?? toolStart(s, request.tool?.callID) ?? now, risk));
         s.activeAt = now;
       }
     }
@@ -193,6 +214,7 @@ export class InstanceState {
       }
       case 'session.deleted':
         this.unlisted.delete(event.properties.info.id);
+        this.risk.forget(event.properties.info.id);
         if (this.sessions.delete(event.properties.info.id)) changed.add(event.properties.info.id);
         break;
       case 'session.status': {
@@ -239,17 +261,21 @@ export class InstanceState {
       case 'message.part.updated': {
         const part = event.properties.part;
         if (part.type !== 'tool') break;
+        let alertFor: string | undefined;
         touch(part.sessionID, (s) => {
           s.activeAt = now;
-          const tool = runningTool(part);
+          const seen = this.toolOf(part, s.info?.directory);
+          const tool = seen.tool;
+          alertFor = seen.alertFor;
           const old = s.tools.get(part.id);
           if (tool) {
-            if (old && old.arg === tool.arg && old.childSessionId === tool.childSessionId && old.startedAt === tool.startedAt) return false;
+            if (old && old.arg === tool.arg && old.childSessionId === tool.childSessionId && old.startedAt === tool.startedAt && old.risk?.score === tool.risk?.score) return false;
             s.tools.set(part.id, tool);
             return true;
           }
-          return s.tools.delete(part.id);
+          return s.tools.delete(part.id) || alertFor === part.sessionID;
         });
+        if (alertFor && this.sessions.has(alertFor)) changed.add(alertFor);
         break;
       }
       case 'message.part.removed':
@@ -266,7 +292,8 @@ export class InstanceState {
         const request = event.properties;
         touch(request.sessionID, (s) => {
           s.activeAt = now;
-          s.permissions.set(request.id, toPermission(request, s.permissions.get(request.id)?.askedAt ?? now));
+          const risk = this.risk.permission(request, s.info?.directory, this.parentOf);
+          s.permissions.set(request.id, toPermission(request, s.permissions.get(request.id)?.askedAt ?? now, risk));
         });
         break;
       }
@@ -306,7 +333,12 @@ export class InstanceState {
     const info = s.info;
     const status = s.status?.type === 'busy' ? 'busy' : s.status?.type === 'retry' ? 'retry' : s.status ? 'busy' : 'idle';
     const runningTools = [...s.tools.values()].sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
-    const permissions = [...s.permissions.values()].sort((a, b) => a.askedAt - b.askedAt);
+    // A request that arrived before its tool part gets the risk its call has since (with sequences).
+    const permissions = [...s.permissions.values()].sort((a, b) => a.askedAt - b.askedAt).map((p) => {
+      const call = this.risk.callRisk(sessionId, p.callID, this.parentOf);
+      return call && call.score > (p.risk?.score ?? 0) ? { ...p, risk: call } : p;
+    });
+    const riskAlert = this.risk.alertOf(sessionId);
     const questions = [...s.questions.values()].sort((a, b) => a.askedAt - b.askedAt);
     let attentionReason: SessionModel['attentionReason'];
     let waitingSince: number | undefined;
@@ -349,6 +381,7 @@ export class InstanceState {
       attentionReason,
       waitingSince,
       lastError: s.lastError,
+      ...(riskAlert ? { riskAlert } : {}),
       cost: info.cost ?? 0,
       tokens: info.tokens
         ? {
@@ -423,7 +456,7 @@ function toolStart(s: LiveSession, callID: string | undefined): number | undefin
   return undefined;
 }
 
-function toPermission(request: WirePermissionRequest, askedAt: number): PermissionModel {
+function toPermission(request: WirePermissionRequest, askedAt: number, risk?: RiskModel): PermissionModel {
   const command = request.metadata.command;
   return {
     id: request.id,
@@ -434,6 +467,7 @@ function toPermission(request: WirePermissionRequest, askedAt: number): Permissi
     always: request.always,
     ...(request.tool?.callID ? { callID: request.tool.callID } : {}),
     askedAt,
+    ...(risk ? { risk } : {}),
   };
 }
 

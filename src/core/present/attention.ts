@@ -6,6 +6,7 @@ import { truncate } from './format';
 import { plainText } from './neutralize';
 import type { MonitorSnapshot, PermissionModel, QuestionModel, SessionModel } from '../model/model';
 import { permissionLabel, questionLabel, sessionLabel } from './tree';
+import { riskSuffix } from './risk';
 
 /** Longest-waiting first: the order "Jump to Next Session Needing Me" walks. */
 export function sessionsNeedingYou(snapshot: MonitorSnapshot): SessionModel[] {
@@ -75,7 +76,7 @@ function rawIncidentMessage(incident: Incident): string {
       ? `OpenCode session ${title} stopped: ${truncate(incident.session.lastError, 120)}`
       : `OpenCode session ${title} finished.`;
   }
-  if (incident.permission) return `OpenCode session ${title} asks permission to run ${permissionLabel(incident.permission)}`;
+  if (incident.permission) return `OpenCode session ${title} asks permission to run ${permissionLabel(incident.permission)}${riskSuffix(incident.permission.risk)}`;
   if (incident.question) return `OpenCode session ${title} asks: ${questionLabel(incident.question)}`;
   const tool = incident.session.runningTools[incident.session.runningTools.length - 1];
   return `OpenCode session ${title} may be waiting for permission${tool ? ` (${tool.name} running)` : ''}.`;

@@ -18,6 +18,7 @@ import type {
 } from '../model/model';
 import { CommandId } from './commandIds';
 import { escapeMarkdown, fieldLines, inlineCode } from './markdown';
+import { withRisk, withRiskAlert } from './risk';
 
 export type NodeKind = 'instance' | 'notice' | 'session' | 'permission' | 'question' | 'tool' | 'todos' | 'todo';
 
@@ -105,19 +106,19 @@ export function presentTree(snapshot: MonitorSnapshot, now: number): PresentedTr
     visited.add(session.id);
     const id = nodeId.session(session.id);
     const childIds: string[] = [];
-    for (const p of session.permissions) childIds.push(add(permissionNode(p, session, id, now)));
+    for (const p of session.permissions) childIds.push(add(withRisk(permissionNode(p, session, id, now), p.risk)));
     for (const q of session.questions) childIds.push(add(questionNode(q, session, id, now)));
     const subAgents = (childrenOf.get(session.id) ?? []).filter((c) => !visited.has(c.id)).sort(byCreated);
     for (const child of subAgents) childIds.push(addSession(child, id));
     const shownChildren = new Set(subAgents.map((c) => c.id));
-    for (const tool of visibleTools(session, shownChildren)) childIds.push(add(toolNode(tool, session, id, now)));
+    for (const tool of visibleTools(session, shownChildren)) childIds.push(add(withRisk(toolNode(tool, session, id, now), tool.risk)));
     if (session.todos.total > 0) {
       const todosId = nodeId.todos(session.id);
       const itemIds = session.todos.items.map((item, index) => add(todoNode(item, index, session, todosId)));
       add(todosNode(session, id, itemIds));
       childIds.push(todosId);
     }
-    add(sessionNode(session, parentId, childIds, now));
+    add(withRiskAlert(sessionNode(session, parentId, childIds, now), session.riskAlert));
     return id;
   };
 
