@@ -35,7 +35,7 @@ export function riskTooltip(risk: RiskModel | undefined, title = 'Risk'): string
     `**${escapeMarkdown(title)}: ${escapeMarkdown(levelLabel(risk.level))} (${risk.score}/100)**`,
     '',
     ...risk.reasons.map((r) => `- ${escapeMarkdown(r)}`),
-    ...(risk.techniques.length ? ['', `MITRE ATT&CK: ${risk.techniques.map((t) => inlineCode(t)).join(', ')}`] : []),
+    ...(risk.techniques.length ? ['', `MITRE ATT&CK: ${risk.techniques.map((t) => (/^T\d{4}(\.\d{3})?$/.test(t) ? inlineCode(t) : escapeMarkdown(t))).join(', ')}`] : []),
   ];
 }
 
