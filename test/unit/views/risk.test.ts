@@ -138,8 +138,8 @@ describe('risk in the CLI', () => {
   test('status --json carries risk and riskAlert as documented', () => {
     const json = JSON.parse(JSON.stringify(toStatusJson(snapshot, NOW))) as { sessions: Array<{ permissions: Array<{ risk: unknown }>; runningTools: Array<{ risk: { level: string } }>; riskAlert: Record<string, unknown> }> };
     const s = json.sessions[0]!;
-    assert.deepEqual(s.permissions[0].risk, { score: 80, level: 'high', reasons: ['Reads an SSH private key'], techniques: ['T1552.004'] });
-    assert.equal(s.runningTools[1].risk.level, 'high');
+    assert.deepEqual(s.permissions[0]!.risk, { score: 80, level: 'high', reasons: ['Reads an SSH private key'], techniques: ['T1552.004'] });
+    assert.equal(s.runningTools[1]!.risk.level, 'high');
     assert.deepEqual(Object.keys(s.riskAlert).sort(), ['arg', 'at', 'callID', 'level', 'reasons', 'score', 'sessionId', 'techniques', 'tool']);
   });
 });
