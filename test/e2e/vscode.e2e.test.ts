@@ -56,7 +56,7 @@ interface Pending {
 
 const skipAll = process.env.OCM_SKIP_E2E === '1' ? 'OCM_SKIP_E2E=1' : false;
 
-test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skipAll, timeout: 180_000 }, async (t) => {
+test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skipAll, timeout: 240_000 }, async (t) => {
   const started = Date.now();
   const { tools, missing } = findTools();
   if (!tools) throw new Error(`e2e tools missing (${missing.join(', ')}): ${SETUP_HINT}`);
@@ -433,13 +433,12 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     const text = await toast.innerText();
     assert.match(text, /asks permission to run \w+: cat ~\/\.ssh\/id_rsa\. High risk \(80\): Reads an SSH private key \[T1552\.004\]/, text);
     assert.match(text, /Approve Once/);
-    await wb.rowLocator(viewName, row).hover();
-    await shot('risk-permission');
-    passed.add('risk-permission');
+    // The row's tooltip (score, reasons, technique ids) stays up for the screenshot, beside the notification.
     const tooltip = await wb.hoverTooltip(wb.rowLocator(viewName, row).locator('.label-name'));
     assert.match(tooltip, /Risk: High \(80\/100\)/);
     assert.match(tooltip, /T1552\.004/);
-    await shot('risk-permission-tooltip');
+    await shot('risk-permission');
+    passed.add('risk-permission');
     await page.mouse.move(700, 400);
     for (const p of await pending(alpha, '/permission', risky.id)) await postJson(alpha, `/permission/${p.id}/reply`, { reply: 'reject' });
     await wb.clearNotifications();

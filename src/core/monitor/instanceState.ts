@@ -413,6 +413,7 @@ export class InstanceState {
           [...s.permissions.keys()],
           [...s.questions.keys()],
           s.lastError ?? null,
+          this.risk.alertOf(id)?.callID ?? null,
         ]),
       );
     }

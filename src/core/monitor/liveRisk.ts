@@ -87,8 +87,8 @@ export class LiveRisk {
   constructor(options: LiveRiskOptions = {}) {
     this.rules = options.rules ?? defaultRules();
     this.home = options.home ?? safeHome();
-    this.maxRoots = options.maxRoots ?? 200;
-    this.maxCalls = options.maxCalls ?? 256;
+    this.maxRoots = options.maxRoots ?? 100;
+    this.maxCalls = options.maxCalls ?? 128;
     this.maxCached = options.maxCached ?? 1_000;
     this.now = options.now ?? Date.now;
   }
