@@ -56,7 +56,7 @@ interface Pending {
 
 const skipAll = process.env.OCM_SKIP_E2E === '1' ? 'OCM_SKIP_E2E=1' : false;
 
-test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skipAll, timeout: 240_000 }, async (t) => {
+test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skipAll, timeout: 300_000 }, async (t) => {
   const started = Date.now();
   const { tools, missing } = findTools();
   if (!tools) throw new Error(`e2e tools missing (${missing.join(', ')}): ${SETUP_HINT}`);
@@ -454,7 +454,8 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     await shot('risk-alert');
     assert.equal(await alert.count(), 1, 'one notification for the session, not one per command');
     await wb.clearNotifications();
-    await idle(risky);
+    // Rejected: OpenCode ends that turn without a final "stop" message; nothing is pending any more.
+    await waitFor(async () => ((await pending(alpha, '/permission', risky.id)).length === 0 ? true : undefined), UI_TIMEOUT, 'risky permission answered');
   });
 
   // ---- (g) a managed server: started from the command, stopped from its row -------------------

@@ -221,7 +221,8 @@ function raise(risk: RiskModel | undefined, matches: SequenceMatch[]): RiskModel
     const score = Math.max(m.score, out?.score ?? 0);
     out = toModel({
       score,
-      reasons: [m.reason, ...(out?.reasons ?? [])],
+      // The command line may have completed the same sequence on its own: one reason, once.
+      reasons: [...new Set([m.reason, ...(out?.reasons ?? [])])],
       techniques: [...new Set([...m.techniques, ...(out?.techniques ?? [])])],
     });
   }
