@@ -39,11 +39,6 @@ export function riskTooltip(risk: RiskModel | undefined, title = 'Risk'): string
   ];
 }
 
-/** One plain line for a notification: `High risk (80): Reads an SSH private key [T1552.004]`. */
-export function riskLine(risk: RiskModel): string {
-  return plainText(riskSummary(risk));
-}
-
 /**
  * A permission or tool row with its risk: medium and up get a badge before the description,
  * high and critical a coloured icon too, every level a tooltip section. Low and none: unchanged.
