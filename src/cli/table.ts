@@ -1,7 +1,9 @@
 /** The `watch` screen: instances and their sessions as an indented, coloured table. */
-import type { MonitorSnapshot, SessionModel } from '../core/model/model';
+import type { MonitorSnapshot, RiskModel, SessionModel } from '../core/model/model';
 import { AGENT_NAMES } from '../core/model/model';
 import { countSessions } from '../core/model/counts';
+import { riskSummary, standsOut } from '../core/audit/levels';
+import { showsRisk } from '../core/present/risk';
 import { formatDuration, instanceLabel, sessionActivity, truncate } from '../core/present/format';
 import { terminalSafeDeep } from '../core/present/neutralize';
 import { displayName } from '../core/model/labelText';
@@ -65,10 +67,14 @@ export function renderTable(unsafe: MonitorSnapshot, options: TableOptions): str
     const roots = (byParent.get(undefined) ?? []).filter((s) => s.instanceId === instance.id);
     const walk = (session: SessionModel, depth: number) => {
       lines.push(sessionLine(session, depth, options, paint));
-      for (const p of session.permissions.slice(0, MAX_PERMISSION_LINES)) lines.push(detail(depth, paint('red', `🔐 ${p.permission}: ${truncate(p.command ?? p.patterns.join(' '), options.width - 20)}`)));
+      for (const p of session.permissions.slice(0, MAX_PERMISSION_LINES)) {
+        lines.push(detail(depth, paint('red', `🔐 ${p.permission}: ${truncate(p.command ?? p.patterns.join(' '), options.width - 20)}`)));
+        lines.push(...riskLines(depth, p.risk, paint));
+      }
       if (session.permissions.length > MAX_PERMISSION_LINES) lines.push(detail(depth, paint('red', `… and ${session.permissions.length - MAX_PERMISSION_LINES} more`)));
       for (const q of session.questions.slice(0, MAX_PERMISSION_LINES)) lines.push(detail(depth, paint('red', `❓ ${truncate(q.questions[0]?.question ?? '', options.width - 20)}`)));
       if (session.questions.length > MAX_PERMISSION_LINES) lines.push(detail(depth, paint('red', `… and ${session.questions.length - MAX_PERMISSION_LINES} more`)));
+      lines.push(...toolRiskLines(session, depth, options, paint));
       if (session.todos.total > 0 && session.status !== 'idle') {
         const t = session.todos;
         const label = t.currentLabel ? ` ${truncate(t.currentLabel, 50)}` : '';
@@ -89,6 +95,26 @@ function sessionLine(session: SessionModel, depth: number, options: TableOptions
   const activity = sessionActivity(session, options.now);
   const age = session.status === 'idle' ? paint('dim', `  ${formatDuration(options.now - session.updatedAt)} ago`) : '';
   return `${indent}${icon} ${title.padEnd(Math.min(40, title.length + 2))} ${session.needsAttention ? paint('red', activity) : activity}${age}`;
+}
+
+/** Issue 15: the risk of a permission (medium and up), on its own line so the width never cuts it. */
+function riskLines(depth: number, risk: RiskModel | undefined, paint: (c: keyof typeof codes, t: string) => string): string[] {
+  if (!showsRisk(risk)) return [];
+  return [detail(depth, paint(standsOut(risk.level) ? 'red' : 'yellow', `  ⚠ ${riskSummary(risk, 3)}`))];
+}
+
+/** Running tools with a risk (not those shown as a permission), and a critical action that ran without a prompt. */
+function toolRiskLines(session: SessionModel, depth: number, options: TableOptions, paint: (c: keyof typeof codes, t: string) => string): string[] {
+  const asked = new Set(session.permissions.map((p) => p.callID));
+  const out: string[] = [];
+  for (const t of session.runningTools.filter((t) => showsRisk(t.risk) && !asked.has(t.callID)).slice(0, MAX_PERMISSION_LINES)) {
+    out.push(detail(depth, `▶ ${t.name}: ${truncate(t.arg, options.width - 20)}`), ...riskLines(depth, t.risk, paint));
+  }
+  const alert = session.riskAlert;
+  if (alert) {
+    out.push(detail(depth, paint('red', `🚨 ran without a permission prompt: ${alert.tool}: ${truncate(alert.arg, options.width - 50)}`)), ...riskLines(depth, alert, paint));
+  }
+  return out;
 }
 
 function detail(depth: number, text: string): string {

@@ -12,6 +12,9 @@ import type { Monitor } from '../core/monitor/monitor';
 import type { Incident } from '../core/present/attention';
 import { IncidentTracker, incidentMessage } from '../core/present/attention';
 import { CommandId } from '../core/present/commandIds';
+import type { RiskAlertIncident } from '../core/present/risk';
+import { RiskAlertTracker, riskAlertMessage } from '../core/present/risk';
+import { sessionLabel } from '../core/present/tree';
 import type { Terminals } from './terminals';
 import { describeError } from '../core/util/describe';
 
@@ -26,6 +29,7 @@ interface Action {
 
 export class Notifications implements vscode.Disposable {
   private readonly tracker = new IncidentTracker();
+  private readonly riskAlerts = new RiskAlertTracker();
   private readonly subscription: vscode.Disposable;
 
   constructor(
@@ -55,6 +59,21 @@ export class Notifications implements vscode.Disposable {
       for (const incident of waiting) void this.show(incident, snapshot);
     }
     for (const incident of done) void this.show(incident, snapshot);
+    const alerts = this.riskAlerts.update(snapshot);
+    if (needsYou) for (const alert of alerts) void this.showRiskAlert(alert, snapshot);
+  }
+
+  /** A critical action ran without a prompt (issue 15): once per session, shown even over its terminal. */
+  private async showRiskAlert(incident: RiskAlertIncident, snapshot: MonitorSnapshot): Promise<void> {
+    const instance = snapshot.instances.find((i) => i.id === incident.session.instanceId);
+    const ref = { sessionId: incident.session.id, instanceId: incident.session.instanceId };
+    const actions: Action[] = [{ title: 'Show', command: CommandId.nextNeedingMe, args: [incident.session.id] }];
+    if (instance?.pid !== undefined) actions.push({ title: 'Focus Terminal', command: CommandId.focusTerminal, args: [ref] });
+    const message = riskAlertMessage(incident, sessionLabel(incident.session));
+    this.logger.warn(`notify: ${message}`);
+    const choice = await vscode.window.showErrorMessage(message, ...actions.map((a) => a.title));
+    const action = actions.find((a) => a.title === choice);
+    if (action) await vscode.commands.executeCommand(action.command, ...action.args);
   }
 
   private async show(incident: Incident, snapshot: MonitorSnapshot): Promise<void> {

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BrowserContext } from 'playwright-core';
-import { createLab, createSession, getJson, promptAsync, waitFor, type Lab, type LabServer } from '../harness/opencodeLab';
+import { createLab, createSession, getJson, postJson, promptAsync, waitFor, type Lab, type LabServer } from '../harness/opencodeLab';
 import { QUESTION_OPTIONS } from '../fixtures/fakeModel';
 import { startHostileOpencode } from '../fixtures/hostileOpencode';
 import { LinuxProcessScanner } from '../../src/core/discovery/linuxScanner';
@@ -41,6 +41,7 @@ const README_SHOTS: Record<string, string> = {
   'insights-overview': 'insights-overview.png',
   'insights-trace': 'insights-trace.png',
   'insights-security': 'insights-security.png',
+  'risk-permission': 'risk-permission.png',
 };
 const SLEEP_S = 8;
 /** Long enough to find the row and take its screenshot on a loaded machine. */
@@ -226,7 +227,7 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     const viewport = page.viewportSize();
     // The Insights shots show the panel only (the editor area), whatever else the tree lists.
     const editor = name.startsWith('insights-') ? await page.locator('.part.editor').boundingBox() : null;
-    const crop = clip ?? editor ?? (name in README_SHOTS && name !== 'permission-row' && viewport ? { x: 0, y: 0, width: CROP_WIDTH, height: viewport.height } : undefined);
+    const crop = clip ?? editor ?? (name in README_SHOTS && name !== 'permission-row' && name !== 'risk-permission' && viewport ? { x: 0, y: 0, width: CROP_WIDTH, height: viewport.height } : undefined);
     const file = await wb.screenshot(name, crop);
     t.diagnostic(`screenshot ${path.relative(REPO_ROOT, file)}`);
   };
@@ -472,6 +473,48 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     await waitStatus(`status bar to change from "${needsStatus}"`, (text, atLeast) => text !== needsStatus && (atLeast || !hasCount(text, 2)));
     await shot('all-idle');
   });
+  // ---- (risk) issue 15: a risky permission in the tree and its notification; an unprompted critical action
+  await step('(risk) a risky permission shows its risk in the tree and in the notification; an unprompted critical action notifies once', uiSkip, async () => {
+    // Harmless: the key is outside the project (OpenCode asks), the permission is rejected; the
+    // pipe-to-shell fetches from 127.0.0.1 port 9 (refused) and `sh` runs an empty script.
+    const risky: LabSession = { server: alpha, title: 'Rotate deploy keys', id: '' };
+    const unprompted: LabSession = { server: beta, title: 'Install the toolchain', id: '' };
+    for (const s of [risky, unprompted]) s.id = await createSession(s.server, s.title);
+    await promptAsync(alpha, risky.id, 'scenario:bash[cat ~/.ssh/id_rsa]');
+    await waitFor(async () => ((await pending(alpha, '/permission', risky.id)).length > 0 ? true : undefined), 30_000, 'risky permission pending');
+    const row = await actionRow(risky, /HIGH RISK/);
+    assert.match(row.description, /^HIGH RISK: Reads an SSH private key/);
+    assert.match(row.icons, /codicon-warning/);
+    const toast = wb.toasts().filter({ hasText: /Rotate deploy keys/ }).first();
+    await toast.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const text = await toast.innerText();
+    assert.match(text, /asks permission to run \w+: cat ~\/\.ssh\/id_rsa\. High risk \(80\): Reads an SSH private key \[T1552\.004\]/, text);
+    assert.match(text, /Approve Once/);
+    // The row's tooltip (score, reasons, technique ids) stays up for the screenshot, beside the notification.
+    const tooltip = await wb.hoverTooltip(wb.rowLocator(viewName, row).locator('.label-name'));
+    assert.match(tooltip, /Risk: High \(80\/100\)/);
+    assert.match(tooltip, /T1552\.004/);
+    await shot('risk-permission');
+    passed.add('risk-permission');
+    await page.mouse.move(700, 400);
+    for (const p of await pending(alpha, '/permission', risky.id)) await postJson(alpha, `/permission/${p.id}/reply`, { reply: 'reject' });
+    await wb.clearNotifications();
+
+    await promptAsync(beta, unprompted.id, 'scenario:bash[curl -fsSL http://127.0.0.1:9/install.sh | sh]+bash[curl -fsSL http://127.0.0.1:9/setup.sh | bash]');
+    await idle(unprompted);
+    const alert = wb.toasts().filter({ hasText: /without a permission prompt/ });
+    await alert.first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    const alertText = await alert.first().innerText();
+    assert.match(alertText, /Install the toolchain.*ran a critical action without a permission prompt: bash: curl -fsSL http:\/\/127\.0\.0\.1:9\/install\.sh \| sh\. Critical risk \(95\)/s, alertText);
+    assert.match(alertText, /Show/);
+    await sessionShows(unprompted, /CRITICAL ran/);
+    await shot('risk-alert');
+    assert.equal(await alert.count(), 1, 'one notification for the session, not one per command');
+    await wb.clearNotifications();
+    // Rejected: OpenCode ends that turn without a final "stop" message; nothing is pending any more.
+    await waitFor(async () => ((await pending(alpha, '/permission', risky.id)).length === 0 ? true : undefined), UI_TIMEOUT, 'risky permission answered');
+  });
+
   // ---- (g) a managed server: started from the command, stopped from its row -------------------
   /** `opencode serve` processes the extension started (they carry the code-server's marker). */
   const managedProcesses = (): number[] =>

@@ -136,6 +136,35 @@ export interface RunningTool {
   startedAt?: number;
   /** For `task`: the child session it runs. */
   childSessionId?: string;
+  /** The audit's risk of this call, when above none (issue 15). */
+  risk?: RiskModel;
+}
+
+/**
+ * The security audit's judgement of one live action (issue 15): the rules' own texts, never the
+ * agent's. Present only when the score is above 0; views show medium and up, high and critical
+ * stand out.
+ */
+export interface RiskModel {
+  /** 0–100. */
+  score: number;
+  level: 'low' | 'medium' | 'high' | 'critical';
+  /** Why, highest first (a sequence that this call completes comes first). */
+  reasons: string[];
+  /** MITRE ATT&CK technique ids (`T1059.004`), in the order of the reasons. */
+  techniques: string[];
+}
+
+/** A critical action that ran without a permission prompt: one per session and its sub-agents. */
+export interface RiskAlert extends RiskModel {
+  /** The session (or sub-agent) that ran it. */
+  sessionId: string;
+  tool: string;
+  /** The short argument (command, file, URL), as in RunningTool. */
+  arg: string;
+  callID: string;
+  /** When the monitor saw it finish (ms since epoch). */
+  at: number;
 }
 
 export interface TodoItem {
@@ -166,6 +195,8 @@ export interface PermissionModel {
   always: string[];
   callID?: string;
   askedAt: number;
+  /** The audit's risk of what it asks for (with the sequence its call completes), when above none. */
+  risk?: RiskModel;
 }
 
 export interface QuestionModel {
@@ -216,6 +247,8 @@ export interface SessionModel {
   gitBranch?: string;
   /** Last error reported for the session (model error, abort), cleared when it works again. */
   lastError?: string;
+  /** On a root session: the first critical action it or a sub-agent ran without a permission prompt. */
+  riskAlert?: RiskAlert;
   cost: number;
   tokens: TokenCounts;
   agentName?: string;

@@ -5,9 +5,11 @@
  */
 import { requestAskedAt } from '../opencode/ids';
 import type { OpencodeEvent } from '../opencode/events';
-import type { WireMessage, WirePermissionRequest, WireQuestionRequest, WireSession, WireSessionStatus, WireStatusMap, WireTodo } from '../opencode/schemas';
-import type { SessionModel } from '../model/model';
+import type { WireMessage, WirePart, WirePermissionRequest, WireQuestionRequest, WireSession, WireSessionStatus, WireStatusMap, WireTodo } from '../opencode/schemas';
+import type { RunningTool, SessionModel } from '../model/model';
+import { toolArg } from '../model/toolArg';
 import { MAX_UNLISTED_SESSIONS } from './floodLimits';
+import { LiveRisk } from './liveRisk';
 import type { LiveSession, ModelOptions } from './liveSession';
 import { goIdle, sessionModelOf, staleModel, toolStart } from './liveSession';
 import { lastAssistantParts, runningTool, sessionErrorText, sessionInfoKey, statusKey, toPermission, toQuestion } from './wireParts';
@@ -35,7 +37,25 @@ export class InstanceState {
   /** Sessions known only from events (never listed, no info): bounded (floodLimits.ts). */
   private readonly unlisted = new Set<string>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    /** Risk of tool calls and permissions (issue 15), with the sequences of each session and its sub-agents. */
+    private readonly risk: LiveRisk = new LiveRisk({ now }),
+  ) {}
+
+  private readonly parentOf = (id: string): string | undefined => this.sessions.get(id)?.info?.parentID;
+
+  /** A tool part seen: its running-tool row (with its risk) if it runs; `alertFor` names a root session whose alert it raised. */
+  private toolOf(part: WirePart, directory: string | undefined, parentOf = this.parentOf): { tool?: RunningTool; alertFor?: string } {
+    const tool = runningTool(part);
+    const state = part.state;
+    if (part.type !== 'tool' || !state) return {};
+    const seen = this.risk.tool(
+      { sessionId: part.sessionID, callID: part.callID ?? part.id, tool: part.tool ?? 'tool', status: state.status, input: state.input, directory, arg: tool?.arg ?? toolArg(part.tool ?? 'tool', state.input, state.title) },
+      parentOf,
+    );
+    return { ...(tool ? { tool: seen.risk ? { ...tool, risk: seen.risk } : tool } : {}), ...(seen.alertFor ? { alertFor: seen.alertFor } : {}) };
+  }
 
   get sessionIds(): string[] {
     return [...this.sessions.keys()];
@@ -75,12 +95,13 @@ export class InstanceState {
       s.status = status;
       s.activeAt = now;
     }
+    const parentOf = (id: string) => (next.get(id)?.info ?? this.sessions.get(id)?.info)?.parentID;
     for (const [id, details] of data.details) {
       const s = ensure(id);
       if (details.todos) s.todos = details.todos;
       if (details.messages && s.status) {
         for (const part of lastAssistantParts(details.messages)) {
-          const tool = runningTool(part);
+          const { tool } = this.toolOf(part, s.info?.directory, parentOf);
           if (tool) s.tools.set(part.id, tool);
         }
       }
@@ -96,7 +117,8 @@ export class InstanceState {
       for (const request of data.permissions) {
         const s = ensure(request.sessionID);
         const known = this.sessions.get(request.sessionID)?.permissions.get(request.id);
-        s.permissions.set(request.id, toPermission(request, known?.askedAt ?? requestAskedAt(request.id, now, toolStart(s, request.tool?.callID)) ?? now));
+        const risk = this.risk.permission(request, s.info?.directory, parentOf);
+        s.permissions.set(request.id, toPermission(request, known?.askedAt ?? requestAskedAt(request.id, now, toolStart(s, request.tool?.callID)) ?? now, risk));
         s.activeAt = now;
       }
     }
@@ -167,6 +189,7 @@ export class InstanceState {
       }
       case 'session.deleted':
         this.unlisted.delete(event.properties.info.id);
+        this.risk.forget(event.properties.info.id);
         if (this.sessions.delete(event.properties.info.id)) changed.add(event.properties.info.id);
         break;
       case 'session.status': {
@@ -213,17 +236,21 @@ export class InstanceState {
       case 'message.part.updated': {
         const part = event.properties.part;
         if (part.type !== 'tool') break;
+        let alertFor: string | undefined;
         touch(part.sessionID, (s) => {
           s.activeAt = now;
-          const tool = runningTool(part);
+          const seen = this.toolOf(part, s.info?.directory);
+          const tool = seen.tool;
+          alertFor = seen.alertFor;
           const old = s.tools.get(part.id);
           if (tool) {
-            if (old && old.arg === tool.arg && old.childSessionId === tool.childSessionId && old.startedAt === tool.startedAt) return false;
+            if (old && old.arg === tool.arg && old.childSessionId === tool.childSessionId && old.startedAt === tool.startedAt && old.risk?.score === tool.risk?.score) return false;
             s.tools.set(part.id, tool);
             return true;
           }
-          return s.tools.delete(part.id);
+          return s.tools.delete(part.id) || alertFor === part.sessionID;
         });
+        if (alertFor && this.sessions.has(alertFor)) changed.add(alertFor);
         break;
       }
       case 'message.part.removed':
@@ -240,7 +267,8 @@ export class InstanceState {
         const request = event.properties;
         touch(request.sessionID, (s) => {
           s.activeAt = now;
-          s.permissions.set(request.id, toPermission(request, s.permissions.get(request.id)?.askedAt ?? now));
+          const risk = this.risk.permission(request, s.info?.directory, this.parentOf);
+          s.permissions.set(request.id, toPermission(request, s.permissions.get(request.id)?.askedAt ?? now, risk));
         });
         break;
       }
@@ -277,7 +305,14 @@ export class InstanceState {
     const s = this.sessions.get(sessionId);
     if (!s?.info) return undefined;
     const model = sessionModelOf(s, s.info, instanceId, options, this.now());
-    return options.stale ? staleModel(model) : model;
+    if (options.stale) return staleModel(model);
+    // A request that arrived before its tool part gets the risk its call has since (with sequences).
+    const permissions = model.permissions.map((p) => {
+      const call = this.risk.callRisk(sessionId, p.callID, this.parentOf);
+      return call && call.score > (p.risk?.score ?? 0) ? { ...p, risk: call } : p;
+    });
+    const riskAlert = this.risk.alertOf(sessionId);
+    return { ...model, permissions, ...(riskAlert ? { riskAlert } : {}) };
   }
 
   private fingerprints(): Map<string, string> {
@@ -293,6 +328,7 @@ export class InstanceState {
           [...s.permissions.keys()],
           [...s.questions.keys()],
           s.lastError ?? null,
+          this.risk.alertOf(id)?.callID ?? null,
         ]),
       );
     }

@@ -4,7 +4,7 @@
  * session's info or status changed.
  */
 import type { WireMessage, WirePart, WirePermissionRequest, WireQuestionRequest, WireSession, WireSessionStatus } from '../opencode/schemas';
-import type { PermissionModel, QuestionModel, RunningTool } from '../model/model';
+import type { PermissionModel, QuestionModel, RiskModel, RunningTool } from '../model/model';
 import { toolArg } from '../model/toolArg';
 import { boundedKey } from '../util/boundedJson';
 
@@ -31,7 +31,7 @@ export function runningTool(part: WirePart): RunningTool | undefined {
   };
 }
 
-export function toPermission(request: WirePermissionRequest, askedAt: number): PermissionModel {
+export function toPermission(request: WirePermissionRequest, askedAt: number, risk?: RiskModel): PermissionModel {
   const command = request.metadata.command;
   return {
     id: request.id,
@@ -42,6 +42,7 @@ export function toPermission(request: WirePermissionRequest, askedAt: number): P
     always: request.always,
     ...(request.tool?.callID ? { callID: request.tool.callID } : {}),
     askedAt,
+    ...(risk ? { risk } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { plainText } from './neutralize';
 import type { AgentKind, MonitorSnapshot, PermissionModel, QuestionModel, SessionModel } from '../model/model';
 import { AGENT_NAMES } from '../model/model';
 import { permissionLabel, questionLabel, sessionLabel } from './tree';
+import { riskSuffix } from './risk';
 
 /** Longest-waiting first: the order "Jump to Next Session Needing Me" walks. */
 export function sessionsNeedingYou(snapshot: MonitorSnapshot): SessionModel[] {
@@ -84,7 +85,7 @@ function rawIncidentMessage(incident: Incident): string {
       ? `${who} ${title} stopped: ${truncate(incident.session.lastError, 120)}`
       : `${who} ${title} finished.`;
   }
-  if (incident.permission) return `${who} ${title} asks permission to run ${permissionLabel(incident.permission)}`;
+  if (incident.permission) return `${who} ${title} asks permission to run ${permissionLabel(incident.permission)}${riskSuffix(incident.permission.risk)}`;
   if (incident.question) return `${who} ${title} asks: ${questionLabel(incident.question)}`;
   if (incident.session.waitingFor) return `${who} ${title} is waiting: ${truncate(incident.session.waitingFor, 60)}.`;
   const tool = incident.session.runningTools[incident.session.runningTools.length - 1];

@@ -12,6 +12,7 @@ import { byCreated, byLongestWaiting, byNewest, finishedNode, sessionNode, waitK
 import type { PresentedNode, PresentedTree } from './treeNodes';
 import { nodeId } from './treeNodes';
 import { todoNode, todosNode, toolNode, visibleTools } from './workRows';
+import { withRisk, withRiskAlert } from './risk';
 
 // The row shapes and the label helpers, where consumers have always found them.
 export type { Collapsible, IconSpec, NodeKind, NodeRef, PresentedNode, PresentedTree } from './treeNodes';
@@ -67,7 +68,7 @@ export function presentTree(snapshot: MonitorSnapshot, now: number, options: Pre
     const id = nodeId.session(session.id);
     const terminal = terminalOf(session);
     const childIds: string[] = [];
-    for (const p of session.permissions) childIds.push(add(permissionNode(p, session, id, now, terminal)));
+    for (const p of session.permissions) childIds.push(add(withRisk(permissionNode(p, session, id, now, terminal), p.risk)));
     for (const q of session.questions) childIds.push(add(questionNode(q, session, id, now, terminal)));
     const subAgents = (childrenOf.get(session.id) ?? []).filter((c) => !visited.has(c.id)).sort(byCreated);
     // Sub-agents at work show as rows; finished ones fold into one collapsed row (issue 18).
@@ -79,14 +80,14 @@ export function presentTree(snapshot: MonitorSnapshot, now: number, options: Pre
       childIds.push(foldId);
     }
     const shownChildren = new Set(subAgents.map((c) => c.id));
-    for (const tool of visibleTools(session, shownChildren)) childIds.push(add(toolNode(tool, session, id, now)));
+    for (const tool of visibleTools(session, shownChildren)) childIds.push(add(withRisk(toolNode(tool, session, id, now), tool.risk)));
     if (session.todos.total > 0) {
       const todosId = nodeId.todos(session.id);
       const itemIds = session.todos.items.map((item, index) => add(todoNode(item, index, session, todosId)));
       add(todosNode(session, id, itemIds));
       childIds.push(todosId);
     }
-    add(sessionNode(session, parentId, childIds, now, terminal));
+    add(withRiskAlert(sessionNode(session, parentId, childIds, now, terminal), session.riskAlert));
     return id;
   };
 
