@@ -153,6 +153,12 @@ export function tcpSocketsInUse(sockstat: string | undefined): number | undefine
   return m ? Number(m[1]) : undefined;
 }
 
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** `socket:[12345]` → 12345. */
 export function socketInode(link: string): number | undefined {
   const m = /^socket:\[(\d+)\]$/.exec(link);
@@ -180,6 +186,12 @@ export interface LinuxScannerOptions {
    * long. 1 reads every pid every scan.
    */
   recheckEvery?: number;
+  /**
+   * While the same OpenCode pids are found (other pids may come and go) and none waits for its
+   * port, their details (stat, cwd, listening sockets) are read again only every this many scans;
+   * the scans in between answer the last result. 1 reads them every scan.
+   */
+  inspectEvery?: number;
   now?: () => number;
   logger?: Logger;
 }
@@ -208,6 +220,9 @@ interface PortInfo {
 
 type LinuxCandidate = Candidate & { startTicks: number; firstSeen: number };
 
+/** How long after it was first seen a process gets a full look every scan. */
+const SETTLE_MS = 10_000;
+
 export class LinuxProcessScanner implements ProcessScanner {
   private readonly root: string;
   private readonly uid: number;
@@ -221,8 +236,13 @@ export class LinuxProcessScanner implements ProcessScanner {
   private readonly portCache = new Map<number, PortInfo>();
   private readonly buffer = Buffer.alloc(4096);
   private readonly recheckEvery: number;
+  private readonly inspectEvery: number;
   private readonly notOpencode = new Set<number>();
   private scanCount = 0;
+  /** The last full result, the OpenCode pids it came from, and the quick scans answered with it since. */
+  private last: { result: OpencodeProcess[]; pids: number[]; quick: number; settled: boolean } | undefined;
+  /** `startTicks state ppid tty_nr` of each OpenCode pid at the last full scan: a quick scan re-reads only this. */
+  private readonly statKeys = new Map<number, string>();
   private lastTableRead = Number.NEGATIVE_INFINITY;
   private bootTimeMs: number | undefined;
   /** How often the TCP tables were read (tests and measurements). */
@@ -236,6 +256,7 @@ export class LinuxProcessScanner implements ProcessScanner {
     this.tableRefreshMs = options.tableRefreshMs ?? DEFAULT_TABLE_REFRESH_MS;
     this.portWaitMs = options.portWaitMs ?? DEFAULT_PORT_WAIT_MS;
     this.recheckEvery = Math.max(1, Math.floor(options.recheckEvery ?? 5));
+    this.inspectEvery = Math.max(1, Math.floor(options.inspectEvery ?? 3));
     this.now = options.now ?? Date.now;
     this.logger = options.logger ?? nullLogger;
   }
@@ -252,9 +273,8 @@ export class LinuxProcessScanner implements ProcessScanner {
   scanSync(): OpencodeProcess[] {
     const names = fs.readdirSync(this.root);
     const slot = this.scanCount++ % this.recheckEvery;
-    const candidates: LinuxCandidate[] = [];
     const present = new Set<number>();
-    const alive = new Set<number>();
+    const opencode: Array<{ pid: number; comm: string }> = [];
     for (const name of names) {
       const c0 = name.charCodeAt(0);
       if (c0 < 48 || c0 > 57) continue;
@@ -270,21 +290,49 @@ export class LinuxProcessScanner implements ProcessScanner {
         continue;
       }
       this.notOpencode.delete(pid);
+      opencode.push({ pid, comm });
+    }
+    for (const pid of this.notOpencode) if (!present.has(pid)) this.notOpencode.delete(pid);
+    // Most scans find the same OpenCode processes (other pids come and go): their details are
+    // re-read every inspectEvery scans, at once when one came or went or a server awaits its port.
+    const pids = opencode.map((o) => o.pid);
+    const last = this.last;
+    if (last && last.settled && last.quick + 1 < this.inspectEvery && sameNumbers(pids, last.pids) && pids.every((pid) => this.statKey(pid) === this.statKeys.get(pid))) {
+      last.quick++;
+      return last.result;
+    }
+    this.statKeys.clear();
+    const candidates: LinuxCandidate[] = [];
+    const alive = new Set<number>();
+    for (const { pid, comm } of opencode) {
       alive.add(pid);
       const candidate = this.inspect(pid, comm);
       if (candidate) candidates.push(candidate);
     }
-    for (const pid of this.notOpencode) if (!present.has(pid)) this.notOpencode.delete(pid);
     for (const pid of this.statics.keys()) if (!alive.has(pid)) this.statics.delete(pid);
     for (const pid of this.portCache.keys()) if (!alive.has(pid)) this.portCache.delete(pid);
     const kept = keepCandidates(candidates);
-    this.attachListeners(kept.filter((c) => c.role.role === 'instance'));
-    return kept.map((c) => toOpencodeProcess(c));
+    const instances = kept.filter((c) => c.role.role === 'instance');
+    this.attachListeners(instances);
+    const result = kept.map((c) => toOpencodeProcess(c));
+    const now = this.now();
+    // A young process may still chdir (TUI) or open its port: it keeps every scan a full one.
+    const settled = candidates.every((c) => now - c.firstSeen >= SETTLE_MS) && !instances.some((c) => c.listeners.length === 0 && now - c.firstSeen < this.portWaitMs && expectsPort(c.args));
+    this.last = { result, pids, quick: 0, settled };
+    return result;
+  }
+
+  /** The part of a pid's stat that tells a reused pid, a zombie, a new parent or terminal. */
+  private statKey(pid: number): string {
+    const text = this.readSmall(`${this.root}/${pid}/stat`);
+    const stat = text === undefined ? undefined : parseProcStat(text);
+    return stat ? `${stat.startTicks} ${stat.state} ${stat.ppid} ${stat.ttyNr}` : 'gone';
   }
 
   private inspect(pid: number, comm: string): LinuxCandidate | undefined {
     const statText = this.readSmall(`${this.root}/${pid}/stat`);
     const stat = statText === undefined ? undefined : parseProcStat(statText);
+    this.statKeys.set(pid, stat ? `${stat.startTicks} ${stat.state} ${stat.ppid} ${stat.ttyNr}` : 'gone');
     if (!stat || stat.state === 'Z' || stat.state === 'X') return undefined;
     let info = this.statics.get(pid);
     if (!info || info.startTicks !== stat.startTicks || info.comm !== comm) {

@@ -332,6 +332,45 @@ test('scanner: a reused pid is re-read (start time differs); a gone pid is forgo
   assert.deepEqual(scanner.scanSync().map((p) => p.pid), [27743]);
 });
 
+test('scanner: settled OpenCode processes get a full look every inspectEvery scans; a new, gone or reused pid at once', (t) => {
+  const proc = labTree();
+  t.after(() => proc.dispose());
+  const time = new ManualTime();
+  const scanner = new LinuxProcessScanner({ procRoot: proc.root, littleEndian: true, now: time.now, inspectEvery: 3 });
+  const ports = (): Record<number, number[]> => Object.fromEntries(scanner.scanSync().map((p) => [p.pid, p.ports]));
+  assert.deepEqual(ports(), { 27743: [4096], 29176: [] });
+  // Young processes (and a server waiting for its port) get a full look every scan.
+  proc.setFd(27743, '18', undefined);
+  time.advance(1_000);
+  assert.deepEqual(ports(), { 27743: [], 29176: [] });
+  proc.setFd(27743, '18', 'socket:[53410]');
+  time.advance(200_000);
+  assert.deepEqual(ports(), { 27743: [4096], 29176: [] });
+  // Settled: a closed port shows at the next full look (the third scan), not before.
+  proc.setFd(27743, '18', undefined);
+  proc.add(31001, { comm: 'bash', stat: stat(31001, 'bash', 'S', 1, 0, 9100), cmdline: ['bash'] });
+  time.advance(1_000);
+  assert.deepEqual(ports(), { 27743: [4096], 29176: [] });
+  time.advance(1_000);
+  assert.deepEqual(ports(), { 27743: [4096], 29176: [] });
+  time.advance(1_000);
+  assert.deepEqual(ports(), { 27743: [], 29176: [] });
+  // A reused pid (other start time) and a new OpenCode pid are seen on the very next scan.
+  time.advance(1_000);
+  ports();
+  proc.add(29176, { comm: 'opencode', stat: stat(29176, 'opencode', 'S', 1, 0, 999_999), cmdline: ['opencode', 'web'], environ: LAB_ENV, cwd: '/x' });
+  time.advance(1_000);
+  assert.equal(scanner.scanSync().find((p) => p.pid === 29176)?.kind, 'web');
+  time.advance(200_000);
+  scanner.scanSync();
+  proc.add(31002, { comm: 'opencode', stat: stat(31002, 'opencode', 'S', 1, 0, 9200), cmdline: ['opencode'], environ: LAB_ENV, cwd: '/y' });
+  time.advance(1_000);
+  assert.ok(scanner.scanSync().some((p) => p.pid === 31002));
+  proc.remove(31002);
+  time.advance(1_000);
+  assert.ok(!scanner.scanSync().some((p) => p.pid === 31002));
+});
+
 test('scanner: an unreadable proc root rejects (the loop logs it), a missing piece does not', async (t) => {
   await assert.rejects(new LinuxProcessScanner({ procRoot: '/nonexistent/proc' }).scan());
   const proc = labTree();
