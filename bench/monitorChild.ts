@@ -11,6 +11,7 @@ import { Client, Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { Discovery } from '../src/core/discovery/discovery';
 import { LinuxProcessScanner } from '../src/core/discovery/linuxScanner';
+import type { OpencodeProcess } from '../src/core/discovery/types';
 import { nullLogger } from '../src/core/log';
 import type { Logger } from '../src/core/log';
 import { InstanceState } from '../src/core/monitor/instanceState';
@@ -188,13 +189,16 @@ function labMonitor(home: string): { monitor: Monitor; scanMs: number[] } {
   const scanMs: number[] = [];
   scans = [];
   // Only the lab's processes: other OpenCode processes on this machine are not part of the bench.
+  // The same list in answers the same list out, as the scanner's own (discovery skips its rebuild then).
+  let last: { all: OpencodeProcess[]; lab: OpencodeProcess[] } | undefined;
   const scanner = {
     scan: async () => {
       const t = performance.now();
       const all = await inner.scan();
       scanMs.push(performance.now() - t);
       scans.push([performance.now(), performance.now() - t]);
-      return all.filter((p) => p.home === home);
+      if (last?.all !== all) last = { all, lab: all.filter((p) => p.home === home) };
+      return last.lab;
     },
   };
   const discovery = new Discovery({ logger, scanner, intervalMs: 1_000 });

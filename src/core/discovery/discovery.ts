@@ -242,9 +242,12 @@ export class Discovery {
     this.lastError = undefined;
     if (this.disposed) return undefined;
     try {
+      // The scanner answers its last list again while nothing changed: nothing to rebuild then
+      // (probes publish on their own when they finish).
+      const same = processes === this.processes;
       this.processes = processes;
       this.startProbes(processes);
-      this.publish();
+      if (!same) this.publish();
       return undefined;
     } catch (error) {
       // A bug here must not stop the loop.

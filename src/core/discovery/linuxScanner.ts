@@ -132,6 +132,33 @@ export function listenSockets(tables: readonly string[], littleEndian?: boolean)
   return map;
 }
 
+/**
+ * Scans the complete lines of a tcp table from `from`: `stop` is where the first row that is neither
+ * LISTEN (0A) nor SYN_RECV (03: kernels before 4.4 listed open requests among the listeners) starts.
+ */
+export function pastListeners(text: string, from: number): { stop?: number; checked: number } {
+  let start = from;
+  let end: number;
+  while ((end = text.indexOf('\n', start)) >= 0) {
+    const state = /^\s*\d+:\s+\S+\s+\S+\s+([0-9A-Fa-f]{2})\s/.exec(text.slice(start, end))?.[1]?.toUpperCase();
+    if (state !== undefined && state !== '0A' && state !== '03') return { stop: start, checked: start };
+    start = end + 1;
+  }
+  return { checked: start };
+}
+
+/** `TCP: inuse N …` / `TCP6: inuse N` of /proc/net/sockstat{,6}; undefined when unreadable. */
+export function tcpSocketsInUse(sockstat: string | undefined): number | undefined {
+  const m = sockstat === undefined ? null : /^TCP6?: inuse (\d+)/m.exec(sockstat);
+  return m ? Number(m[1]) : undefined;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** `socket:[12345]` → 12345. */
 export function socketInode(link: string): number | undefined {
   const m = /^socket:\[(\d+)\]$/.exec(link);
@@ -159,6 +186,12 @@ export interface LinuxScannerOptions {
    * long. 1 reads every pid every scan.
    */
   recheckEvery?: number;
+  /**
+   * While the same OpenCode pids are found (other pids may come and go) and none waits for its
+   * port, their details (stat, cwd, listening sockets) are read again only every this many scans;
+   * the scans in between answer the last result. 1 reads them every scan.
+   */
+  inspectEvery?: number;
   now?: () => number;
   logger?: Logger;
 }
@@ -187,6 +220,9 @@ interface PortInfo {
 
 type LinuxCandidate = Candidate & { startTicks: number; firstSeen: number };
 
+/** How long after it was first seen a process gets a full look every scan. */
+const SETTLE_MS = 10_000;
+
 export class LinuxProcessScanner implements ProcessScanner {
   private readonly root: string;
   private readonly uid: number;
@@ -200,8 +236,13 @@ export class LinuxProcessScanner implements ProcessScanner {
   private readonly portCache = new Map<number, PortInfo>();
   private readonly buffer = Buffer.alloc(4096);
   private readonly recheckEvery: number;
+  private readonly inspectEvery: number;
   private readonly notOpencode = new Set<number>();
   private scanCount = 0;
+  /** The last full result, the OpenCode pids it came from, and the quick scans answered with it since. */
+  private last: { result: OpencodeProcess[]; pids: number[]; quick: number; settled: boolean } | undefined;
+  /** `startTicks state ppid tty_nr` of each OpenCode pid at the last full scan: a quick scan re-reads only this. */
+  private readonly statKeys = new Map<number, string>();
   private lastTableRead = Number.NEGATIVE_INFINITY;
   private bootTimeMs: number | undefined;
   /** How often the TCP tables were read (tests and measurements). */
@@ -215,6 +256,7 @@ export class LinuxProcessScanner implements ProcessScanner {
     this.tableRefreshMs = options.tableRefreshMs ?? DEFAULT_TABLE_REFRESH_MS;
     this.portWaitMs = options.portWaitMs ?? DEFAULT_PORT_WAIT_MS;
     this.recheckEvery = Math.max(1, Math.floor(options.recheckEvery ?? 5));
+    this.inspectEvery = Math.max(1, Math.floor(options.inspectEvery ?? 3));
     this.now = options.now ?? Date.now;
     this.logger = options.logger ?? nullLogger;
   }
@@ -231,9 +273,8 @@ export class LinuxProcessScanner implements ProcessScanner {
   scanSync(): OpencodeProcess[] {
     const names = fs.readdirSync(this.root);
     const slot = this.scanCount++ % this.recheckEvery;
-    const candidates: LinuxCandidate[] = [];
     const present = new Set<number>();
-    const alive = new Set<number>();
+    const opencode: Array<{ pid: number; comm: string }> = [];
     for (const name of names) {
       const c0 = name.charCodeAt(0);
       if (c0 < 48 || c0 > 57) continue;
@@ -249,21 +290,49 @@ export class LinuxProcessScanner implements ProcessScanner {
         continue;
       }
       this.notOpencode.delete(pid);
+      opencode.push({ pid, comm });
+    }
+    for (const pid of this.notOpencode) if (!present.has(pid)) this.notOpencode.delete(pid);
+    // Most scans find the same OpenCode processes (other pids come and go): their details are
+    // re-read every inspectEvery scans, at once when one came or went or a server awaits its port.
+    const pids = opencode.map((o) => o.pid);
+    const last = this.last;
+    if (last && last.settled && last.quick + 1 < this.inspectEvery && sameNumbers(pids, last.pids) && pids.every((pid) => this.statKey(pid) === this.statKeys.get(pid))) {
+      last.quick++;
+      return last.result;
+    }
+    this.statKeys.clear();
+    const candidates: LinuxCandidate[] = [];
+    const alive = new Set<number>();
+    for (const { pid, comm } of opencode) {
       alive.add(pid);
       const candidate = this.inspect(pid, comm);
       if (candidate) candidates.push(candidate);
     }
-    for (const pid of this.notOpencode) if (!present.has(pid)) this.notOpencode.delete(pid);
     for (const pid of this.statics.keys()) if (!alive.has(pid)) this.statics.delete(pid);
     for (const pid of this.portCache.keys()) if (!alive.has(pid)) this.portCache.delete(pid);
     const kept = keepCandidates(candidates);
-    this.attachListeners(kept.filter((c) => c.role.role === 'instance'));
-    return kept.map((c) => toOpencodeProcess(c));
+    const instances = kept.filter((c) => c.role.role === 'instance');
+    this.attachListeners(instances);
+    const result = kept.map((c) => toOpencodeProcess(c));
+    const now = this.now();
+    // A young process may still chdir (TUI) or open its port: it keeps every scan a full one.
+    const settled = candidates.every((c) => now - c.firstSeen >= SETTLE_MS) && !instances.some((c) => c.listeners.length === 0 && now - c.firstSeen < this.portWaitMs && expectsPort(c.args));
+    this.last = { result, pids, quick: 0, settled };
+    return result;
+  }
+
+  /** The part of a pid's stat that tells a reused pid, a zombie, a new parent or terminal. */
+  private statKey(pid: number): string {
+    const text = this.readSmall(`${this.root}/${pid}/stat`);
+    const stat = text === undefined ? undefined : parseProcStat(text);
+    return stat ? `${stat.startTicks} ${stat.state} ${stat.ppid} ${stat.ttyNr}` : 'gone';
   }
 
   private inspect(pid: number, comm: string): LinuxCandidate | undefined {
     const statText = this.readSmall(`${this.root}/${pid}/stat`);
     const stat = statText === undefined ? undefined : parseProcStat(statText);
+    this.statKeys.set(pid, stat ? `${stat.startTicks} ${stat.state} ${stat.ppid} ${stat.ttyNr}` : 'gone');
     if (!stat || stat.state === 'Z' || stat.state === 'X') return undefined;
     let info = this.statics.get(pid);
     if (!info || info.startTicks !== stat.startTicks || info.comm !== comm) {
@@ -338,8 +407,10 @@ export class LinuxProcessScanner implements ProcessScanner {
       this.lastTableRead = now;
       this.tableReads++;
       const tables: string[] = [];
-      for (const file of ['tcp', 'tcp6']) {
-        const text = this.readFile(`${this.root}/net/${file}`);
+      for (const [file, stat] of [['tcp', 'sockstat'], ['tcp6', 'sockstat6']] as const) {
+        // No socket of that family at all (a tiny read): no table walk.
+        if (tcpSocketsInUse(this.readSmall(`${this.root}/net/${stat}`)) === 0) continue;
+        const text = this.readListenRows(`${this.root}/net/${file}`);
         if (text !== undefined) tables.push(text);
       }
       sockets = listenSockets(tables, this.littleEndian);
@@ -389,6 +460,36 @@ export class LinuxProcessScanner implements ProcessScanner {
       this.bootTimeMs = readBootTimeMs(this.root, (file) => this.readFile(file));
     }
     return this.bootTimeMs;
+  }
+
+  /**
+   * The head of /proc/net/tcp{,6} up to the first row past the LISTEN rows. The kernel lists the
+   * listening hash first, then the established one, and generates the text as it is read: stopping
+   * there spares the walk of the (large, mostly empty) established hash, most of a full read's cost.
+   */
+  private readListenRows(file: string): string | undefined {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      let text = '';
+      let checked = 0;
+      for (;;) {
+        const n = fs.readSync(fd, this.buffer, 0, this.buffer.length, null);
+        if (n <= 0) return text;
+        text += this.buffer.toString('latin1', 0, n);
+        const end = pastListeners(text, checked);
+        if (end.stop !== undefined) return text.slice(0, end.stop);
+        checked = end.checked;
+      }
+    } catch {
+      return undefined;
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   /** One read into a shared buffer: no fstat, no allocation (comm and stat are < 1 KiB). */

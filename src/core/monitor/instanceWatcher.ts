@@ -43,6 +43,11 @@ export interface WatcherStats {
 }
 
 const MESSAGE_LIMIT = 3;
+/**
+ * Parallel requests to one server. 12 made a 5-server cold start faster but a 50-server one slower
+ * (twice the sockets): what the first fetch gains now comes from its order, not its width.
+ */
+const DEFAULT_CONCURRENCY = 6;
 
 export class InstanceWatcher {
   private readonly state: InstanceState;
@@ -70,9 +75,9 @@ export class InstanceWatcher {
     this.state = new InstanceState(options.now);
     this.client = new OpencodeClient(
       { url: options.url, password: options.password },
-      { logger: options.logger, timeoutMs: options.requestTimeoutMs, connections: options.concurrency ?? 6 },
+      { logger: options.logger, timeoutMs: options.requestTimeoutMs, connections: options.concurrency ?? DEFAULT_CONCURRENCY },
     );
-    this.limiter = new Limiter(options.concurrency ?? 6);
+    this.limiter = new Limiter(options.concurrency ?? DEFAULT_CONCURRENCY);
     this.reconcileIntervalMs = options.reconcileIntervalMs ?? 30_000;
     this.hasPassword = !!options.password;
     this.warnPlainHttp(options.password);
@@ -282,15 +287,31 @@ export class InstanceWatcher {
     const get = <T>(task: () => Promise<T>) => this.limiter.run(task);
     // Everything goes out at once: the lists tell by themselves whether the server offers them
     // (a missing route answers 404 or the web UI's HTML), so no separate capability probes.
+    // What decides the next requests goes first (the limiter keeps arrival order); the details of
+    // a session go out as soon as the list naming it has arrived, not after the slowest list.
     const optional = <T>(task: () => Promise<T>) => get(task).catch((error: unknown) => routeMissing(error));
-    const [health, v2, sessions, status, permissionsResult, questionsResult] = await Promise.all([
-      get(() => this.client.health()),
-      get(() => this.client.v2Info()),
-      get(() => this.client.sessions()),
-      get(() => this.client.sessionStatus()),
-      optional(() => this.client.permissions()),
-      optional(() => this.client.questions()),
+    const statusP = get(() => this.client.sessionStatus());
+    const permissionsP = optional(() => this.client.permissions());
+    const questionsP = optional(() => this.client.questions());
+    const sessionsP = get(() => this.client.sessions());
+    const healthP = get(() => this.client.health());
+    const v2P = get(() => this.client.v2Info());
+    const details = this.detailFetcher();
+    const scheduled = Promise.all([
+      statusP.then((status) => details.add(Object.keys(status).filter((id) => status[id]?.type !== 'idle'), status)),
+      Promise.all([statusP, permissionsP]).then(([status, list]) => details.add(Array.isArray(list) ? list.map((p) => p.sessionID) : [], status)),
+      Promise.all([statusP, questionsP]).then(([status, list]) => details.add(Array.isArray(list) ? list.map((q) => q.sessionID) : [], status)),
+      // Recent idle sessions still show their todo list.
+      Promise.all([statusP, sessionsP]).then(([status, sessions]) =>
+        details.add(
+          [...sessions].sort((a, b) => b.time.updated - a.time.updated).slice(0, this.options.recentDetailSessions ?? 5).map((s) => s.id),
+          status,
+        ),
+      ),
     ]);
+    // A failed list fails the round below; this only keeps its rejection from going unhandled.
+    scheduled.catch(() => undefined);
+    const [health, v2, sessions, status, permissionsResult, questionsResult] = await Promise.all([healthP, v2P, sessionsP, statusP, permissionsP, questionsP]);
     const permissions = Array.isArray(permissionsResult) ? permissionsResult : undefined;
     const questions = Array.isArray(questionsResult) ? questionsResult : undefined;
     const capabilities: Capabilities = { version: health.version, v1: true, v2: v2 !== undefined, permissions: !!permissions, questions: !!questions };
@@ -299,13 +320,8 @@ export class InstanceWatcher {
     this.version = capabilities.version;
     if (metaChanged) this.options.onChange({ sessions: false, instance: true });
     onLists({ sessions, status, permissions, questions, details: new Map() });
-    const wanted = new Set<string>(Object.keys(status).filter((id) => status[id]?.type !== 'idle'));
-    for (const p of permissions ?? []) wanted.add(p.sessionID);
-    for (const q of questions ?? []) wanted.add(q.sessionID);
-    // Recent idle sessions still show their todo list.
-    const recent = [...sessions].sort((a, b) => b.time.updated - a.time.updated).slice(0, this.options.recentDetailSessions ?? 5);
-    const details = await this.fetchDetails(status, wanted, recent);
-    return { sessions, status, permissions, questions, details };
+    await scheduled;
+    return { sessions, status, permissions, questions, details: await details.done() };
   }
 
   private async fetchLight(): Promise<ReconcileData> {
@@ -327,28 +343,46 @@ export class InstanceWatcher {
     // Only sessions the server lists, a few per round: an event flood of made-up ids costs nothing.
     const listedIds = new Set([...(sessions ?? []), ...this.state.infos()].map((s) => s.id));
     const listed = (id: string) => status[id] !== undefined || listedIds.has(id);
-    const details = await this.fetchDetails(status, detailBudget(stale, listed), []);
+    const details = await this.fetchDetails(status, detailBudget(stale, listed));
     return { sessions, status, permissions, questions, details };
   }
 
-  private async fetchDetails(status: WireStatusMap, active: Set<string>, recent: WireSession[]): Promise<Map<string, SessionDetails>> {
+  private async fetchDetails(status: WireStatusMap, active: Set<string>): Promise<Map<string, SessionDetails>> {
+    const details = this.detailFetcher();
+    details.add(active, status);
+    return details.done();
+  }
+
+  /**
+   * Todos of each session added (once), and its last messages when the server says it is not
+   * idle. Failed detail requests leave that session's details out; they never fail the round.
+   */
+  private detailFetcher(): { add(ids: Iterable<string>, status: WireStatusMap): void; done(): Promise<Map<string, SessionDetails>> } {
     const details = new Map<string, SessionDetails>();
     const tasks: Promise<void>[] = [];
-    const fetchFor = (id: string, withMessages: boolean) => {
-      tasks.push(
-        (async () => {
-          const [todos, messages] = await Promise.all([
-            this.limiter.run(() => this.client.todos(id)).catch(() => undefined),
-            withMessages ? this.limiter.run(() => this.client.messages(id, { limit: MESSAGE_LIMIT })).catch(() => undefined) : undefined,
-          ]);
-          details.set(id, { ...(todos ? { todos } : {}), ...(messages ? { messages } : {}) });
-        })(),
-      );
+    const started = new Set<string>();
+    return {
+      add: (ids, status) => {
+        for (const id of ids) {
+          if (started.has(id)) continue;
+          started.add(id);
+          const withMessages = status[id] !== undefined && status[id]?.type !== 'idle';
+          tasks.push(
+            (async () => {
+              const [todos, messages] = await Promise.all([
+                this.limiter.run(() => this.client.todos(id)).catch(() => undefined),
+                withMessages ? this.limiter.run(() => this.client.messages(id, { limit: MESSAGE_LIMIT })).catch(() => undefined) : undefined,
+              ]);
+              details.set(id, { ...(todos ? { todos } : {}), ...(messages ? { messages } : {}) });
+            })(),
+          );
+        }
+      },
+      done: async () => {
+        await Promise.all(tasks);
+        return details;
+      },
     };
-    for (const id of active) fetchFor(id, status[id] !== undefined && status[id]?.type !== 'idle');
-    for (const session of recent) if (!active.has(session.id)) fetchFor(session.id, false);
-    await Promise.all(tasks);
-    return details;
   }
 }
 

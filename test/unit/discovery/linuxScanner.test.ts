@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { LinuxProcessScanner, decodeHexAddress, decodeTtyNr, listenSockets, parseCmdline, parseEnviron, parseProcNetTcp, socketInode } from '../../../src/core/discovery/linuxScanner';
+import { LinuxProcessScanner, decodeHexAddress, decodeTtyNr, listenSockets, parseCmdline, parseEnviron, parseProcNetTcp, pastListeners, socketInode, tcpSocketsInUse } from '../../../src/core/discovery/linuxScanner';
 import { parseProcStat } from '../../../src/core/os/procStat';
 import { ManualTime, fixture } from './helpers';
 
@@ -279,6 +279,40 @@ test('scanner: TCP tables read only when due; listeners re-checked by one readli
   assert.equal(scanner.tableReads, 5);
 });
 
+test('pastListeners / tcpSocketsInUse: where the LISTEN rows of a tcp table end; sockets in use', () => {
+  const table = fixture('linux/proc-net-tcp.txt');
+  const { stop } = pastListeners(table, 0);
+  assert.ok(stop !== undefined);
+  const head = table.slice(0, stop);
+  assert.deepEqual(parseProcNetTcp(head, true).map((r) => r.state), ['0A', '0A', '0A', '0A', '0A', '0A']);
+  assert.deepEqual([...listenSockets([head], true)], [...listenSockets([table], true)]);
+  // Only complete lines count; a table of listeners only never stops (read to its end).
+  const partial = table.slice(0, table.indexOf(' 01 ') + 3);
+  assert.equal(pastListeners(partial, 0).stop, undefined);
+  assert.equal(pastListeners(head, 0).stop, undefined);
+  // Open requests (SYN_RECV) listed among the listeners by old kernels do not stop it.
+  const old = head + '   9: 0100007F:1F90 0100007F:A000 03 00000000:00000000 00:00000000 00000000  1000        0 0 1 0000000000000000\n' + table.slice(stop!);
+  assert.equal(pastListeners(old, 0).stop, head.length + old.slice(head.length).indexOf('\n') + 1);
+  assert.equal(tcpSocketsInUse('TCP6: inuse 0\nUDP6: inuse 0\n'), 0);
+  assert.equal(tcpSocketsInUse('sockets: used 69\nTCP: inuse 17 orphan 0 tw 265 alloc 17 mem 0\n'), 17);
+  assert.equal(tcpSocketsInUse(undefined), undefined);
+  assert.equal(tcpSocketsInUse('garbage'), undefined);
+});
+
+test('scanner: a family with no TCP socket in use (sockstat) has its table skipped', (t) => {
+  const proc = labTree();
+  t.after(() => proc.dispose());
+  // The IPv6 table lists 29176's port; sockstat6 says no IPv6 socket exists: not read.
+  proc.setFd(29176, '30', 'socket:[53319]');
+  fs.writeFileSync(path.join(proc.root, 'net/sockstat6'), 'TCP6: inuse 0\nUDP6: inuse 0\n');
+  fs.writeFileSync(path.join(proc.root, 'net/tcp6'), fs.readFileSync(path.join(proc.root, 'net/tcp')));
+  fs.writeFileSync(path.join(proc.root, 'net/tcp'), '  sl  local_address rem_address   st\n');
+  assert.deepEqual(Object.fromEntries(new LinuxProcessScanner({ procRoot: proc.root, littleEndian: true }).scanSync().map((p) => [p.pid, p.ports])), { 27743: [], 29176: [] });
+  fs.writeFileSync(path.join(proc.root, 'net/sockstat6'), 'TCP6: inuse 3\nUDP6: inuse 0\n');
+  const ports = Object.fromEntries(new LinuxProcessScanner({ procRoot: proc.root, littleEndian: true }).scanSync().map((p) => [p.pid, p.ports]));
+  assert.deepEqual(ports[27743], [4096]);
+});
+
 test('scanner: a reused pid is re-read (start time differs); a gone pid is forgotten', (t) => {
   const proc = labTree();
   t.after(() => proc.dispose());
@@ -296,6 +330,45 @@ test('scanner: a reused pid is re-read (start time differs); a gone pid is forgo
   assert.equal(reused?.startTime, BTIME * 1000 + 9_999_990);
   proc.remove(29176);
   assert.deepEqual(scanner.scanSync().map((p) => p.pid), [27743]);
+});
+
+test('scanner: settled OpenCode processes get a full look every inspectEvery scans; a new, gone or reused pid at once', (t) => {
+  const proc = labTree();
+  t.after(() => proc.dispose());
+  const time = new ManualTime();
+  const scanner = new LinuxProcessScanner({ procRoot: proc.root, littleEndian: true, now: time.now, inspectEvery: 3 });
+  const ports = (): Record<number, number[]> => Object.fromEntries(scanner.scanSync().map((p) => [p.pid, p.ports]));
+  assert.deepEqual(ports(), { 27743: [4096], 29176: [] });
+  // Young processes (and a server waiting for its port) get a full look every scan.
+  proc.setFd(27743, '18', undefined);
+  time.advance(1_000);
+  assert.deepEqual(ports(), { 27743: [], 29176: [] });
+  proc.setFd(27743, '18', 'socket:[53410]');
+  time.advance(200_000);
+  assert.deepEqual(ports(), { 27743: [4096], 29176: [] });
+  // Settled: a closed port shows at the next full look (the third scan), not before.
+  proc.setFd(27743, '18', undefined);
+  proc.add(31001, { comm: 'bash', stat: stat(31001, 'bash', 'S', 1, 0, 9100), cmdline: ['bash'] });
+  time.advance(1_000);
+  assert.deepEqual(ports(), { 27743: [4096], 29176: [] });
+  time.advance(1_000);
+  assert.deepEqual(ports(), { 27743: [4096], 29176: [] });
+  time.advance(1_000);
+  assert.deepEqual(ports(), { 27743: [], 29176: [] });
+  // A reused pid (other start time) and a new OpenCode pid are seen on the very next scan.
+  time.advance(1_000);
+  ports();
+  proc.add(29176, { comm: 'opencode', stat: stat(29176, 'opencode', 'S', 1, 0, 999_999), cmdline: ['opencode', 'web'], environ: LAB_ENV, cwd: '/x' });
+  time.advance(1_000);
+  assert.equal(scanner.scanSync().find((p) => p.pid === 29176)?.kind, 'web');
+  time.advance(200_000);
+  scanner.scanSync();
+  proc.add(31002, { comm: 'opencode', stat: stat(31002, 'opencode', 'S', 1, 0, 9200), cmdline: ['opencode'], environ: LAB_ENV, cwd: '/y' });
+  time.advance(1_000);
+  assert.ok(scanner.scanSync().some((p) => p.pid === 31002));
+  proc.remove(31002);
+  time.advance(1_000);
+  assert.ok(!scanner.scanSync().some((p) => p.pid === 31002));
 });
 
 test('scanner: an unreadable proc root rejects (the loop logs it), a missing piece does not', async (t) => {
