@@ -48,7 +48,7 @@ export function activate(context: vscode.ExtensionContext): void {
   services.add(new EndpointSync(monitor, config, passwords));
   services.add(dockerWatch(monitor, config, log));
   const terminals = services.add(new Terminals(log));
-  const tree = services.add(new SessionTreeView(monitor, log, config));
+  const tree = services.add(new SessionTreeView(monitor, log, config, context.workspaceState));
   if (error) tree.setError(error);
   services.add(new StatusBar(monitor));
   services.add(new Notifications(monitor, config, terminals, log));

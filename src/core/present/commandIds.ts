@@ -31,6 +31,8 @@ export const CommandId = {
   // ── Tree only (hidden from the palette) ──
   copySessionId: 'opencodeMonitor.copySessionId',
   labelSession: 'opencodeMonitor.labelSession',
+  showWorkspaceSessions: 'opencodeMonitor.showWorkspaceSessions',
+  showAllSessions: 'opencodeMonitor.showAllSessions',
 } as const;
 
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];
@@ -52,4 +54,6 @@ export const ContextKey = {
   busy: 'opencodeMonitor.busy',
   /** Some server started by this extension exists (running, starting or crashed). */
   managedServers: 'opencodeMonitor.managedServers',
+  /** `all` | `workspace`: the tree's "This workspace / All" filter. */
+  scope: 'opencodeMonitor.scope',
 } as const;

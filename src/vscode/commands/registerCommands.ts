@@ -66,6 +66,8 @@ export function registerCommands(s: CommandServices): vscode.Disposable {
     [CommandId.openWalkthrough]: () => openWalkthrough(s.extensionId),
     [CommandId.probeServer]: () => probeServer(log, s.passwords),
     [CommandId.copySessionId]: (arg) => copySessionId(monitor, arg),
+    [CommandId.showWorkspaceSessions]: () => s.tree.setScope('workspace'),
+    [CommandId.showAllSessions]: () => s.tree.setScope('all'),
     [CommandId.labelSession]: (arg) => labelSession(monitor, s.labels, log, arg),
     [CommandId.startServer]: (arg) => startServer(s, arg),
     [CommandId.openInTerminal]: (arg) => openInTerminal(s, arg),

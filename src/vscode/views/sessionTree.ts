@@ -18,6 +18,10 @@ import { toTreeItem, tooltipOf } from './treeItems';
 import { describeError } from '../../core/util/describe';
 import type { Config } from '../settings';
 import type { PresentOptions } from '../../core/present/tree';
+import type { SessionScope } from '../../core/present/workspaceScope';
+import { scopeSnapshot } from '../../core/present/workspaceScope';
+
+const SCOPE_KEY = 'opencodeMonitor.sessionScope';
 
 /** VS Code applies tree changes about 200 ms after they are fired; a reveal must come after. */
 const REVEAL_DELAY_MS = 400;
@@ -157,12 +161,16 @@ export class SessionTreeView implements vscode.Disposable {
   private settled = false;
   private error: string | undefined;
   private timeDependent = false;
+  private scope: SessionScope;
 
   constructor(
     private readonly monitor: Monitor,
     private readonly logger: Logger,
     private readonly config?: Config,
+    /** Where this window keeps "This workspace / All" (the window's own choice). */
+    private readonly workspaceState?: vscode.Memento,
   ) {
+    this.scope = workspaceState?.get<SessionScope>(SCOPE_KEY) === 'workspace' ? 'workspace' : 'all';
     this.view = vscode.window.createTreeView(SESSIONS_VIEW_ID, { treeDataProvider: this.provider, showCollapseAll: true });
     this.subscriptions.push(
       this.view,
@@ -173,6 +181,14 @@ export class SessionTreeView implements vscode.Disposable {
       this.view.onDidCollapseElement((e) => this.provider.noteExpanded(e.element, false)),
     );
     if (config) this.subscriptions.push(config.onDidChange((e) => e.affects('sessions') && this.render()));
+    this.subscriptions.push(vscode.workspace.onDidChangeWorkspaceFolders(() => this.render()));
+    this.render();
+  }
+
+  /** "This workspace" shows only the sessions (and their instances) in this window's folders. */
+  async setScope(scope: SessionScope): Promise<void> {
+    this.scope = scope;
+    await this.workspaceState?.update(SCOPE_KEY, scope);
     this.render();
   }
 
@@ -212,7 +228,12 @@ export class SessionTreeView implements vscode.Disposable {
   }
 
   private render(): void {
-    const snapshot = this.monitor.snapshot();
+    const all = this.monitor.snapshot();
+    const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+    // Without a folder there is no "this workspace": everything shows.
+    const snapshot = this.scope === 'workspace' && folders.length > 0 ? scopeSnapshot(all, folders) : all;
+    this.setContext(ContextKey.scope, this.scope);
+    this.view.description = snapshot === all ? undefined : 'This workspace';
     const added = this.provider.update(snapshot, Date.now(), { sort: this.config?.current.sessionSort });
     const waiting = countSessions(snapshot.sessions).needsYou;
     if (this.view.badge?.value !== (waiting || undefined)) {
