@@ -66,7 +66,9 @@ else
   mkdir -p "$CS_PREFIX"
   echo '{"private":true}' >"$CS_PREFIX/package.json"
   # ~/.npmrc may say nodedir=/usr (Node 20 headers): node-gyp must build against Node 24.
-  PATH="$NODE_PKG/bin:$PATH" npm_config_nodedir="$NODE_PKG" \
+  # Run from `npm test` (pretest), the outer npm's user agent ("node/v20") is inherited as config,
+  # and code-server's postinstall reads the Node version from it: let the inner npm set its own.
+  env -u npm_config_user_agent PATH="$NODE_PKG/bin:$PATH" npm_config_nodedir="$NODE_PKG" \
     npm install --prefix "$CS_PREFIX" --no-save --no-package-lock --loglevel=error "code-server@$CODE_SERVER_VERSION"
   # Own --config and XDG_DATA_HOME, else it writes ~/.config/code-server and ~/.local/share/code-server.
   printf 'bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n' >"$CS_PREFIX/check.yaml"
