@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { classifyArgs, expectsPort, isOpencodeExecutable, isOpencodeProcessName, urlForListener } from '../../src/core/discovery/classify';
 import { parseLsofCwd, parseLsofListen, parsePsEnv, parsePsOutput, splitPsCommand } from '../../src/core/discovery/darwinScanner';
-import { decodeHexAddress, decodeTtyNr, listenSockets, parseCmdline, parseEnviron, parseProcNetTcp, socketInode } from '../../src/core/discovery/linuxScanner';
+import { decodeHexAddress, decodeTtyNr, listenSockets, parseCmdline, parseEnviron, parseProcNetTcp, socketInode } from '../../src/core/discovery/procParsers';
 import { parseProcStat } from '../../src/core/os/procStat';
 import { parseCimProcessJson, parseCsvLine, parseNetstatListening, parseTasklistCsv, splitWindowsCommandLine } from '../../src/core/discovery/windowsScanner';
 import { legacyDaemonPid } from '../../src/core/legacy/legacyWriter';

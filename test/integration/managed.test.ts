@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { listenSockets, socketInode } from '../../src/core/discovery/linuxScanner';
+import { listenSockets, socketInode } from '../../src/core/discovery/procParsers';
 import { MemoryLogger } from '../../src/core/log';
 import { createMonitor } from '../../src/core/createMonitor';
 import type { Monitor } from '../../src/core/monitor/monitor';

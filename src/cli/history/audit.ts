@@ -7,13 +7,9 @@ import * as os from 'node:os';
 import type { AuditFinding, AuditReport } from '../../core/audit/historyAudit';
 import { levelLabel, parseLevel, RISK_LEVELS } from '../../core/audit/levels';
 import type { RiskLevel } from '../../core/audit/levels';
-import { HistoryClient } from '../../core/history/historyClient';
-import { defaultDbPath } from '../../core/history/historyDb';
-import { windowFromSince } from '../../core/history/since';
-import { HistoryError } from '../../core/history/types';
-import type { HistoryWindow } from '../../core/history/types';
-import type { HistoryIo } from './command';
 import { safeText } from './text';
+import { runHistoryFrame, walkArgs } from './commandFrame';
+import type { HistoryIo } from './commandFrame';
 
 export const AUDIT_JSON_SCHEMA_VERSION = 1;
 /** Findings printed as text (the JSON has them all, up to MAX_FINDINGS). */
@@ -36,15 +32,7 @@ interface AuditArgs {
 export function parseAuditArgs(argv: string[]): AuditArgs {
   const args: AuditArgs = { json: false, help: false, since: '7d', minLevel: 'medium' };
   const rest = argv.slice(1);
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    const eq = arg.indexOf('=');
-    const name = arg.startsWith('--') ? (eq > 0 ? arg.slice(2, eq) : arg.slice(2)) : undefined;
-    const value = (): string => {
-      const v = eq > 0 ? arg.slice(eq + 1) : rest[++i];
-      if (v === undefined || v === '' || v.startsWith('--')) throw new Error(`--${name} needs a value`);
-      return v;
-    };
+  walkArgs(rest, ({ arg, name, value }) => {
     if (arg === '-h' || name === 'help') args.help = true;
     else if (name === 'json') args.json = true;
     else if (name === 'since') args.since = value();
@@ -55,42 +43,16 @@ export function parseAuditArgs(argv: string[]): AuditArgs {
       if (!level || level === 'none') throw new Error(`--min-level must be low, medium, high or critical; got ${safeText(JSON.stringify(text), 40)}`);
       args.minLevel = level;
     } else throw new Error(`unknown ${name !== undefined || arg.startsWith('-') ? 'option' : 'argument'} ${safeText(arg, 40)} for audit`);
-  }
+  });
   return args;
 }
 
-export async function runAuditCommand(argv: string[], io: HistoryIo): Promise<number> {
-  let args: AuditArgs;
-  let window: HistoryWindow;
-  try {
-    args = parseAuditArgs(argv);
-    window = windowFromSince(args.since);
-  } catch (error) {
-    io.stderr(`opencode-monitor: ${(error as Error).message}\n`);
-    return 2;
-  }
-  if (args.help) {
-    io.stdout(`usage: opencode-monitor\n${AUDIT_USAGE}`);
-    return 0;
-  }
-  const env = io.env ?? process.env;
-  const file = args.db ?? defaultDbPath(env);
-  if (!file) {
-    io.stderr("opencode-monitor: cannot find OpenCode's database: neither HOME nor XDG_DATA_HOME is set (use --db FILE)\n");
-    return 1;
-  }
-  const client = new HistoryClient({ file, workerFile: io.workerFile, timeoutMs: io.timeoutMs ?? 120_000 });
-  try {
+export function runAuditCommand(argv: string[], io: HistoryIo): Promise<number> {
+  return runHistoryFrame(argv, io, parseAuditArgs, AUDIT_USAGE, async ({ args, window, file, env, client }) => {
     const report = await client.request('audit', { window, minLevel: args.minLevel, home: env.HOME || os.homedir() });
     io.stdout(args.json ? `${JSON.stringify(auditJson(file, report), null, 2)}\n` : renderAudit(report));
     return 0;
-  } catch (error) {
-    const message = error instanceof HistoryError ? error.message : `${(error as Error)?.message ?? error}`.split('\n')[0];
-    io.stderr(`opencode-monitor: ${safeText(String(message), 300)}\n`);
-    return 1;
-  } finally {
-    await client.close();
-  }
+  });
 }
 
 export function auditJson(db: string, report: AuditReport): Record<string, unknown> {

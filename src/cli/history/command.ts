@@ -4,13 +4,12 @@
  * Errors are one line on stderr (exit 1); bad arguments exit 2.
  */
 import * as fs from 'node:fs';
-import { HistoryClient } from '../../core/history/historyClient';
-import { defaultDbPath } from '../../core/history/historyDb';
-import { windowFromSince } from '../../core/history/since';
 import { HistoryError } from '../../core/history/types';
-import type { HistoryWindow, Overview, SessionPage, Trace } from '../../core/history/types';
+import type { Overview, SessionPage, Trace } from '../../core/history/types';
 import { renderHtmlReport } from './html';
 import { renderReport, renderTrace, safeText } from './text';
+import { runHistoryFrame, walkArgs } from './commandFrame';
+import type { HistoryIo } from './commandFrame';
 
 export const HISTORY_JSON_SCHEMA_VERSION = 1;
 const REPORT_SESSIONS = 20;
@@ -38,15 +37,7 @@ export function parseHistoryArgs(argv: string[]): HistoryArgs {
   if (command !== 'report' && command !== 'trace') throw new Error(`not a history command: ${String(command)}`);
   const args: HistoryArgs = { command, json: false, help: false, since: '7d' };
   const rest = argv.slice(1);
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    const eq = arg.indexOf('=');
-    const name = arg.startsWith('--') ? (eq > 0 ? arg.slice(2, eq) : arg.slice(2)) : undefined;
-    const value = (): string => {
-      const v = eq > 0 ? arg.slice(eq + 1) : rest[++i];
-      if (v === undefined || v === '' || v.startsWith('--')) throw new Error(`--${name} needs a value`);
-      return v;
-    };
+  walkArgs(rest, ({ arg, name, value }) => {
     if (arg === '-h' || name === 'help') args.help = true;
     else if (name === 'json') args.json = true;
     else if (name === 'since' && command === 'report') args.since = value();
@@ -55,42 +46,15 @@ export function parseHistoryArgs(argv: string[]): HistoryArgs {
     else if (name !== undefined || arg.startsWith('-')) throw new Error(`unknown option ${safeText(arg, 40)} for ${command}`);
     else if (command === 'trace' && args.sessionId === undefined) args.sessionId = arg;
     else throw new Error(`unexpected argument ${safeText(arg, 40)}`);
-  }
+  });
   if (command === 'trace' && !args.help && !args.sessionId) throw new Error('trace needs a session id (see `opencode-monitor report` for recent ones)');
   if (args.sessionId !== undefined && !/^[\w-]{1,100}$/.test(args.sessionId)) throw new Error('a session id is letters, digits, _ and - (like ses_…)');
   return args;
 }
 
-export interface HistoryIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  env?: NodeJS.ProcessEnv;
-  /** Tests point at out/…/historyWorker.js; the bundle finds dist/historyWorker.js itself. */
-  workerFile?: string;
-  timeoutMs?: number;
-}
 
-export async function runHistoryCommand(argv: string[], io: HistoryIo = defaultIo()): Promise<number> {
-  let args: HistoryArgs;
-  let window: HistoryWindow;
-  try {
-    args = parseHistoryArgs(argv);
-    window = windowFromSince(args.since);
-  } catch (error) {
-    io.stderr(`opencode-monitor: ${(error as Error).message}\n`);
-    return 2;
-  }
-  if (args.help) {
-    io.stdout(`usage: opencode-monitor\n${HISTORY_USAGE}`);
-    return 0;
-  }
-  const file = args.db ?? defaultDbPath(io.env ?? process.env);
-  if (!file) {
-    io.stderr('opencode-monitor: cannot find OpenCode\'s database: neither HOME nor XDG_DATA_HOME is set (use --db FILE)\n');
-    return 1;
-  }
-  const client = new HistoryClient({ file, workerFile: io.workerFile, timeoutMs: io.timeoutMs ?? 120_000 });
-  try {
+export function runHistoryCommand(argv: string[], io: HistoryIo = defaultIo()): Promise<number> {
+  return runHistoryFrame(argv, io, parseHistoryArgs, HISTORY_USAGE, async ({ args, file, client, window }) => {
     if (args.command === 'trace') {
       const trace = await client.request('trace', { sessionId: args.sessionId! });
       io.stdout(args.json ? `${JSON.stringify(traceJson(file, trace), null, 2)}\n` : renderTrace(trace));
@@ -104,13 +68,7 @@ export async function runHistoryCommand(argv: string[], io: HistoryIo = defaultI
     if (args.json) io.stdout(`${JSON.stringify(reportJson(file, overview, sessions), null, 2)}\n`);
     else if (!args.html) io.stdout(renderReport(overview, sessions));
     return 0;
-  } catch (error) {
-    const message = error instanceof HistoryError ? error.message : `${(error as Error)?.message ?? error}`.split('\n')[0];
-    io.stderr(`opencode-monitor: ${safeText(String(message), 300)}\n`);
-    return 1;
-  } finally {
-    await client.close();
-  }
+  });
 }
 
 export function reportJson(db: string, overview: Overview, sessions: SessionPage): Record<string, unknown> {

@@ -10,7 +10,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { GroupUsage, Overview, SessionPage } from '../../core/history/types';
-import { fmtCost, fmtTokens, formatMs, totalTokens } from './text';
+import { fmtCost, formatMs, totalTokens } from './text';
+import { fmtTokens } from '../../core/present/numbers';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

@@ -2,6 +2,7 @@
 import { cleanLine } from '../../core/servers/outputLines';
 import { formatDuration, truncate } from '../../core/present/format';
 import type { GroupUsage, Overview, SessionPage, TokenCounts, Trace, TraceNode } from '../../core/history/types';
+import { fmtTokens } from '../../core/present/numbers';
 
 // Bidirectional overrides and isolates can reorder what a terminal shows.
 const BIDI = /[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
@@ -9,14 +10,6 @@ const BIDI = /[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 /** DB text made safe for a terminal: no escapes, no C0/C1 controls, no bidi overrides, one line. */
 export function safeText(text: string, max = 80): string {
   return truncate(cleanLine(text.replace(/[\t\r\n]+/g, ' ')).replace(BIDI, ''), max);
-}
-
-export function fmtTokens(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(1)}G`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  if (n >= 1e4) return `${(n / 1e3).toFixed(0)}k`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return String(Math.round(n));
 }
 
 export function fmtCost(usd: number): string {

@@ -4,7 +4,7 @@
  * boot, as in /proc/PID/stat) must match too. Elsewhere only liveness can be checked.
  */
 import * as fs from 'node:fs';
-import { decodeTtyNr } from '../discovery/linuxScanner';
+import { decodeTtyNr } from '../discovery/procParsers';
 import { isPidAlive } from '../os/pid';
 import { parseProcStat } from '../os/procStat';
 

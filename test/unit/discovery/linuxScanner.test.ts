@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { LinuxProcessScanner, decodeHexAddress, decodeTtyNr, listenSockets, parseCmdline, parseEnviron, parseProcNetTcp, pastListeners, socketInode, tcpSocketsInUse } from '../../../src/core/discovery/linuxScanner';
+import { LinuxProcessScanner } from '../../../src/core/discovery/linuxScanner';
+import { decodeHexAddress, decodeTtyNr, listenSockets, parseCmdline, parseEnviron, parseProcNetTcp, pastListeners, socketInode, tcpSocketsInUse } from '../../../src/core/discovery/procParsers';
 import { parseProcStat } from '../../../src/core/os/procStat';
 import { ManualTime, fixture } from './helpers';
 

@@ -13,7 +13,8 @@ import { html } from './html';
 import type { Html } from './html';
 import type { InsightsTab, LoadRequest, LoadResult, Since, ToHost, ToWebview } from '../protocol';
 import { INSIGHTS_TABS, isSince, isTab, SINCE_CHOICES } from '../protocol';
-import { renderError, renderOverview, renderSecurity, renderSessions, renderTools, renderTrace, totalTokens, fmtCost, fmtTokens } from './render';
+import { renderError, renderOverview, renderSecurity, renderSessions, renderTools, renderTrace, totalTokens, fmtCost } from './render';
+import { fmtTokens } from '../../../core/present/numbers';
 import type { KindFilter, SecurityFilter } from './render';
 
 interface VsCodeApi {

@@ -8,17 +8,10 @@ import type { RiskLevel } from '../../../core/audit/levels';
 import type { GroupUsage, Overview, SessionPage, TokenCounts, ToolStats, Trace, TraceNode } from '../../../core/history/types';
 import { html, raw } from './html';
 import type { Html } from './html';
+import { fmtTokens } from '../../../core/present/numbers';
 
 export function totalTokens(t: TokenCounts): number {
   return t.input + t.output + t.reasoning + t.cacheRead + t.cacheWrite;
-}
-
-export function fmtTokens(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(1)}G`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  if (n >= 1e4) return `${(n / 1e3).toFixed(0)}k`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return String(Math.round(n));
 }
 
 export function fmtCost(usd: number): string {
