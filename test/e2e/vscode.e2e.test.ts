@@ -553,6 +553,9 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     await tui.type(`scenario:sleep ${CLAUDE_SLEEP_S}`);
     const busy = await pollTree(async (rows) => {
       const mine = claudeRows(rows);
+      // The running tool is a row under the session (the session's own line says `Bash 3s`).
+      const running = mine?.find((r) => r.label.includes(`scenario:sleep ${CLAUDE_SLEEP_S}`));
+      if (running?.expanded === false) await expand(running).catch(() => undefined);
       return mine?.some((r) => new RegExp(`Bash: sleep ${CLAUDE_SLEEP_S}`).test(rowText(r))) ? mine : undefined;
     }, `the Claude Code session running "Bash: sleep ${CLAUDE_SLEEP_S}"`);
     t.diagnostic(`Claude Code: prompt typed → busy row with its tool ${Date.now() - startedAt} ms`);
@@ -632,10 +635,10 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     assert.ok(await waitForExit(pid, 10_000), `TUI pid ${pid} still alive after its terminal was killed`);
     await pollTree(async (rows) => (rows.some((r) => r.label.includes(`:${port}`)) ? undefined : true), `the TUI's row :${port} gone`);
   });
-  await step('(j) "Label Session…" (inline) names a session: the label replaces its title, the title moves to the description', uiSkip, async () => {
+  await step('(j) "Label Session…" (context menu) names a session: the label replaces its title, the title moves to the description', uiSkip, async () => {
     const s = sessions.idle;
     const row = await inSession(s, (rows) => rows[0], `session row "${s.title}"`);
-    await wb.clickInlineAction(viewName, row, 'Label Session');
+    await wb.clickContextMenu(viewName, row, 'Label Session');
     const input = wb.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await input.fill('review MR');
@@ -703,9 +706,12 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     // "Show Trace" from the session's context menu in the tree; when other OpenCode processes on
     // the machine crowd the tree, from the session's link in the Sessions tab.
     const row = await inSession(audited, (rows) => rows[0], `session row "${audited.title}"`).catch(() => undefined);
+    const traceShown = (timeout: number) => view.locator('table.trace tbody tr').nth(1).waitFor({ state: 'visible', timeout }).then(() => true, () => false);
     if (row) await wb.clickContextMenu(viewName, row, 'Show Trace');
-    else {
-      t.diagnostic('(m) session row not visible in the tree: trace opened from the Sessions tab');
+    // A tree refresh under the open menu can swallow the click: then the Sessions tab's link.
+    if (!row || !(await traceShown(10_000))) {
+      t.diagnostic('(m) trace not opened from the tree row: opened from the Sessions tab');
+      await page.keyboard.press('Escape');
       await view.locator('[data-tab="sessions"]').click();
       await view.locator(`#tab-sessions button[data-trace="${audited.id}"]`).click({ timeout: UI_TIMEOUT });
     }
