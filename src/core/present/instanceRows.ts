@@ -123,12 +123,14 @@ export function instanceTooltip(instance: InstanceModel, sessions: readonly Sess
       ['Running since', m?.runningSince !== undefined && m.state === 'running' ? `${clock(m.runningSince)} (up ${uptime(now - m.runningSince)})` : undefined],
       ['Restarts', m && m.restarts > 0 ? m.restarts : undefined],
       ['Password', m?.passwordProtected ? 'required (kept in secret storage)' : undefined],
-      ['Log', m?.logFile ? inlineCode(m.logFile) : undefined],
+      // The file's name only: **Show Server Log** opens it (a full /tmp path is noise here).
+      ['Log', m?.logFile ? inlineCode(m.logFile.split(/[\\/]/).pop() ?? m.logFile) : undefined],
       ['Container', c ? `${escapeMarkdown(c.name)} (${inlineCode(c.id)})` : undefined],
       ['Image', c ? inlineCode(c.image) : undefined],
       ['Ports', c ? `${c.hostPort} → ${c.containerPort}` : undefined],
       ['PID', instance.pid],
-      ['Parent PID', instance.ppid],
+      // A server this monitor started is its child: its parent PID says nothing.
+      ['Parent PID', m ? undefined : instance.ppid],
       ['TTY', instance.tty ? inlineCode(instance.tty) : undefined],
       ['tmux pane', instance.tmuxPane ? inlineCode(instance.tmuxPane) : undefined],
       ['URL', instance.url ? inlineCode(instance.url) : undefined],
