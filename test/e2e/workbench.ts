@@ -212,8 +212,15 @@ export class Workbench {
   /** Right-click → context menu item whose label starts with `title`. */
   async clickContextMenu(viewName: string, row: TreeRow, title: string): Promise<void> {
     await this.rowLocator(viewName, row).click({ button: 'right' });
-    const item = this.page.getByRole('menuitem', { name: new RegExp(`^${escapeRegExp(title)}`) });
-    await item.first().click({ timeout: 5000 });
+    const item = this.page.getByRole('menuitem', { name: new RegExp(`^${escapeRegExp(title)}`) }).first();
+    await item.click({ timeout: 5000 });
+    // A tree refresh under the open menu can swallow the click (the menu stays open, the item
+    // highlighted): then the keyboard runs the highlighted item.
+    if (!(await item.waitFor({ state: 'hidden', timeout: 1500 }).then(() => true, () => false))) {
+      await item.hover();
+      await this.page.keyboard.press('Enter');
+      await item.waitFor({ state: 'hidden', timeout: 5000 });
+    }
   }
 
   // --- quick pick ----------------------------------------------------------------------------------
