@@ -656,7 +656,9 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     await page.reload();
     await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
     const workbenchMs = Date.now() - reloadAt;
-    await wb.openViewContainer(ui.container!.title);
+    // Not a click on the activity bar: the restored side bar may still be coming, and a click on
+    // an active container closes it. The command only ever shows it.
+    await wb.runCommand(`View: Show ${ui.container!.title}`);
     await pollTree(async (rows) => (all.every((s) => instanceOf(rows, s)) ? true : undefined), 'the 5 instance rows after a reload');
     const paintMs = Date.now() - reloadAt;
     t.diagnostic(`first paint: window reload → workbench ${workbenchMs} ms → all 5 instances in the tree ${paintMs} ms`);
