@@ -21,6 +21,11 @@ export default tseslint.config(
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // Removing control characters from outside text is one of this project's jobs.
       'no-control-regex': 'off',
+      // `import { z } from 'zod'` pulls every zod locale into the bundle (~250 KB, issue 13).
+      'no-restricted-syntax': ['error', {
+        selector: "ImportDeclaration[source.value='zod'] > ImportSpecifier",
+        message: "Use `import * as z from 'zod'`: a named import bundles every zod locale.",
+      }],
     },
   },
   {

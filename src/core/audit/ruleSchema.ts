@@ -3,7 +3,7 @@
  * zod when a rule set is loaded. A broken rule set throws an error that names the rule and the
  * field; it never degrades to an empty set.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const Technique = z.string().regex(/^T\d{4}(\.\d{3})?$/, 'a MITRE ATT&CK technique id such as T1059 or T1059.004');
 const Score = z.number().int().min(0).max(100);

@@ -3,7 +3,7 @@
  * 2.1.332, see docs): one file per interactive process, rewritten when its state changes.
  * Parsed with zod at the edge; unknown fields are ignored, unknown status values kept as text.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { plainText } from './plainText';
 
 /** Larger registry files are not read: a real one is well under 1 KB. */

@@ -5,7 +5,7 @@
  * (issue 18). Without the compiled parsers zod reads neither: no eval, no trap, same results.
  * Both hosts call this before anything parses.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export function useZodWithoutEval(): void {
   z.config({ jitless: true });
