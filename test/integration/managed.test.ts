@@ -20,6 +20,7 @@ import { createLab, createSession, promptAsync } from '../harness/opencodeLab';
 import type { Lab } from '../harness/opencodeLab';
 import { descendantsOf, isAlive, listProcesses, toolChildrenOf, waitForExit } from '../harness/processes';
 import { untilServers } from '../harness/untilServers';
+import { untilSnapshot } from '../harness/untilSnapshot';
 
 const figures = { startup: [] as number[], graceful: [] as number[], forced: [] as number[] };
 
@@ -60,22 +61,7 @@ function until(m: ServerManager, test: (list: ManagedServerInfo[]) => boolean, l
 }
 
 function untilMonitor<T>(monitor: Monitor, test: (s: MonitorSnapshot) => T | undefined | false, label: string, timeoutMs = 30_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      const value = test(monitor.snapshot());
-      if (!value) return;
-      clearTimeout(timer);
-      sub.dispose();
-      resolve(value);
-    };
-    const timer = setTimeout(() => {
-      sub.dispose();
-      const snap = monitor.snapshot();
-      reject(new Error(`timed out waiting for ${label}: ${snap.instances.map((i) => `${i.url}=${i.connection}/${i.error ?? ''}`).join(', ')}`));
-    }, timeoutMs);
-    const sub = monitor.onDidChange(check);
-    check();
-  });
+  return untilSnapshot(monitor, test, label, timeoutMs, (snap) => snap.instances.map((i) => `${i.url}=${i.connection}/${i.error ?? ''}`).join(', '));
 }
 
 describe('managed servers with the real OpenCode', { timeout: 300_000 }, () => {
