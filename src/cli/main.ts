@@ -3,6 +3,7 @@
  * Server passwords come from OPENCODE_SERVER_PASSWORD, never from the command line (arguments
  * are visible to every user in the process table).
  */
+import './wasmTier';
 import { useZodWithoutEval } from '../core/util/zodMode';
 import * as os from 'node:os';
 import * as path from 'node:path';

@@ -21,6 +21,7 @@ import type { RegistryEntry } from './registry';
 import { MAX_REGISTRY_BYTES, parseRegistry, registryPid, transcriptFolderNames } from './registry';
 import { TranscriptReader } from './transcriptReader';
 import { plainText } from './plainText';
+import { everyAligned } from '../util/alignedDelay';
 
 export interface ClaudeSourceOptions {
   logger: Logger;
@@ -70,7 +71,7 @@ export class ClaudeSource implements AgentSource {
   private readonly check: (pid: number, procStart: string | undefined) => ProcessCheck;
   private dirWatch: fs.FSWatcher | undefined;
   private dirWatchOn: string | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: { dispose(): void } | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
   private rescan = false;
@@ -94,8 +95,9 @@ export class ClaudeSource implements AgentSource {
     if (this.started || this.disposed) return;
     this.started = true;
     this.watchDir();
-    this.timer = setInterval(() => void this.scanNow(), this.options.pollMs ?? 1_000);
-    this.timer.unref?.();
+    this.timer = everyAligned(this.options.pollMs ?? 1_000, () => {
+      if (this.pollNeeded()) void this.scanNow();
+    }, { unref: true });
     void this.scanNow();
   }
 
@@ -130,7 +132,7 @@ export class ClaudeSource implements AgentSource {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    clearInterval(this.timer);
+    this.timer?.dispose();
     clearTimeout(this.debounce);
     clearTimeout(this.graceTimer);
     this.dirWatch?.close();
@@ -172,6 +174,17 @@ export class ClaudeSource implements AgentSource {
       this.watchDir();
       void this.scanNow();
     }, 15);
+  }
+
+  /**
+   * While no session is tracked, the folder watch sees everything there is to see (only a
+   * tracked process can die without touching a file), and without a Claude Code folder there is
+   * nothing to read: an idle monitor then costs no wakeup here.
+   */
+  private pollNeeded(): boolean {
+    if (this.tracked.size > 0 || this.rescan) return true;
+    if (this.dirWatch) return false;
+    return fs.existsSync(this.home);
   }
 
   // ── Scanning ─────────────────────────────────────────────────────────────

@@ -16,6 +16,8 @@ import { createProcessProbe, type ProcessProbe } from './processProbe';
 import { loadNodeSqlite, type SqliteLoad, type SqliteModule } from './sqlite';
 import type { DbSessionRecord, DbToolRow } from './types';
 import { describeError } from '../util/describe';
+import { everyAligned } from '../util/alignedDelay';
+import { compareIds } from '../util/compareIds';
 
 export interface DbSessionSourceOptions {
   logger: Logger;
@@ -98,7 +100,7 @@ export class DbSessionSource implements LimitedSessionSource {
   private readonly watches = new Map<string, Watch>();
   private readonly dataDirs = new Map<string, DataDir>();
   private readonly changes = new Emitter<void>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: { dispose(): void } | undefined;
   private pendingFire: NodeJS.Immediate | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private unavailableLogged = false;
@@ -179,7 +181,7 @@ export class DbSessionSource implements LimitedSessionSource {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.dispose();
     this.timer = undefined;
     if (this.pendingFire) clearImmediate(this.pendingFire);
     this.pendingFire = undefined;
@@ -195,8 +197,7 @@ export class DbSessionSource implements LimitedSessionSource {
 
   private ensureTimer(): void {
     if (this.timer || this.disposed) return;
-    this.timer = setInterval(() => this.tick(), this.settings.pollMs);
-    this.timer.unref();
+    this.timer = everyAligned(this.settings.pollMs, () => this.tick(), { unref: true });
   }
 
   private tick(): void {
@@ -218,7 +219,7 @@ export class DbSessionSource implements LimitedSessionSource {
     }
     for (const [dataDir, watches] of byDir) if (this.refresh(dataDir, watches, now)) changed = true;
     if (this.watches.size === 0 && this.timer) {
-      clearInterval(this.timer);
+      this.timer.dispose();
       this.timer = undefined;
     }
     if (changed) this.fireSoon();
@@ -330,7 +331,7 @@ export class DbSessionSource implements LimitedSessionSource {
     };
     const models = watch.records.map((r) => inferSession(r, '', ctx));
     for (const id of watch.missingSince.keys()) if (!seenBash.has(id)) watch.missingSince.delete(id);
-    models.sort((a, b) => b.updatedAt - a.updatedAt || a.id.localeCompare(b.id));
+    models.sort((a, b) => b.updatedAt - a.updatedAt || compareIds(a.id, b.id));
     const fingerprint = JSON.stringify(models);
     if (fingerprint === watch.fingerprint) return false;
     watch.models = models;
@@ -353,7 +354,7 @@ export class DbSessionSource implements LimitedSessionSource {
    */
   private electOwner(watch: Watch): boolean {
     const askers = [...watch.askers.values()].sort(
-      (a, b) => (a.pid ?? Number.MAX_SAFE_INTEGER) - (b.pid ?? Number.MAX_SAFE_INTEGER) || a.instanceId.localeCompare(b.instanceId),
+      (a, b) => (a.pid ?? Number.MAX_SAFE_INTEGER) - (b.pid ?? Number.MAX_SAFE_INTEGER) || compareIds(a.instanceId, b.instanceId),
     );
     const owner = askers[0]?.instanceId;
     if (askers.length > 1) {

@@ -18,6 +18,7 @@ import { Emitter } from '../util/events';
 import { fileSignature } from '../util/fileSignature';
 import type { LabelEntry, Labels } from './labelsFile';
 import { MAX_LABELS_FILE_BYTES, MalformedLabelsError, defaultLabelsPath, isSessionId, parseLabels, pruneLabels, serializeLabels } from './labelsFile';
+import { everyAligned } from '../util/alignedDelay';
 
 export interface LabelStoreOptions {
   file?: string;
@@ -43,7 +44,7 @@ export class LabelStore implements Disposable {
   private readonly changes = new Emitter<void>();
   readonly onDidChange = this.changes.event;
   private watcher: fs.FSWatcher | undefined;
-  private poller: NodeJS.Timeout | undefined;
+  private poller: { dispose(): void } | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private seenTimer: NodeJS.Timeout | undefined;
   private readonly seenPending = new Set<string>();
@@ -69,10 +70,9 @@ export class LabelStore implements Disposable {
     } catch (error) {
       this.logger.debug(`labels: cannot watch ${path.dirname(this.file)}: ${describeError(error)}; polling`);
     }
-    this.poller = setInterval(() => {
+    this.poller = everyAligned(this.options.pollMs ?? 2_000, () => {
       if (fileSignature(this.file) !== this.signature) this.reload();
-    }, this.options.pollMs ?? 2_000);
-    this.poller.unref();
+    }, { unref: true });
     return this;
   }
 
@@ -153,7 +153,7 @@ export class LabelStore implements Disposable {
     if (this.disposed) return;
     this.disposed = true;
     this.watcher?.close();
-    if (this.poller) clearInterval(this.poller);
+    this.poller?.dispose();
     if (this.debounce) clearTimeout(this.debounce);
     if (this.seenTimer) clearTimeout(this.seenTimer);
     this.changes.dispose();

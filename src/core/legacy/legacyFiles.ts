@@ -8,6 +8,14 @@ import type { Disposable } from '../util/events';
 import { WriterLock } from '../os/writerLock';
 import { userLockPath } from '../os/userLockPath';
 import { DEFAULT_STATE_PATH, DEFAULT_USAGE_PATH, LegacyWriter } from './legacyWriter';
+import { Throttle } from '../util/throttle';
+
+/**
+ * The files are read every 2 s by SwiftBar (refreshed at once when permissions change): a busy
+ * machine's change events (up to 20 a second) are written at most this often, which also spares
+ * building a snapshot per change in the daemon, whose only consumer the files often are.
+ */
+export const LEGACY_WRITE_INTERVAL_MS = 500;
 
 /** What the legacy files read from the monitor. */
 export interface SnapshotSource {
@@ -22,6 +30,8 @@ export interface LegacyFilesOptions {
   statePath?: string;
   usagePath?: string;
   lockPath?: string;
+  /** Default LEGACY_WRITE_INTERVAL_MS. */
+  writeIntervalMs?: number;
 }
 
 export interface LegacyFiles extends Disposable {
@@ -42,14 +52,16 @@ export function startLegacyFiles(monitor: SnapshotSource, options: LegacyFilesOp
     usagePath: options.usagePath ?? DEFAULT_USAGE_PATH,
   });
   lock.start();
-  const subscription = monitor.onDidChange(() => writer.update(monitor.snapshot()));
-  writer.update(monitor.snapshot());
+  const throttle = new Throttle(() => writer.update(monitor.snapshot()), options.writeIntervalMs ?? LEGACY_WRITE_INTERVAL_MS);
+  const subscription = monitor.onDidChange(() => throttle.request());
+  throttle.request();
   return {
     statePath: writer.statePath,
     usagePath: writer.usagePath,
     isHolder: () => lock.isHolder(),
     dispose: () => {
       subscription.dispose();
+      throttle.dispose();
       writer.dispose(); // before the lock: it leaves "not connected" while still the holder
       lock.dispose();
     },

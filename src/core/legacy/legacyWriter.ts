@@ -161,7 +161,7 @@ export class LegacyWriter {
       return false;
     }
     try {
-      writeFileAtomicSync(file, JSON.stringify(value) + '\n', { mode: 0o600 });
+      writeFileAtomicSync(file, JSON.stringify(value) + '\n', { mode: 0o600, durable: false });
     } catch (error) {
       this.reportOnce(`${kind}:${errorCode(error) ?? 'unknown'}`, `legacy ${kind} file: ${describeError(error)}; retrying on the next change`);
       return false;

@@ -4,6 +4,7 @@
  * revision renders it (docs: legacy-contract.md §1.3, §2). Pure: no I/O, no clock.
  */
 import type { InstanceModel, MonitorSnapshot, SessionModel, TodoSummary, UsageErrorCode, UsageModel, UsageWindow } from '../model/model';
+import { compareIds } from '../util/compareIds';
 
 export interface LegacyTool {
   name: string;
@@ -194,7 +195,7 @@ function orderAgents(sessions: SessionModel[]): SessionModel[] {
       roots.push(s);
     }
   }
-  const byAge = (a: SessionModel, b: SessionModel) => a.createdAt - b.createdAt || a.id.localeCompare(b.id);
+  const byAge = (a: SessionModel, b: SessionModel) => a.createdAt - b.createdAt || compareIds(a.id, b.id);
   const out: SessionModel[] = [];
   const visit = (s: SessionModel) => {
     if (out.includes(s)) return;

@@ -1,7 +1,8 @@
 /**
  * Keeps one server's live state: its event stream for real time, a full fetch on every
- * (re)connect, and a light reconciliation round (status, permissions, questions) every 30 s
- * as a safety net for anything the stream missed.
+ * (re)connect (the first one sent with the stream, checked by a light round once it is open),
+ * and a light reconciliation round (status, permissions, questions) every 30 s as a safety net
+ * for anything the stream missed.
  */
 import type { Logger } from '../log';
 import type { Capabilities } from '../opencode/client';
@@ -17,6 +18,7 @@ import type { ConnectionState, InstanceProblem, SessionModel } from '../model/mo
 import { describeError } from '../util/describe';
 import { detailBudget } from './floodLimits';
 import { plainHttpPasswordWarning } from '../opencode/passwordPolicy';
+import { alignedDelay } from '../util/alignedDelay';
 
 export interface WatcherOptions {
   url: string;
@@ -64,6 +66,8 @@ export class InstanceWatcher {
   private inflight: Promise<void> | undefined;
   private rerun: 'full' | 'light' | undefined;
   private replay: OpencodeEvent[] | undefined;
+  /** Until the first `server.connected`: the first full round went out with the stream, not after it. */
+  private early = false;
   private disposed = false;
   private readonly limiter: Limiter;
   private readonly reconcileIntervalMs: number;
@@ -103,6 +107,11 @@ export class InstanceWatcher {
       onStatus: (status) => this.onStreamStatus(status),
       backoff: this.options.backoff,
     });
+    // The lists go out with the stream instead of after its first event, so a cold start takes
+    // the slower of the two rather than their sum; the light round after `server.connected`
+    // catches what changed between the lists and the stream's subscription.
+    this.early = true;
+    void this.reconcile('full');
     this.schedule();
     return this;
   }
@@ -186,6 +195,16 @@ export class InstanceWatcher {
   private onEvent(event: OpencodeEvent): void {
     this.stats.events++;
     if (event.type === 'server.connected') {
+      if (this.early) {
+        this.early = false;
+        // The early full round's data is live from here on; a light round checks the gap.
+        if (this.stats.fullRounds > 0 && !this.inflight) {
+          this.setConnection('connected', undefined);
+          this.markReady();
+        }
+        void this.reconcile('light');
+        return;
+      }
       // Every (re)connection may have missed events: fetch everything once.
       void this.reconcile('full');
       return;
@@ -222,9 +241,11 @@ export class InstanceWatcher {
 
   private schedule(): void {
     if (this.disposed) return;
+    // On the interval's grid, so that every server's light round (and the other periodic work) shares one wake-up.
+    const delay = alignedDelay(this.reconcileIntervalMs);
     this.timer = setTimeout(() => {
       void this.reconcile('light').finally(() => this.schedule());
-    }, this.reconcileIntervalMs);
+    }, delay < this.reconcileIntervalMs / 4 ? delay + this.reconcileIntervalMs : delay);
   }
 
   /** Single flight with a trailing rerun: no round is lost, none overlaps. */
@@ -264,7 +285,8 @@ export class InstanceWatcher {
       else this.setConnection(this.connection, problem);
     } finally {
       this.replay = undefined;
-      this.markReady();
+      // Before the stream's first event, fresh lists are not yet a live picture (see start()).
+      if (!this.early || this.stream?.status.state === 'waiting') this.markReady();
     }
   }
 

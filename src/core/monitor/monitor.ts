@@ -19,6 +19,7 @@ import { visibleSessions } from './visibility';
 import type { AgentKind, InstanceModel, MonitorSnapshot, SessionModel, UsageModel } from '../model/model';
 import { AGENT_NAMES } from '../model/model';
 import { describeError } from '../util/describe';
+import { compareIds } from '../util/compareIds';
 
 export interface MonitorOptions {
   logger: Logger;
@@ -377,7 +378,7 @@ export class Monitor {
   private build(): MonitorSnapshot {
     const now = this.now();
     const threshold = this.heuristicThresholdMs;
-    const entries = [...this.entries.values()].sort((a, b) => a.firstSeen - b.firstSeen || a.id.localeCompare(b.id));
+    const entries = [...this.entries.values()].sort((a, b) => a.firstSeen - b.firstSeen || compareIds(a.id, b.id));
     const byId = new Map<string, SessionModel>();
     for (const [id, entry] of sessionOwners(entries)) {
       const model = entry.watcher?.sessionModel(id, entry.id, threshold);

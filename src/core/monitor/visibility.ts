@@ -1,5 +1,6 @@
 /** Visibility rules: which sessions a snapshot shows. */
 import type { SessionModel } from '../model/model';
+import { compareIds } from '../util/compareIds';
 
 export interface VisibilityOptions {
   /** Idle sessions not updated for this long are not shown. */
@@ -36,5 +37,5 @@ export function visibleSessions(all: SessionModel[], now: number, options: Visib
   }
   return all
     .filter((s) => shown.has(s.id))
-    .sort((a, b) => a.instanceId.localeCompare(b.instanceId) || b.updatedAt - a.updatedAt || a.id.localeCompare(b.id));
+    .sort((a, b) => compareIds(a.instanceId, b.instanceId) || b.updatedAt - a.updatedAt || compareIds(a.id, b.id));
 }

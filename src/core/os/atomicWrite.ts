@@ -1,6 +1,7 @@
 /**
  * Replaces a file so a concurrent reader sees either the old or the new content, never a
- * partial one: write a private temp file in the same folder, fsync, rename over the target.
+ * partial one: write a private temp file in the same folder, fsync (unless `durable: false`),
+ * rename over the target.
  * Synchronous on purpose: the files are a few KB in a local folder, and a write that cannot
  * complete later keeps the ordering with the writer lock and with dispose() trivial.
  */
@@ -14,6 +15,12 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** Mode of folders created on the way. */
   dirMode?: number;
+  /**
+   * fsync before the rename (default true), so the new content survives a power cut. Snapshots
+   * rewritten every few seconds (the legacy state files, the usage cache) pass false: readers
+   * are protected by the rename alone, and an fsync costs a journal commit on every change.
+   */
+  durable?: boolean;
 }
 
 export class AtomicWriteError extends Error {
@@ -45,7 +52,7 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
     fd = fs.openSync(temp, 'wx', mode);
     fs.writeFileSync(fd, data);
     fs.fchmodSync(fd, mode);
-    fs.fsyncSync(fd);
+    if (options.durable ?? true) fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
     // rename replaces the directory entry: a symlink at `file` is replaced, never followed, and

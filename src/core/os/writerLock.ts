@@ -22,6 +22,7 @@ import { describeError } from '../util/describe';
 import { userLockPath } from './userLockPath';
 import { createExclusive, LOCK_MODE, lockHolderText, readLockFile, readWriterLock, removeLeftovers, removeQuietly, replaceStaleLock, takeMutex } from './lockFile';
 import type { LockFileContent, LockRecord } from './lockFile';
+import { alignedDelay } from '../util/alignedDelay';
 
 export interface WriterLockOptions {
   path?: string;
@@ -129,7 +130,7 @@ export class WriterLock {
     this.timer = undefined;
     if (this.disposed) return;
     this.step();
-    if (!this.disposed) this.timer = setTimeout(() => this.tick(), this.heartbeatMs);
+    if (!this.disposed) this.timer = setTimeout(() => this.tick(), alignedDelay(this.heartbeatMs));
   }
 
   private step(): void {
@@ -155,7 +156,7 @@ export class WriterLock {
   }
 
   private startWatcher(): void {
-    if (!this.watchFolder) return;
+    if (!this.watchFolder || this.watcher) return;
     const base = path.basename(this.path);
     try {
       // Real path: FSEvents reports /private/tmp for /tmp on macOS.
@@ -241,8 +242,14 @@ export class WriterLock {
     }
     const now = this.now();
     const temp = `${this.path}.${this.token}.beat`;
-    removeQuietly(temp);
-    fs.writeFileSync(temp, this.serialize(now), { mode: LOCK_MODE, flag: 'wx' });
+    try {
+      fs.writeFileSync(temp, this.serialize(now), { mode: LOCK_MODE, flag: 'wx' });
+    } catch (error) {
+      // Left by a beat that failed half way: only then is it removed (not before every beat).
+      if (errorCode(error) !== 'EEXIST') throw error;
+      removeQuietly(temp);
+      fs.writeFileSync(temp, this.serialize(now), { mode: LOCK_MODE, flag: 'wx' });
+    }
     fs.renameSync(temp, this.path);
     this.lastBeatAt = now;
   }
@@ -291,6 +298,11 @@ export class WriterLock {
   private setHolder(holder: boolean, reason: string): void {
     if (this.holder === holder) return;
     this.holder = holder;
+    // Only a contender needs to hear the folder change; the holder's own beats would wake it twice a second.
+    if (holder) {
+      this.watcher?.close();
+      this.watcher = undefined;
+    } else if (!this.disposed) this.startWatcher();
     if (holder) this.logger.info(`writer lock ${this.path}: holder (${reason})`);
     else if (reason === 'released') this.logger.info(`writer lock ${this.path}: released`);
     else this.logger.warn(`writer lock ${this.path}: no longer holder (${reason})`);

@@ -8,12 +8,13 @@ import type { AgentKind, MonitorSnapshot, PermissionModel, QuestionModel, Sessio
 import { AGENT_NAMES } from '../model/model';
 import { permissionLabel, questionLabel, sessionLabel } from './tree';
 import { riskSuffix } from './risk';
+import { compareIds } from '../util/compareIds';
 
 /** Longest-waiting first: the order "Jump to Next Session Needing Me" walks. */
 export function sessionsNeedingYou(snapshot: MonitorSnapshot): SessionModel[] {
   return snapshot.sessions
     .filter((s) => s.needsAttention)
-    .sort((a, b) => (a.waitingSince ?? Infinity) - (b.waitingSince ?? Infinity) || a.id.localeCompare(b.id));
+    .sort((a, b) => (a.waitingSince ?? Infinity) - (b.waitingSince ?? Infinity) || compareIds(a.id, b.id));
 }
 
 /** The session after `afterId` in that order, wrapping around; the first when `afterId` is gone. */

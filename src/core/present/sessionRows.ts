@@ -5,6 +5,7 @@ import { escapeMarkdown, fieldLines, inlineCode } from './markdown';
 import type { IconSpec, PresentedNode } from './treeNodes';
 import { TERMINAL_FLAG, WARNING_COLOR, clock, nodeId } from './treeNodes';
 import { displayName } from '../model/labelText';
+import { compareIds } from '../util/compareIds';
 
 /** A narrow sidebar (~300 px) shows about this much of a label before the description. */
 const LABEL_MAX = 36;
@@ -141,7 +142,7 @@ export function sessionTooltip(session: SessionModel): string {
  * state (its icon and the badge say that). Only a new session shifts the rows below it.
  */
 export function byNewest(a: SessionModel, b: SessionModel): number {
-  return b.createdAt - a.createdAt || a.id.localeCompare(b.id);
+  return b.createdAt - a.createdAt || compareIds(a.id, b.id);
 }
 
 /** Waiting the longest first (sessions that wait before those that do not), then newest first. */
@@ -154,5 +155,5 @@ export function waitKey(s: SessionModel): number {
 }
 
 export function byCreated(a: SessionModel, b: SessionModel): number {
-  return a.createdAt - b.createdAt || a.id.localeCompare(b.id);
+  return a.createdAt - b.createdAt || compareIds(a.id, b.id);
 }

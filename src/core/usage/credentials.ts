@@ -30,6 +30,7 @@ import { fromClaudeJson, fromOauthEntry, fromOpencodeAuthJson } from './tokenFor
 import type { SourceResult } from './tokenFormats';
 import { UsageCredential } from './usageCredential';
 import type { CredentialLookup, CredentialProvider, CredentialSource } from './usageCredential';
+import { everyAligned } from '../util/alignedDelay';
 
 export interface CredentialStoreOptions {
   logger?: Logger;
@@ -89,7 +90,7 @@ export class CredentialStore implements CredentialProvider {
   private readonly notes = new Set<string>();
   private keychainBlockedUntil = 0;
   private signatures = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: { dispose(): void } | undefined;
   private disposed = false;
 
   constructor(options: CredentialStoreOptions = {}) {
@@ -122,13 +123,12 @@ export class CredentialStore implements CredentialProvider {
   start(): void {
     if (this.timer || this.disposed) return;
     this.signatures = this.currentSignatures();
-    this.timer = setInterval(() => this.checkFiles(), this.watchIntervalMs);
-    this.timer.unref();
+    this.timer = everyAligned(this.watchIntervalMs, () => this.checkFiles(), { unref: true });
   }
 
   dispose(): void {
     this.disposed = true;
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.dispose();
     this.timer = undefined;
     this.changes.dispose();
   }

@@ -30,6 +30,7 @@ import { Emitter } from '../util/events';
 import type { UsagePoller, UsagePollerState } from './usagePoller';
 import { fileSignature } from '../util/fileSignature';
 import { describeError } from '../util/describe';
+import { everyAligned } from '../util/alignedDelay';
 
 export interface SharedUsageOptions {
   logger: Logger;
@@ -101,7 +102,7 @@ export class SharedUsage {
   private poller: UsagePoller | undefined;
   private pollerSubscriptions: Disposable[] = [];
   private lockSubscription: Disposable | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: { dispose(): void } | undefined;
   private usage: UsageModel | undefined;
   private emittedKey = 'none';
   private role: UsageRole = 'stopped';
@@ -146,7 +147,7 @@ export class SharedUsage {
     this.lockSubscription = lock.onChange((holder) => (holder ? this.becomePoller('poller') : this.becomeReader()));
     lock.start();
     if (!lock.isHolder() && this.role === 'stopped') this.becomeReader();
-    this.timer = setInterval(() => this.tick(), this.options.pollMs ?? 1_000);
+    this.timer = everyAligned(this.options.pollMs ?? 1_000, () => this.tick());
   }
 
   current(): UsageModel | undefined {
@@ -193,7 +194,7 @@ export class SharedUsage {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.dispose();
     this.timer = undefined;
     this.stopPoller();
     this.lockSubscription?.dispose();

@@ -8,6 +8,7 @@
  */
 import type { SessionModel, TokenCounts } from '../model/model';
 import { spendText } from './format';
+import { compareIds } from '../util/compareIds';
 
 export interface ModelSpend {
   /** The session's model id, `unknown` when OpenCode did not say. */
@@ -93,7 +94,7 @@ function add(map: Map<string, ModelSpend>, s: SpendInput, cost: number): void {
 }
 
 function sorted(map: Map<string, ModelSpend>): ModelSpend[] {
-  return [...map.values()].sort((a, b) => b.cost - a.cost || b.totalTokens - a.totalTokens || a.modelId.localeCompare(b.modelId));
+  return [...map.values()].sort((a, b) => b.cost - a.cost || b.totalTokens - a.totalTokens || compareIds(a.modelId, b.modelId));
 }
 
 function totalsOf(list: ModelSpend[]): SpendTotals {
