@@ -29,6 +29,8 @@ const STEADY_REPS = 15;
 const FULL_REPS = 5;
 const PROMPTS = 15;
 const CPU_WINDOW_MS = 60_000;
+/** The idle CPU window starts this long after the daemon started. */
+const IDLE_SETTLE_MS = 15_000;
 const LATENCY_WINDOW_MS = 20_000;
 const NEW_SERVER_REPS = 3;
 const TUI_REPS = 2;
@@ -367,9 +369,11 @@ async function benchLab(results: Results): Promise<void> {
     );
 
     log('idle lab: monitor and daemon up, then CPU over 60 s (both in the same window)');
+    const daemonStartedAt = Date.now();
     daemon = await startDaemon(lab);
     const idleCold = await call<{ ms: number; summary: unknown }>(mon, 'labCold', { home: lab.home });
-    await sleep(3_000);
+    // Idle means steady state: not the first seconds of either process (compiling, first fetches).
+    await sleep(Math.max(3_000, IDLE_SETTLE_MS - (Date.now() - daemonStartedAt)));
     const daemonIdle0 = procUsage(daemon.child.pid!);
     const idleCpu = await call<Record<string, number>>(mon, 'cpu', { ms: CPU_WINDOW_MS }, CPU_WINDOW_MS + 30_000);
     const daemonIdle1 = procUsage(daemon.child.pid!);
