@@ -177,13 +177,15 @@ export class ClaudeSource implements AgentSource {
   }
 
   /**
-   * While no session is tracked, the folder watch sees everything there is to see (only a
-   * tracked process can die without touching a file), and without a Claude Code folder there is
-   * nothing to read: an idle monitor then costs no wakeup here.
+   * While no session is tracked, a watch on the registry folder sees everything there is to see
+   * (only a tracked process can die without touching a file), and without a Claude Code folder
+   * there is nothing to read: an idle monitor then costs no work here. A watch on Claude Code's
+   * folder alone is not enough: a `sessions` symlink whose target appears later changes nothing
+   * in it (the real-VS-Code test links it so).
    */
   private pollNeeded(): boolean {
     if (this.tracked.size > 0 || this.rescan) return true;
-    if (this.dirWatch) return false;
+    if (this.dirWatch) return this.dirWatchOn !== this.sessionsDir;
     return fs.existsSync(this.home);
   }
 

@@ -213,6 +213,24 @@ describe('Claude Code source', () => {
     source.dispose();
   });
 
+  test('a `sessions` symlink whose target appears later is still read (the watch on the parent sees nothing)', async () => {
+    const home = tempDir();
+    const target = path.join(tempDir(), 'real-sessions');
+    fs.symlinkSync(target, path.join(home, 'sessions')); // dangling for now
+    const source = new ClaudeSource({ logger: new MemoryLogger(), home, pollMs: 50, check: () => alive });
+    source.start();
+    await source.scanNow();
+    assert.equal(source.current().sessions.length, 0);
+    fs.mkdirSync(target);
+    fs.writeFileSync(path.join(target, '78.json'), JSON.stringify({ pid: 78, sessionId: 's78', cwd: '/w', status: 'busy', updatedAt: 1 }));
+    const until = Date.now() + 5_000;
+    while (source.current().sessions.length !== 1) {
+      if (Date.now() > until) assert.fail('the session behind the symlink never showed');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    source.dispose();
+  });
+
   test('watches the folder: a new file shows, a removed one goes, a changed one updates', async () => {
     const home = tempDir();
     fs.mkdirSync(path.join(home, 'sessions'));
