@@ -189,6 +189,8 @@ describe('Claude Code source', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.deepEqual(source.current().sessions[0]!.permissions.map((p) => p.permission), ['a tool']);
+    // The event follows the rescan the hold's end starts (the model may already show it).
+    while (changes < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     assert.ok(changes >= 2, 'a change event when the hold ends');
     source.dispose();
   });
