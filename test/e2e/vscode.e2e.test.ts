@@ -255,8 +255,23 @@ test('OpenCode Monitor in a real VS Code (code-server + chromium)', { skip: skip
     assert.ok(logs.length > 0, `no "${OUTPUT_CHANNEL}" channel log among:\n${cs.logFiles().join('\n')}`);
     assert.match(fs.readFileSync(logs[0]!, 'utf8'), /activated/);
     // Issue 18: no dependency trips the extension host's `navigator` trap (logged at error level).
-    const trapped = cs.logFiles().filter((f) => /PendingMigrationError[^\n]*navigator|navigator[^\n]*PendingMigrationError/.test(fs.readFileSync(f, 'utf8')));
-    assert.deepEqual(trapped, [], 'PendingMigrationError (navigator) logged');
+    // Each logged trap with the stack that follows it: the extension that read `navigator` is in
+    // it. Ours fails the step; one of code-server's own extensions (seen once in five runs) is
+    // reported, not failed.
+    const trap = /PendingMigrationError[^\n]*navigator|navigator[^\n]*PendingMigrationError/g;
+    const trapped: string[] = [];
+    for (const f of cs.logFiles()) {
+      const text = fs.readFileSync(f, 'utf8');
+      for (const m of text.matchAll(trap)) {
+        // The error line and its stack (the indented `at …` lines right after it).
+        const lines = text.slice(m.index).split('\n');
+        const end = lines.findIndex((l, i) => i > 0 && !/^\s+at\s/.test(l));
+        trapped.push(`${f}:\n${lines.slice(0, end < 0 ? 40 : end).join('\n')}`);
+      }
+    }
+    const ours = trapped.filter((c) => /opencode-monitor/.test(c.split('\n').slice(1).join('\n')));
+    if (trapped.length > ours.length) t.diagnostic(`PendingMigrationError (navigator) from another extension:\n${trapped.filter((c) => !ours.includes(c)).join('\n---\n')}`);
+    assert.deepEqual(ours, [], 'PendingMigrationError (navigator) logged by this extension');
     await shot('show-log');
     await wb.hidePanel();
   });
