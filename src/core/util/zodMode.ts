@@ -3,9 +3,14 @@
  * may by reading `globalThis.navigator`. VS Code's extension host traps that global and logs
  * `PendingMigrationError: navigator is now a global in nodejs` at error level on every activation
  * (issue 18). Without the compiled parsers zod reads neither: no eval, no trap, same results.
- * Both hosts call this before anything parses.
+ * Both hosts import this module before any other that uses zod.
  */
 import * as z from 'zod';
+
+// At import, not only when a host starts: zod decides per object schema, when the schema is
+// built, and the modules that import this one first build theirs as they load (the real-VS-Code
+// test caught the bundle's schemas reading `navigator` before activate() ran).
+z.config({ jitless: true });
 
 export function useZodWithoutEval(): void {
   z.config({ jitless: true });

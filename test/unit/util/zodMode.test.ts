@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const samples = resolve(__dirname, '../../../../test/fixtures/samples/opencode-1.18.33');
@@ -35,6 +35,22 @@ describe('zod without eval', () => {
   it('parsing real server answers never reads globalThis.navigator', () => {
     assert.ok(readFileSync(resolve(samples, 'busy/server-1.json')).length > 0);
     assert.equal(readsOfNavigator(true), 0);
+  });
+
+  const bundle = resolve(__dirname, '../../../../dist/extension.js');
+  it('loading the extension bundle reads navigator 0 times: its schemas are built after the mode is set', { skip: existsSync(bundle) ? false : 'no dist/extension.js (npm test builds it first)' }, () => {
+    const stubHost = resolve(__dirname, '../../../bench/stubHost.js');
+    const entry = bundle;
+    const script = `
+      let reads = 0;
+      Object.defineProperty(globalThis, 'navigator', { configurable: true, get() { reads++; return undefined; } });
+      require(${JSON.stringify(stubHost)}).installStubHost();
+      require(${JSON.stringify(entry)});
+      process.stdout.write(String(reads));
+    `;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(Number(run.stdout), 0);
   });
 
   it('(control) without it, zod reads navigator on the first object parse: the trap works', () => {
