@@ -4,7 +4,7 @@
  * are visible to every user in the process table).
  */
 import './wasmTier';
-import { useZodWithoutEval } from '../core/util/zodMode';
+import '../core/util/zodMode';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createLineLogger } from '../core/log';
@@ -89,7 +89,6 @@ environment:
 `;
 
 export async function main(argv: string[]): Promise<number> {
-  useZodWithoutEval();
   // Its own grammar: everything after `--` goes to the daemon.
   if (argv[0] === 'service') return serviceCommand(argv.slice(1));
   if (argv[0] === 'report' || argv[0] === 'trace') return runHistoryCommand(argv);

@@ -2,7 +2,7 @@
  * Wiring only: services are created here in dependency order and disposed in reverse. Domain
  * logic lives in `src/core` (no `vscode` import there).
  */
-import { useZodWithoutEval } from '../core/util/zodMode';
+import '../core/util/zodMode';
 import * as vscode from 'vscode';
 import { registerCommands } from './commands/registerCommands';
 import { EndpointSync } from './endpointSync';
@@ -30,7 +30,6 @@ const SETTLE_TIMEOUT_MS = 5_000;
 let shutdown: (() => Promise<void>) | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
-  useZodWithoutEval();
   const services = new Services();
   context.subscriptions.push(services);
   shutdown = () => services.disposeAsync();

@@ -15,7 +15,7 @@ import { SCAN_ROOT_ENV, scopedScanner } from './scanScope';
 import type { OpencodeProcess, ProcessScanner } from './types';
 import { WindowsProcessScanner } from './windowsScanner';
 import { describeError } from '../util/describe';
-import { alignedDelay } from '../util/alignedDelay';
+import { nextAlignedDelay } from '../util/alignedDelay';
 
 export interface DiscoveredInstance {
   /** `pid:<pid>`: stable while the process lives. */
@@ -210,11 +210,6 @@ export class Discovery {
     else for (const key of [...this.probes.keys()]) if (key.startsWith(`${pid}:`)) this.probes.delete(key);
   }
 
-  private nextDelay(): number {
-    const delay = alignedDelay(this.intervalMs, this.clock.now());
-    return delay < this.intervalMs / 4 ? delay + this.intervalMs : delay;
-  }
-
   private schedule(delayMs: number): void {
     if (this.disposed) return;
     this.timer = this.clock.setTimeout(() => {
@@ -222,7 +217,7 @@ export class Discovery {
       // Join a manual scan that is running rather than queueing another; never wait for probes.
       const scan = this.scanning ?? this.scan();
       // On the interval's grid (at least a quarter interval after this scan): one wake-up with the other periodic work.
-      void scan.then(() => this.schedule(this.nextDelay()));
+      void scan.then(() => this.schedule(nextAlignedDelay(this.intervalMs, this.clock.now())));
     }, delayMs);
   }
 

@@ -8,7 +8,7 @@ import type { Disposable } from '../util/events';
 import { WriterLock } from '../os/writerLock';
 import { userLockPath } from '../os/userLockPath';
 import { DEFAULT_STATE_PATH, DEFAULT_USAGE_PATH, LegacyWriter } from './legacyWriter';
-import { Throttle } from '../util/throttle';
+import { ChangeCoalescer } from '../monitor/changeCoalescer';
 
 /**
  * SwiftBar reads the files every 2 s (and the daemons they replace wrote them once a second): a
@@ -54,16 +54,17 @@ export function startLegacyFiles(monitor: SnapshotSource, options: LegacyFilesOp
     usagePath: options.usagePath ?? DEFAULT_USAGE_PATH,
   });
   lock.start();
-  const throttle = new Throttle(() => writer.update(monitor.snapshot()), options.writeIntervalMs ?? LEGACY_WRITE_INTERVAL_MS);
-  const subscription = monitor.onDidChange(() => throttle.request());
-  throttle.request();
+  // The monitor's own burst rule, with the files' interval: first change on the next turn, then spaced.
+  const writes = new ChangeCoalescer(() => writer.update(monitor.snapshot()), options.writeIntervalMs ?? LEGACY_WRITE_INTERVAL_MS);
+  const subscription = monitor.onDidChange(() => writes.add({ sessions: true }));
+  writer.update(monitor.snapshot());
   return {
     statePath: writer.statePath,
     usagePath: writer.usagePath,
     isHolder: () => lock.isHolder(),
     dispose: () => {
       subscription.dispose();
-      throttle.dispose();
+      writes.dispose();
       writer.dispose(); // before the lock: it leaves "not connected" while still the holder
       lock.dispose();
     },

@@ -18,7 +18,7 @@ import type { ConnectionState, InstanceProblem, SessionModel } from '../model/mo
 import { describeError } from '../util/describe';
 import { detailBudget } from './floodLimits';
 import { plainHttpPasswordWarning } from '../opencode/passwordPolicy';
-import { alignedDelay } from '../util/alignedDelay';
+import { nextAlignedDelay } from '../util/alignedDelay';
 
 export interface WatcherOptions {
   url: string;
@@ -242,10 +242,9 @@ export class InstanceWatcher {
   private schedule(): void {
     if (this.disposed) return;
     // On the interval's grid, so that every server's light round (and the other periodic work) shares one wake-up.
-    const delay = alignedDelay(this.reconcileIntervalMs);
     this.timer = setTimeout(() => {
       void this.reconcile('light').finally(() => this.schedule());
-    }, delay < this.reconcileIntervalMs / 4 ? delay + this.reconcileIntervalMs : delay);
+    }, nextAlignedDelay(this.reconcileIntervalMs));
   }
 
   /** Single flight with a trailing rerun: no round is lost, none overlaps. */
@@ -285,8 +284,9 @@ export class InstanceWatcher {
       else this.setConnection(this.connection, problem);
     } finally {
       this.replay = undefined;
-      // Before the stream's first event, fresh lists are not yet a live picture (see start()).
-      if (!this.early || this.stream?.status.state === 'waiting') this.markReady();
+      // Before the stream's first event, fresh lists are not yet a live picture (see start());
+      // a stream that fails marks ready itself (onStreamStatus).
+      if (!this.early) this.markReady();
     }
   }
 

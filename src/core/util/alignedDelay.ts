@@ -12,6 +12,15 @@ export function alignedDelay(periodMs: number, now: number = Date.now()): number
 }
 
 /**
+ * alignedDelay for work that just ran and reschedules itself: the next grid point at least a
+ * quarter period away (no back-to-back runs when the previous one ended just before a point).
+ */
+export function nextAlignedDelay(periodMs: number, now: number = Date.now()): number {
+  const delay = alignedDelay(periodMs, now);
+  return delay < periodMs / 4 ? delay + periodMs : delay;
+}
+
+/**
  * Runs `task` every `periodMs`, each run aligned with alignedDelay. `unref`: the timer alone does
  * not keep the process alive.
  */

@@ -7,11 +7,7 @@
  */
 import * as z from 'zod';
 
-// At import, not only when a host starts: zod decides per object schema, when the schema is
-// built, and the modules that import this one first build theirs as they load (the real-VS-Code
-// test caught the bundle's schemas reading `navigator` before activate() ran).
+// At import: zod decides per object schema, when the schema is built, and modules build theirs
+// as they load (the real-VS-Code test caught the bundle's schemas reading `navigator` before
+// activate() ran when this was a function it called).
 z.config({ jitless: true });
-
-export function useZodWithoutEval(): void {
-  z.config({ jitless: true });
-}
