@@ -53,15 +53,18 @@ class Disposable {
 }
 
 const noopEvent = () => ({ dispose: () => undefined });
+// OCM_BENCH_LOG=1: the extension's log on stderr, ms since the process started (why a run was slow).
+const say = (level: string) =>
+  process.env.OCM_BENCH_LOG ? (message: string) => process.stderr.write(`${performance.now().toFixed(0).padStart(6)} ${level} ${message}\n`) : () => undefined;
 const logChannel = () => ({
   name: 'log',
-  logLevel: 2,
+  logLevel: process.env.OCM_BENCH_LOG ? 1 : 2,
   onDidChangeLogLevel: noopEvent,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
+  trace: say('trace'),
+  debug: say('debug'),
+  info: say('info'),
+  warn: say('warn'),
+  error: say('error'),
   append: () => undefined,
   appendLine: () => undefined,
   replace: () => undefined,

@@ -10,7 +10,8 @@ import { urlForListener } from './classify';
 import { DarwinProcessScanner } from './darwinScanner';
 import { LinuxProcessScanner } from './linuxScanner';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeOpencode } from './portProbe';
-import type { ProbeFn, ProbeResult } from './portProbe';
+import { hedgedProbe } from './hedgedProbe';
+import type { ProbeFn } from './portProbe';
 import { SCAN_ROOT_ENV, scopedScanner } from './scanScope';
 import type { OpencodeProcess, ProcessScanner } from './types';
 import { WindowsProcessScanner } from './windowsScanner';
@@ -74,8 +75,10 @@ export type DiscoveryListener = (change: DiscoveryChange) => void;
 
 export const DEFAULT_INTERVAL_MS = 1_000;
 
-/** Tries per probe while a port does not answer. */
+/** Overlapping attempts per probe while a port does not answer (hedgedProbe.ts), one every probeTimeoutMs. */
 const PROBE_ATTEMPTS = 3;
+/** A probe's deadline in probeTimeoutMs: 400 ms → an answer within 2 s of the first request counts. */
+const PROBE_DEADLINE_SPACINGS = 5;
 
 /** Consecutive no-answer probes retried on the very next scan (OpenCode ignores its first ~0.5 s). */
 const NO_ANSWER_FREE_RETRIES = 3;
@@ -177,7 +180,7 @@ export class Discovery {
   }
 
   /**
-   * Scans now and waits for the probes that scan needs (each bounded by probeTimeoutMs), so the
+   * Scans now and waits for the probes that scan needs (each bounded by 5 × probeTimeoutMs), so the
    * result carries the URLs. A call during a scan gets the scan after it (what the caller wants to
    * see may have happened after the running one started), shared by all callers meanwhile.
    * `change` is everything that changed between the call and the result.
@@ -286,17 +289,14 @@ export class Discovery {
   }
 
   private async probeOne(key: string, pid: number, url: string, password: string | undefined, previous: ProbeEntry | undefined): Promise<void> {
-    let result: ProbeResult = { ok: false, reason: 'no_answer', detail: 'not probed' };
-    // OpenCode never answers requests sent in its first ~0.5 s: a short timeout and an immediate
-    // retry find a new server sooner than one long wait (or a wait for the next scan).
-    for (let attempt = 0; attempt < PROBE_ATTEMPTS && !this.disposed; attempt++) {
-      try {
-        result = await this.probe(url, { timeoutMs: this.probeTimeoutMs, password, signal: this.abort.signal });
-      } catch (error) {
-        result = { ok: false, reason: 'no_answer', detail: describeError(error) };
-      }
-      if (result.ok || result.reason !== 'no_answer') break;
-    }
+    if (this.disposed) return;
+    const result = await hedgedProbe(this.probe, url, {
+      attempts: PROBE_ATTEMPTS,
+      spacingMs: this.probeTimeoutMs,
+      deadlineMs: this.probeTimeoutMs * PROBE_DEADLINE_SPACINGS,
+      ...(password !== undefined ? { password } : {}),
+      signal: this.abort.signal,
+    });
     // The process may have gone meanwhile: then its key is no longer wanted.
     if (this.disposed || !this.processes.some((p) => portUrls(p).some((u) => probeKey(p, u.port) === key))) return;
     const now = this.clock.now();

@@ -2,7 +2,7 @@
  * Elects one legacy-file writer per machine among VS Code windows and the CLI daemon.
  *
  * The lock is a small JSON file. It is only ever created whole and exclusively (hard link of a
- * complete temp file, EEXIST if taken), and its heartbeat is refreshed by rename. A contender
+ * complete temp file, EEXIST if taken), and its heartbeat is rewritten in place by its holder. A contender
  * takes over when the holder's PID is gone or its heartbeat is older than `staleMs`; removing a
  * stale lock goes through rename-then-verify, so two contenders removing it at once cannot
  * delete each other's fresh lock. The holder stops claiming the lock as soon as its own last
@@ -20,7 +20,7 @@ import { isPidAlive } from './pid';
 import { errorCode } from './atomicWrite';
 import { describeError } from '../util/describe';
 import { userLockPath } from './userLockPath';
-import { createExclusive, LOCK_MODE, lockHolderText, readLockFile, readWriterLock, removeLeftovers, removeQuietly, replaceStaleLock, takeMutex } from './lockFile';
+import { createExclusive, lockHolderText, readLockFile, readWriterLock, refreshOwnLock, removeLeftovers, removeQuietly, replaceStaleLock, takeMutex } from './lockFile';
 import type { LockFileContent, LockRecord } from './lockFile';
 import { alignedDelay } from '../util/alignedDelay';
 
@@ -227,31 +227,20 @@ export class WriterLock {
       this.tryAcquire();
       return;
     }
-    const cur = readLockFile(this.path);
-    if (cur?.record?.token !== this.token) {
-      // Missing: a contender may be putting it back after a mistaken move, or someone deleted it.
-      const now = this.now();
-      if (!cur && createExclusive(this.path, this.serialize(now), this.token)) {
-        this.lastBeatAt = now;
-        return;
-      }
-      const again = cur ?? readLockFile(this.path);
-      if (again?.record?.token === this.token) return;
-      this.setHolder(false, again ? `taken over by ${lockHolderText(again.record)}` : 'lock file removed');
+    const now = this.now();
+    const { written, found: cur } = refreshOwnLock(this.path, this.token, this.serialize(now));
+    if (written) {
+      this.lastBeatAt = now;
       return;
     }
-    const now = this.now();
-    const temp = `${this.path}.${this.token}.beat`;
-    try {
-      fs.writeFileSync(temp, this.serialize(now), { mode: LOCK_MODE, flag: 'wx' });
-    } catch (error) {
-      // Left by a beat that failed half way: only then is it removed (not before every beat).
-      if (errorCode(error) !== 'EEXIST') throw error;
-      removeQuietly(temp);
-      fs.writeFileSync(temp, this.serialize(now), { mode: LOCK_MODE, flag: 'wx' });
+    // Missing: a contender may be putting it back after a mistaken move, or someone deleted it.
+    if (!cur && createExclusive(this.path, this.serialize(now), this.token)) {
+      this.lastBeatAt = now;
+      return;
     }
-    fs.renameSync(temp, this.path);
-    this.lastBeatAt = now;
+    const again = cur ?? readLockFile(this.path);
+    if (again?.record?.token === this.token) return;
+    this.setHolder(false, again ? `taken over by ${lockHolderText(again.record)}` : 'lock file removed');
   }
 
   private release(): void {

@@ -8,7 +8,7 @@ import type { ProbeOptions, ProbeResult } from '../../../src/core/discovery/port
 import type { OpencodeProcess, ProcessScanner } from '../../../src/core/discovery/types';
 import { WindowsProcessScanner } from '../../../src/core/discovery/windowsScanner';
 import { MemoryLogger } from '../../../src/core/log';
-import { delay, waitFor } from '../support/localServer';
+import { delay, sendJson, startServer, waitFor } from '../support/localServer';
 
 function proc(pid: number, extra: Partial<OpencodeProcess> = {}): OpencodeProcess {
   const ports = extra.ports ?? [];
@@ -326,4 +326,23 @@ test('createProcessScanner picks the platform scanner', async () => {
   const logger = new MemoryLogger();
   assert.deepEqual(await createProcessScanner('aix', logger).scan(), []);
   assert.match(logger.text(), /no process scanner for aix/);
+});
+
+test('a server that always takes 600 ms to answer its health check is found (real HTTP; a 200 ms probe spacing)', async (t) => {
+  // A loaded OpenCode answered /global/health in 0.4–0.7 s on the lab. Attempts cut off at the
+  // spacing would never see an answer; overlapping attempts take the first one that comes.
+  const server = await startServer((_req, res) => {
+    setTimeout(() => sendJson(res, { healthy: true, version: '1.18.33' }), 600);
+  });
+  t.after(() => server.close());
+  const scanner = new FakeScanner();
+  scanner.processes = [proc(10, { ports: [server.port] })];
+  const discovery = new Discovery({ scanner, intervalMs: 50, probeTimeoutMs: 200 });
+  t.after(() => discovery.dispose());
+  const t0 = Date.now();
+  discovery.start();
+  await waitFor(() => discovery.instances[0]?.url !== undefined, 'the slow server confirmed', 5_000);
+  const took = Date.now() - t0;
+  assert.equal(discovery.instances[0]?.url, `http://127.0.0.1:${server.port}`);
+  assert.ok(took < 1_500, `confirmed by the first probe's first attempt (${took} ms)`);
 });

@@ -7,7 +7,7 @@ import type { TestContext } from 'node:test';
 import { MemoryLogger } from '../../../src/core/log';
 import { WriterLock } from '../../../src/core/os/writerLock';
 import type { WriterLockOptions } from '../../../src/core/os/writerLock';
-import { readLockFile, readWriterLock, replaceStaleLock } from '../../../src/core/os/lockFile';
+import { readLockFile, readWriterLock, refreshOwnLock, replaceStaleLock } from '../../../src/core/os/lockFile';
 import type { LockRecord } from '../../../src/core/os/lockFile';
 import { activeResources, defer, sleep, tempDir } from './support';
 
@@ -228,4 +228,34 @@ test('dispose leaves no timer or watcher running and removes the lock', async (t
   assert.equal(after.FSEventWrap ?? 0, before.FSEventWrap ?? 0, JSON.stringify(after));
   assert.equal(fs.existsSync(file), false);
   assert.deepEqual(fs.readdirSync(path.dirname(file)), []);
+});
+
+test('heartbeats rewrite the same file in place: no rename, no temp file, the holder record stays whole', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'w.lock');
+  const { lock } = makeLock(t, file, { heartbeatMs: 50, staleMs: 300 });
+  lock.start();
+  const ino = fs.statSync(file).ino;
+  const first = readWriterLock(file)?.heartbeat ?? 0;
+  await until(() => (readWriterLock(file)?.heartbeat ?? 0) > first + 100, 2000);
+  assert.equal(fs.statSync(file).ino, ino, 'same inode after several beats');
+  assert.deepEqual(fs.readdirSync(dir), ['w.lock']);
+  assert.equal(lock.isHolder(), true);
+});
+
+test('refreshOwnLock writes only over our own token; a longer old content is cut to the new record', (t) => {
+  const file = path.join(tempDir(t), 'w.lock');
+  assert.deepEqual(refreshOwnLock(file, 'mine', '{}'), { written: false }, 'no file: nothing created');
+  assert.equal(fs.existsSync(file), false);
+  const foreign = writeRecord(file, { token: 'other' });
+  const r = refreshOwnLock(file, 'mine', 'x');
+  assert.equal(r.written, false);
+  assert.equal(r.found?.record?.token, 'other');
+  assert.equal(fs.readFileSync(file, 'utf8'), foreign, 'a contender’s lock is never overwritten');
+  writeRecord(file, { token: 'mine', owner: 'a much longer owner label than the next record has'.repeat(4) });
+  const next = JSON.stringify({ pid: 1, hostname: 'h', owner: 'o', heartbeat: Date.now(), token: 'mine', acquiredAt: 0 }) + '\n';
+  assert.deepEqual(refreshOwnLock(file, 'mine', next), { written: true });
+  assert.equal(fs.readFileSync(file, 'utf8'), next);
+  fs.writeFileSync(file, '{"token":"mine", garbage');
+  assert.equal(refreshOwnLock(file, 'mine', next).written, false, 'unparseable: not provably ours');
 });
