@@ -71,7 +71,7 @@ export class ClaudeSource implements AgentSource {
   private readonly check: (pid: number, procStart: string | undefined) => ProcessCheck;
   private dirWatch: fs.FSWatcher | undefined;
   private dirWatchOn: string | undefined;
-  private timer: { dispose(): void } | undefined;
+  private timer: Disposable | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
   private rescan = false;

@@ -100,7 +100,7 @@ export class DbSessionSource implements LimitedSessionSource {
   private readonly watches = new Map<string, Watch>();
   private readonly dataDirs = new Map<string, DataDir>();
   private readonly changes = new Emitter<void>();
-  private timer: { dispose(): void } | undefined;
+  private timer: Disposable | undefined;
   private pendingFire: NodeJS.Immediate | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private unavailableLogged = false;

@@ -8,6 +8,7 @@
  * reset, 5xx) makes room for the next at once.
  */
 import type { ProbeFn, ProbeOptions, ProbeResult } from './portProbe';
+import { describeError } from '../util/describe';
 
 export interface HedgeOptions {
   /** Attempts in all (at least 1). */
@@ -54,7 +55,7 @@ export function hedgedProbe(probe: ProbeFn, url: string, options: HedgeOptions):
       const probeOptions: ProbeOptions = { timeoutMs: remaining, signal: controller.signal };
       if (options.password !== undefined) probeOptions.password = options.password;
       probe(url, probeOptions)
-        .catch((error: unknown): ProbeResult => ({ ok: false, reason: 'no_answer', detail: error instanceof Error ? error.message : String(error) }))
+        .catch((error: unknown): ProbeResult => ({ ok: false, reason: 'no_answer', detail: describeError(error) }))
         .then((result) => {
           running--;
           if (settled) return;

@@ -44,7 +44,7 @@ export class LabelStore implements Disposable {
   private readonly changes = new Emitter<void>();
   readonly onDidChange = this.changes.event;
   private watcher: fs.FSWatcher | undefined;
-  private poller: { dispose(): void } | undefined;
+  private poller: Disposable | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private seenTimer: NodeJS.Timeout | undefined;
   private readonly seenPending = new Set<string>();

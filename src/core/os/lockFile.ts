@@ -50,19 +50,23 @@ export function readLockFile(file: string): LockFileContent | undefined {
     throw error;
   }
   try {
-    const st = fs.fstatSync(fd);
-    const raw = fs.readFileSync(fd, 'utf8');
-    const record = parseRecord(raw);
-    return record ? { raw, record, mtimeMs: st.mtimeMs } : { raw, mtimeMs: st.mtimeMs };
+    return readOpenLock(fd);
   } finally {
     fs.closeSync(fd);
   }
 }
 
+function readOpenLock(fd: number): LockFileContent & { size: number } {
+  const st = fs.fstatSync(fd);
+  const raw = fs.readFileSync(fd, 'utf8');
+  const record = parseRecord(raw);
+  return record ? { raw, record, mtimeMs: st.mtimeMs, size: st.size } : { raw, mtimeMs: st.mtimeMs, size: st.size };
+}
+
 /**
  * Refreshes our own lock in place: one descriptor checks the token and overwrites the content, so
- * the file stays the inode we created. A rename per beat cost ~1 ms on ext4 (it forces the new
- * file's blocks out: auto_da_alloc), most of an idle daemon's CPU; and a rename could replace a
+ * the file stays the inode we created. A rename per beat blocked the event loop ~1 ms on ext4 (it
+ * forces the new file's blocks out: auto_da_alloc; waiting, not CPU), and a rename could replace a
  * contender's fresh lock, an in-place write cannot. A reader racing the write may see mixed bytes:
  * unparseable is judged by mtime (fresh), a parseable mix is judged again under the takeover mutex.
  * `found` is what is there when it is not ours (undefined: no file); nothing is written then.
@@ -79,13 +83,11 @@ export function refreshOwnLock(file: string, token: string, content: string): { 
     throw error;
   }
   try {
-    const st = fs.fstatSync(fd);
-    const raw = fs.readFileSync(fd, 'utf8');
-    const record = parseRecord(raw);
-    if (record?.token !== token) return { written: false, found: record ? { raw, record, mtimeMs: st.mtimeMs } : { raw, mtimeMs: st.mtimeMs } };
+    const { size, ...found } = readOpenLock(fd);
+    if (found.record?.token !== token) return { written: false, found };
     const bytes = Buffer.from(content, 'utf8');
     fs.writeSync(fd, bytes, 0, bytes.length, 0);
-    if (bytes.length < st.size) fs.ftruncateSync(fd, bytes.length);
+    if (bytes.length < size) fs.ftruncateSync(fd, bytes.length);
     return { written: true };
   } finally {
     fs.closeSync(fd);

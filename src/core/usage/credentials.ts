@@ -90,7 +90,7 @@ export class CredentialStore implements CredentialProvider {
   private readonly notes = new Set<string>();
   private keychainBlockedUntil = 0;
   private signatures = new Map<string, string>();
-  private timer: { dispose(): void } | undefined;
+  private timer: Disposable | undefined;
   private disposed = false;
 
   constructor(options: CredentialStoreOptions = {}) {

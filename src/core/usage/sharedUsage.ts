@@ -102,7 +102,7 @@ export class SharedUsage {
   private poller: UsagePoller | undefined;
   private pollerSubscriptions: Disposable[] = [];
   private lockSubscription: Disposable | undefined;
-  private timer: { dispose(): void } | undefined;
+  private timer: Disposable | undefined;
   private usage: UsageModel | undefined;
   private emittedKey = 'none';
   private role: UsageRole = 'stopped';

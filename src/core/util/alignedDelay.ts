@@ -1,3 +1,5 @@
+import type { Disposable } from './events';
+
 /**
  * Milliseconds until the next multiple of `periodMs` since the epoch.
  *
@@ -24,7 +26,7 @@ export function nextAlignedDelay(periodMs: number, now: number = Date.now()): nu
  * Runs `task` every `periodMs`, each run aligned with alignedDelay. `unref`: the timer alone does
  * not keep the process alive.
  */
-export function everyAligned(periodMs: number, task: () => void, options: { unref?: boolean } = {}): { dispose(): void } {
+export function everyAligned(periodMs: number, task: () => void, options: { unref?: boolean } = {}): Disposable {
   let timer: NodeJS.Timeout | undefined;
   let disposed = false;
   const arm = () => {

@@ -7,13 +7,13 @@ export function boundedKey(value: unknown, maxDepth = 32, maxLength = 64 * 1024)
   // Native JSON first: the usual data is shallow and small, and this runs for every session on
   // every event and round (the walk below was a third of a 50-server cold start). Nesting deep
   // enough to overflow the stack throws and takes the walk; so does anything over the cap.
+  if (value === undefined) return 'null';
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
   } catch {
     json = undefined;
   }
-  if (value === undefined) return 'null';
   if (json !== undefined && json.length <= maxLength) return json;
   return walkedKey(value, maxDepth, maxLength);
 }
