@@ -37,6 +37,7 @@ import type { LabelStore } from '../core/labels/labelStore';
 import { focusCommand, labelCommand, listCommand, openLabels, startDaemonApi } from './apiCommands';
 import type { ApiCommandContext } from './apiCommands';
 import { AUDIT_USAGE, runAuditCommand } from './history/audit';
+import { useDaemonTiers } from './daemonTiers';
 
 const USAGE = `usage: opencode-monitor <command> [options]
 
@@ -303,6 +304,7 @@ function warnOldNode(): void {
 }
 
 async function daemon(args: ParsedArgs, debug: boolean): Promise<number> {
+  useDaemonTiers();
   const logFile = args.options.get('log-file') ?? '/tmp/opencode-monitor.log';
   // Size-capped, never through a symlink or into another user's file; stderr when it cannot.
   const log = new RotatingLog(logFile, {
