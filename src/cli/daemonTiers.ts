@@ -13,7 +13,7 @@
 import { setFlagsFromString } from 'node:v8';
 
 /** Both exist from Node 20 (V8 11.3) to Node 24 (V8 13.6); an unknown one would print to stderr. */
-export const DAEMON_V8_FLAGS: readonly string[] = ['--no-turbofan', '--no-maglev'];
+const DAEMON_V8_FLAGS: readonly string[] = ['--no-turbofan', '--no-maglev'];
 
 /** Before the daemon's work starts: functions that would have been optimized stay in the baseline tiers. */
 export function useDaemonTiers(): void {
