@@ -229,9 +229,10 @@ const FIRST_PAINT_REPS = 5;
 function runChild(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<string> {
   return new Promise((resolve) => {
     execFile(process.execPath, args, { cwd: options.cwd, env: options.env, timeout: options.timeoutMs, encoding: 'utf8', maxBuffer: 64 << 20 }, (_error, stdout, stderr) => {
+      const answer = stdout.trim().split('\n').pop();
       // OCM_BENCH_LOG=<file>: each child's log (stubHost.ts) appended there.
-      if (process.env.OCM_BENCH_LOG) fs.appendFileSync(process.env.OCM_BENCH_LOG, `--- ${path.basename(args[0] ?? '')}: ${stdout.trim().split('\n').pop()}\n${stderr}`);
-      resolve(stdout.trim().split('\n').pop() || stderr.slice(0, 500));
+      if (process.env.OCM_BENCH_LOG) fs.appendFileSync(process.env.OCM_BENCH_LOG, `--- ${path.basename(args[0] ?? '')}: ${answer}\n${stderr}`);
+      resolve(answer || stderr.slice(0, 500));
     });
   });
 }

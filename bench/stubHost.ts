@@ -53,7 +53,8 @@ class Disposable {
 }
 
 const noopEvent = () => ({ dispose: () => undefined });
-// OCM_BENCH_LOG=1: the extension's log on stderr, ms since the process started (why a run was slow).
+// OCM_BENCH_LOG set (run.ts passes its environment on and appends our stderr to that file): the
+// extension's log on stderr, ms since the process started (why a run was slow).
 const say = (level: string) =>
   process.env.OCM_BENCH_LOG ? (message: string) => process.stderr.write(`${performance.now().toFixed(0).padStart(6)} ${level} ${message}\n`) : () => undefined;
 const logChannel = () => ({
