@@ -244,6 +244,58 @@ test('an error status with a large body → http error (and nothing is thrown el
   await delay(20);
 });
 
+test('an error status with a large body → the excerpt is its start, cleaned, and the rest is not read', async (t) => {
+  let sent = 0;
+  let closedEarly = false;
+  const server = await serve(t, (_req, res) => {
+    res.on('error', () => undefined);
+    res.on('close', () => (closedEarly = !res.writableFinished));
+    // 8 MB without content-length: only the first 64 KB are read, then the socket is dropped.
+    res.writeHead(503, { 'content-type': 'text/plain' });
+    res.write('upstream \u001b[31mdown\u001b[0m\u202e: ' + 'z'.repeat(64 * 1024));
+    const chunk = 'y'.repeat(64 * 1024);
+    const pump = () => {
+      while (sent < 128 && !res.destroyed && res.write(chunk)) sent++;
+      if (sent < 128 && !res.destroyed) res.once('drain', pump);
+      else res.end();
+    };
+    pump();
+  });
+  const http = transport(t, { url: server.url });
+  const error = await expectOpencodeError(http.json('GET', '/down'), 'http', { endpoint: 'GET /down' });
+  assert.equal(error.status, 503);
+  assert.match(error.message, /: HTTP 503: upstream +\[31mdown \[0m : z{20}/);
+  assert.doesNotMatch(error.message, /[\u0000-\u001f\u202e]/);
+  assert.ok(error.message.length < 300, `${error.message.length} characters`);
+  await waitFor(() => closedEarly, () => `the server to see its answer cut off (${sent} of 128 chunks sent)`);
+});
+
+test('informational 1xx answers (103 Early Hints) before the answer do not replace it', async (t) => {
+  const server = await serve(t, (_req, res) => {
+    res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+    sendJson(res, { sessions: 3 });
+  });
+  const http = transport(t, { url: server.url });
+  assert.deepEqual(await http.json('GET', '/session'), { sessions: 3 });
+});
+
+test('a request queued behind hung ones fails at its own deadline, not when a socket frees', async (t) => {
+  const server = await serve(t, () => undefined);
+  const http = transport(t, { url: server.url }, { connections: 1, timeoutMs: 5_000 });
+  const hung = http.json('GET', '/hang').catch((error: unknown) => error);
+  await waitFor(() => server.requests.length === 1, 'the first request to reach the server');
+  const start = Date.now();
+  await expectOpencodeError(http.json('GET', '/queued', { timeoutMs: 100 }), 'timeout', { endpoint: 'GET /queued' });
+  const elapsed = Date.now() - start;
+  assert.ok(elapsed >= 90 && elapsed < 1_000, `took ${elapsed} ms`);
+  const caller = new AbortController();
+  setTimeout(() => caller.abort(), 50);
+  await expectOpencodeError(http.json('GET', '/queued2', { signal: caller.signal }), 'aborted');
+  assert.equal(server.requests.length, 1, 'the queued requests never went out');
+  await http.close();
+  assert.ok((await hung) instanceof OpencodeError);
+});
+
 test('the caller AbortSignal → aborted; no listener is left on it', async (t) => {
   const server = await serve(t, () => undefined);
   const http = transport(t, { url: server.url });

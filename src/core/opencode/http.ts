@@ -9,7 +9,8 @@ import type { Logger } from '../log';
 import { nullLogger } from '../log';
 import { OpencodeError } from './errors';
 import { parseJsonText } from './jsonText';
-import { readCapped } from '../util/readBody';
+import { bufferedRequest } from '../util/bufferedRequest';
+import type { ResponseHeaders } from '../util/bufferedRequest';
 import { describeError } from '../util/describe';
 
 export interface ServerEndpoint {
@@ -156,25 +157,24 @@ export class HttpTransport {
     const deadline = new Deadline(options.timeoutMs ?? this.timeoutMs, options.signal);
     try {
       const hasBody = options.body !== undefined;
-      const response = await this.pool.request({
-        origin: this.origin,
-        path: this.basePath + path + queryString(options.query),
-        method: method as Dispatcher.HttpMethod,
-        headers: this.headers(hasBody ? { 'content-type': 'application/json', accept: 'application/json' } : { accept: 'application/json' }),
-        body: hasBody ? JSON.stringify(options.body) : undefined,
-        signal: deadline.signal,
-      });
-      if (response.statusCode < 200 || response.statusCode >= 300) {
-        const excerpt = await readExcerpt(response);
-        throw this.statusError(endpoint, response.statusCode, excerpt);
-      }
-      if (/^text\/html\b/i.test(String(response.headers['content-type'] ?? ''))) {
-        await discard(response);
+      const response = await bufferedRequest(
+        this.pool,
+        {
+          origin: this.origin,
+          path: this.basePath + path + queryString(options.query),
+          method: method as Dispatcher.HttpMethod,
+          headers: this.headers(hasBody ? { 'content-type': 'application/json', accept: 'application/json' } : { accept: 'application/json' }),
+          body: hasBody ? JSON.stringify(options.body) : undefined,
+        },
+        // An error's body is only shown as an excerpt, and a web page not at all.
+        { limit: (status, headers) => (isSuccess(status) && !isHtml(headers) ? this.maxBodyBytes : EXCERPT_BYTES), signal: deadline.signal },
+      );
+      if (!isSuccess(response.statusCode)) throw this.statusError(endpoint, response.statusCode, excerptOf(response.body));
+      if (isHtml(response.headers)) {
         throw new OpencodeError('no_route', this.instance, endpoint, 'answered with a web page, not the API (no such route on this server)', response.statusCode);
       }
-      const text = await readCapped(response, this.maxBodyBytes, () =>
-        new OpencodeError('too_large', this.instance, endpoint, `body over ${this.maxBodyBytes} bytes`),
-      );
+      if (response.truncated) throw new OpencodeError('too_large', this.instance, endpoint, `body over ${this.maxBodyBytes} bytes`);
+      const text = response.body.toString('utf8');
       if (text.trim() === '') return undefined;
       const parsed = parseJsonText(text);
       if (!parsed.ok) {
@@ -301,13 +301,20 @@ class Deadline {
 }
 
 
-async function readExcerpt(response: Dispatcher.ResponseData): Promise<string> {
-  try {
-    const text = await readCapped(response, 64 * 1024, () => new Error('large'));
-    return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g, ' ').trim().slice(0, 200);
-  } catch {
-    return '';
-  }
+/** Bytes of an error answer kept for its excerpt. */
+const EXCERPT_BYTES = 64 * 1024;
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+function isHtml(headers: ResponseHeaders): boolean {
+  return /^text\/html\b/i.test(String(headers['content-type'] ?? ''));
+}
+
+/** The start of an error body, one line, without control or bidi characters (it ends up in messages). */
+function excerptOf(body: Buffer): string {
+  return body.toString('utf8', 0, Math.min(body.length, 4 * 1024)).replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g, ' ').trim().slice(0, 200);
 }
 
 async function discard(response: Dispatcher.ResponseData): Promise<void> {
