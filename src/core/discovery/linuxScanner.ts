@@ -1,6 +1,7 @@
 /**
  * Linux: reads /proc directly (no ps/ss/lsof), cheap enough for a 1 s loop. A new pid costs one
- * small read (`comm`), a known non-OpenCode pid one every few scans; only OpenCode processes get
+ * small read (`stat`), a known non-OpenCode pid a `comm` read every few scans, a kernel thread one
+ * a minute (only a reused pid changes it); only OpenCode processes get
  * more (stat, cwd, and from a per-(pid, start time) cache argv, uid, environment). LISTEN sockets
  * come from /proc/net/tcp{,6}, read only when something may have changed (listenRefreshDue).
  */
@@ -19,7 +20,8 @@ import {
 } from './classify';
 import type { ArgvRole, Candidate, EnvSubset } from './classify';
 import type { ListenAddress, OpencodeProcess, ProcessScanner } from './types';
-import { parseProcStat, readBootTimeMs, startTimeMs } from '../os/procStat';
+import { isKernelThread, parseProcStat, parseStatHead, readBootTimeMs, startTimeMs } from '../os/procStat';
+import type { ProcStat } from '../os/procStat';
 import { decodeTtyNr, listenSockets, parseCmdline, parseEnviron, pastListeners, socketInode, tcpSocketsInUse } from './procParsers';
 
 function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
@@ -86,6 +88,9 @@ type LinuxCandidate = Candidate & { startTicks: number; firstSeen: number };
 /** How long after it was first seen a process gets a full look every scan. */
 const SETTLE_MS = 10_000;
 
+/** A kernel thread's pid is re-read this many times less often than other pids (a minute at the defaults). */
+const KERNEL_RECHECK_FACTOR = 12;
+
 export class LinuxProcessScanner implements ProcessScanner {
   private readonly root: string;
   private readonly uid: number;
@@ -101,6 +106,8 @@ export class LinuxProcessScanner implements ProcessScanner {
   private readonly recheckEvery: number;
   private readonly inspectEvery: number;
   private readonly notOpencode = new Set<number>();
+  /** Kernel threads: never OpenCode, looked at again only every recheckEvery × KERNEL_RECHECK_FACTOR scans (pid reuse). */
+  private readonly kernelThreads = new Set<number>();
   private scanCount = 0;
   /** The last full result, the OpenCode pids it came from, and the quick scans answered with it since. */
   private last: { result: OpencodeProcess[]; pids: number[]; quick: number; settled: boolean } | undefined;
@@ -135,6 +142,8 @@ export class LinuxProcessScanner implements ProcessScanner {
   /** Synchronous on purpose: a few hundred tiny /proc reads cost far less than as many thread-pool round trips. */
   scanSync(): OpencodeProcess[] {
     const names = fs.readdirSync(this.root);
+    const kernelEvery = this.recheckEvery * KERNEL_RECHECK_FACTOR;
+    const kernelSlot = this.scanCount % kernelEvery;
     const slot = this.scanCount++ % this.recheckEvery;
     const present = new Set<number>();
     const opencode: Array<{ pid: number; comm: string }> = [];
@@ -144,9 +153,27 @@ export class LinuxProcessScanner implements ProcessScanner {
       const pid = Number(name);
       if (!Number.isInteger(pid)) continue;
       present.add(pid);
-      if (this.notOpencode.has(pid) && pid % this.recheckEvery !== slot) continue;
-      const raw = this.readSmall(`${this.root}/${name}/comm`);
-      const comm = raw?.trimEnd();
+      let comm: string | undefined;
+      if (this.kernelThreads.has(pid)) {
+        if (pid % kernelEvery !== kernelSlot) continue;
+        // Only a reused pid can stop being a kernel thread (its number now names another process).
+        const head = this.readStatHead(name);
+        if (!head || isKernelThread(head)) continue;
+        this.kernelThreads.delete(pid);
+        comm = head.comm;
+      } else if (this.notOpencode.has(pid) || this.statics.has(pid)) {
+        if (this.notOpencode.has(pid) && pid % this.recheckEvery !== slot) continue;
+        comm = this.readSmall(`${this.root}/${name}/comm`)?.trimEnd();
+      } else {
+        // A new pid: its stat names it and tells a kernel thread, which is then left alone (most
+        // pids of a quiet machine are kernel threads: 62 of 67 on the test machine).
+        const head = this.readStatHead(name);
+        if (head && isKernelThread(head)) {
+          this.kernelThreads.add(pid);
+          continue;
+        }
+        comm = head ? head.comm : this.readSmall(`${this.root}/${name}/comm`)?.trimEnd();
+      }
       if (comm === undefined) continue;
       if (!isOpencodeProcessName(comm)) {
         this.notOpencode.add(pid);
@@ -156,6 +183,7 @@ export class LinuxProcessScanner implements ProcessScanner {
       opencode.push({ pid, comm });
     }
     for (const pid of this.notOpencode) if (!present.has(pid)) this.notOpencode.delete(pid);
+    for (const pid of this.kernelThreads) if (!present.has(pid)) this.kernelThreads.delete(pid);
     // Most scans find the same OpenCode processes (other pids come and go): their details are
     // re-read every inspectEvery scans, at once when one came or went or a server awaits its port.
     const pids = opencode.map((o) => o.pid);
@@ -183,6 +211,11 @@ export class LinuxProcessScanner implements ProcessScanner {
     const settled = candidates.every((c) => now - c.firstSeen >= SETTLE_MS) && !instances.some((c) => c.listeners.length === 0 && now - c.firstSeen < this.portWaitMs && expectsPort(c.args));
     this.last = { result, pids, quick: 0, settled };
     return result;
+  }
+
+  private readStatHead(name: string): Pick<ProcStat, 'comm' | 'flags'> | undefined {
+    const text = this.readSmall(`${this.root}/${name}/stat`);
+    return text === undefined ? undefined : parseStatHead(text);
   }
 
   /** The part of a pid's stat that tells a reused pid, a zombie, a new parent or terminal. */

@@ -9,8 +9,33 @@ export interface ProcStat {
   pgrp: number;
   session: number;
   ttyNr: number;
+  /** The kernel's PF_* flags (field 9). */
+  flags: number;
   /** Clock ticks after boot (field 22). */
   startTicks: number;
+}
+
+/** PF_KTHREAD (include/linux/sched.h, unchanged since 2.6.27): a kernel thread, which never execs a program of ours. */
+const PF_KTHREAD = 0x00200000;
+
+export function isKernelThread(stat: Pick<ProcStat, 'flags'>): boolean {
+  return (stat.flags & PF_KTHREAD) !== 0;
+}
+
+/** comm and flags of a stat line, without splitting its ~50 fields (discovery reads one per new pid). */
+export function parseStatHead(text: string): Pick<ProcStat, 'comm' | 'flags'> | undefined {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  // Field 9 (flags) follows six more fields after `) `: state ppid pgrp session tty_nr tpgid.
+  let at = close + 1;
+  for (let field = 3; field < 9; field++) {
+    at = text.indexOf(' ', at + 1);
+    if (at < 0) return undefined;
+  }
+  const end = text.indexOf(' ', at + 1);
+  const flags = Number(text.slice(at + 1, end < 0 ? undefined : end));
+  return Number.isFinite(flags) ? { comm: text.slice(open + 1, close), flags } : undefined;
 }
 
 /** Parses /proc/PID/stat; comm may hold spaces and parentheses, so it ends at the LAST `)`. */
@@ -30,6 +55,7 @@ export function parseProcStat(text: string): ProcStat | undefined {
     pgrp: num(5),
     session: num(6),
     ttyNr: num(7),
+    flags: num(9),
     startTicks: num(22),
   };
   if (!Number.isInteger(pid) || !Number.isFinite(stat.ppid) || !Number.isFinite(stat.startTicks)) return undefined;

@@ -5,12 +5,16 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { LinuxProcessScanner } from '../../../src/core/discovery/linuxScanner';
 import { decodeHexAddress, decodeTtyNr, listenSockets, parseCmdline, parseEnviron, parseProcNetTcp, pastListeners, socketInode, tcpSocketsInUse } from '../../../src/core/discovery/procParsers';
-import { parseProcStat } from '../../../src/core/os/procStat';
+import { isKernelThread, parseProcStat } from '../../../src/core/os/procStat';
 import { ManualTime, fixture } from './helpers';
 
 test('parseProcStat: real lines, and a comm with spaces and parentheses', () => {
   const serve = parseProcStat(fixture('linux/stat-serve.txt'));
-  assert.deepEqual(serve, { pid: 13236, comm: 'opencode', state: 'S', ppid: 1, pgrp: 13236, session: 13236, ttyNr: 0, startTicks: 106077 });
+  assert.deepEqual(serve, { pid: 13236, comm: 'opencode', state: 'S', ppid: 1, pgrp: 13236, session: 13236, ttyNr: 0, flags: 4194304, startTicks: 106077 });
+  assert.equal(isKernelThread(serve!), false);
+  // kthreadd on this project's test machine (PF_KTHREAD set in field 9).
+  const kthreadd = parseProcStat('2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 2 0 0 20 0 1 0 24 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n');
+  assert.equal(isKernelThread(kthreadd!), true);
   const tui = parseProcStat(fixture('linux/stat-tui-pts0.txt'));
   assert.equal(tui?.ttyNr, 34816);
   assert.equal(tui?.ppid, 12785);
@@ -383,6 +387,31 @@ test('scanner: an unreadable proc root rejects (the loop logs it), a missing pie
     [27743, [], undefined],
     [29176, [], undefined],
   ]);
+});
+
+test('scanner: a kernel thread is never reported, and read again only every recheckEvery × 12 scans (pid reuse)', (t) => {
+  const proc = labTree();
+  t.after(() => proc.dispose());
+  const kthread = (pid: number, comm: string, startTicks: number) => `${pid} (${comm}) S 2 0 0 0 -1 2129984 0 0 0 0 0 2 0 0 20 0 1 0 ${startTicks} 0 0\n`;
+  // A kernel thread may bear any name, `opencode` too: it is not a program of ours.
+  proc.add(31001, { comm: 'opencode', stat: kthread(31001, 'opencode', 60) });
+  proc.add(31000, { comm: 'kworker/0:1', stat: kthread(31000, 'kworker/0:1', 50) });
+  const scanner = new LinuxProcessScanner({ procRoot: proc.root, littleEndian: true, recheckEvery: 5 });
+  assert.ok(!scanner.scanSync().some((p) => p.pid === 31001 || p.pid === 31000));
+  // The kernel thread ends and its pid is reused by a user's OpenCode between two scans.
+  proc.add(31000, { comm: 'opencode', stat: stat(31000, 'opencode', 'S', 1, 0, 9000), cmdline: ['opencode', 'serve', '--port', '5100'], environ: LAB_ENV, cwd: '/k' });
+  let scans = 0;
+  while (!scanner.scanSync().some((p) => p.pid === 31000)) {
+    scans++;
+    assert.ok(scans < 60, 'not seen within recheckEvery × 12 scans');
+  }
+  assert.ok(scans >= 5, `seen after ${scans} scans: a kernel thread's pid is not read as often as other pids`);
+  assert.ok(!scanner.scanSync().some((p) => p.pid === 31001));
+  // A pid that is gone is forgotten: a new process under it is read at once.
+  proc.remove(31001);
+  scanner.scanSync();
+  proc.add(31001, { comm: 'opencode', stat: stat(31001, 'opencode', 'S', 1, 0, 9100), cmdline: ['opencode', 'serve', '--port', '5101'], environ: LAB_ENV, cwd: '/k' });
+  assert.ok(scanner.scanSync().some((p) => p.pid === 31001));
 });
 
 test('scanner: new pids are read at once; a known non-OpenCode pid that execs OpenCode is seen within recheckEvery scans', (t) => {
