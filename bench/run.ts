@@ -18,6 +18,7 @@ import { createLab, createSession, getJson, promptAsync, waitFor } from '../test
 import type { Lab, LabServer } from '../test/harness/opencodeLab';
 import { hasTmux, opencodeBinary, TuiSession } from '../test/integration/db/tui';
 import { firstAnswer } from '../test/hardening/support/firstAnswer';
+import { DAEMON_NODE_FLAGS } from '../src/cli/daemonTiers';
 import { call } from './ipc';
 import { fmt, fmtSummary, round, summarize, wallMs } from './stats';
 import type { Summary } from './stats';
@@ -101,9 +102,10 @@ async function startDaemon(lab: Lab): Promise<Daemon> {
     logLevel: 'silent',
   });
   const args = ['daemon', '--state-file', path.join(dir, 'state.json'), '--usage-file', path.join(dir, 'usage.json'), '--log-file', path.join(dir, 'daemon.log'), '--lock-file', path.join(dir, 'writer.lock')];
-  // The lab's environment (its HOME: no Claude sign-in, so no usage polling); discovery limited to the lab.
+  // The lab's environment (its HOME: no Claude sign-in, so no usage polling); discovery limited to
+  // the lab; Node started as `service install` starts it.
   const child = fork(path.join(dir, 'cli.js'), args, {
-    execArgv: ['-r', path.join(__dirname, 'daemonScope.js')],
+    execArgv: [...DAEMON_NODE_FLAGS, '-r', path.join(__dirname, 'daemonScope.js')],
     env: { ...lab.env, OCM_BENCH_HOME: lab.home },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -542,7 +544,7 @@ async function benchLab(results: Results): Promise<void> {
       busy: window(daemonBusy0, daemonBusy1),
       stateFileWritten: daemonState !== undefined,
       method:
-        '`opencode-monitor daemon` from a production (minified) build of src/cli/main.ts, in its own process beside the monitor child, same 60 s windows; CPU = utime + stime from /proc/<pid>/stat, RSS = VmRSS (RssAnon + RssFile) from /proc/<pid>/status at the end of the window; discovery limited to the lab (bench/daemonScope.ts), legacy files written to a temporary folder',
+        '`opencode-monitor daemon` from a production (minified) build of src/cli/main.ts, started with the Node flags of the service unit (src/cli/daemonTiers.ts), in its own process beside the monitor child, same 60 s windows; CPU = utime + stime from /proc/<pid>/stat, RSS = VmRSS (RssAnon + RssFile) from /proc/<pid>/status at the end of the window; discovery limited to the lab (bench/daemonScope.ts), legacy files written to a temporary folder',
     };
     results.figures.newServer = { connected: summarize(newServer), timelines: newServerTimelines };
     results.figures.tui = summarize(tui);

@@ -12,6 +12,7 @@ import { servicePaths, servicePlatform } from '../core/service/servicePaths';
 import type { ServicePaths } from '../core/service/servicePaths';
 import { ServiceConfigError, isOurUnit, renderUnit } from '../core/service/unitFile';
 import type { ServiceSpec } from '../core/service/unitFile';
+import { DAEMON_NODE_FLAGS } from './daemonTiers';
 
 export const SERVICE_USAGE = `usage: opencode-monitor service install|uninstall|status [--dry-run] [-- DAEMON OPTIONS]
 
@@ -157,6 +158,7 @@ async function install(paths: ServicePaths, manager: Manager, daemonArgs: string
   const spec: ServiceSpec = {
     paths,
     node: process.execPath,
+    nodeFlags: [...DAEMON_NODE_FLAGS],
     script: cliScript(),
     daemonArgs: serviceDaemonArgs(daemonArgs, paths.logFile),
     env: serviceEnv(host),

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -42,7 +42,7 @@ describe('opencode-monitor service (Linux: systemd user unit)', { skip: process.
     const r = svc('install', '--dry-run', '--', '--state-file', 'my state.json', '--no-usage');
     assert.equal(r.status, 0, r.stderr);
     assert.ok(r.stdout.includes(`would write ${unit}`), r.stdout);
-    assert.match(r.stdout, /^ExecStart=".+" ".*cli\.js" "daemon" "--state-file" ".*my state\.json" "--no-usage" "--log-file" ".*daemon\.log"$/m);
+    assert.match(r.stdout, /^ExecStart="[^"]+" "--liftoff-only" "--max-semi-space-size=1" ".*cli\.js" "daemon" "--state-file" ".*my state\.json" "--no-usage" "--log-file" ".*daemon\.log"$/m);
     assert.match(r.stdout, /systemctl --user daemon-reload/);
     assert.match(r.stdout, /OPENCODE_SERVER_PASSWORD is set here but is not copied/);
     assert.ok(!r.stdout.includes('do-not-copy-me'));
@@ -55,7 +55,7 @@ describe('opencode-monitor service (Linux: systemd user unit)', { skip: process.
     const text = readFileSync(unit, 'utf8');
     assert.match(text, /^# Written by `opencode-monitor service install`/);
     assert.match(text, /^Restart=on-failure$/m);
-    assert.ok(text.includes(`"${process.execPath}" "${cli.replace(/%/g, '%%')}" "daemon"`), text);
+    assert.ok(text.includes(`"${process.execPath}" "--liftoff-only" "--max-semi-space-size=1" "${cli.replace(/%/g, '%%')}" "daemon"`), text);
     assert.ok(text.includes(`"--state-file" "${join(home, 'my state.json').replace(/%/g, '%%')}"`), 'relative paths made absolute');
     assert.ok(!text.includes('do-not-copy-me'), 'the password is never written');
     assert.equal(lstatSync(unit).mode & 0o777, 0o644);
@@ -65,6 +65,32 @@ describe('opencode-monitor service (Linux: systemd user unit)', { skip: process.
       assert.equal(notStarted.length, 1);
       assert.match(notStarted[0]!, /start it with: systemctl --user daemon-reload && .*restart opencode-monitor\.service$/);
     }
+  });
+
+  it("the unit's own command line (Node flags included) runs a daemon that writes its state file", async () => {
+    const execStart = /^ExecStart=(.*)$/m.exec(readFileSync(unit, 'utf8'))?.[1] ?? '';
+    // systemd's unquoting of what unitFile.ts writes: "…" words, backslash escapes, %% and $$ doubled.
+    const words = [...execStart.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!.replace(/\\(.)/g, '$1').replace(/%%/g, '%').replace(/\$\$/g, '$'));
+    assert.deepEqual(words.slice(0, 4), [process.execPath, '--liftoff-only', '--max-semi-space-size=1', cli]);
+    const stateFile = join(home, 'my state.json');
+    // Its own lock file: another monitor on this machine may hold the shared one.
+    const child = spawn(words[0]!, [...words.slice(1), '--lock-file', join(home, 'unit-test.lock')], { env, cwd: home, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!existsSync(stateFile) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(existsSync(stateFile), `no state file (exit ${child.exitCode}): ${stderr}`);
+      assert.equal((JSON.parse(readFileSync(stateFile, 'utf8')) as { instance_count?: unknown }).instance_count !== undefined, true);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    }
+    assert.equal(stderr.trim(), '', 'no complaint about the Node flags');
+    for (const leftover of [stateFile, join(home, 'unit-test.lock'), join(home, 'state')]) rmSync(leftover, { recursive: true, force: true });
   });
 
   it('status reports it installed, whether it runs and where it logs', () => {

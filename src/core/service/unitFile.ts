@@ -12,6 +12,8 @@ export interface ServiceSpec {
   paths: ServicePaths;
   /** Absolute path of the Node that runs the CLI (process.execPath at install). */
   node: string;
+  /** Flags for that Node, before the script (runtime settings that only work on its command line). */
+  nodeFlags: string[];
   /** Absolute path of dist/cli.js. */
   script: string;
   /** The daemon's own flags (after `daemon`). */
@@ -68,7 +70,7 @@ export function renderSystemdUnit(spec: ServiceSpec): string {
   if (SYSTEMD_UNSAFE_EXECUTABLE.test(spec.node)) {
     throw new ServiceConfigError(`systemd refuses an executable path with quotes, backslashes or control characters: ${JSON.stringify(spec.node)}; run the install with a Node installed elsewhere`);
   }
-  const exec = [systemdExecArg(spec.node, true), ...[spec.script, 'daemon', ...spec.daemonArgs].map((a) => systemdExecArg(a))].join(' ');
+  const exec = [systemdExecArg(spec.node, true), ...[...spec.nodeFlags, spec.script, 'daemon', ...spec.daemonArgs].map((a) => systemdExecArg(a))].join(' ');
   const env = Object.entries(spec.env).map(([k, v]) => systemdEnvAssignment(k, v));
   const lines = [
     `# ${SERVICE_MARKER}`,
@@ -115,7 +117,7 @@ export function xmlEscape(value: string): string {
 export function renderLaunchAgent(spec: ServiceSpec): string {
   if (!spec.node.startsWith('/')) throw new ServiceConfigError(`the Node path must be absolute: ${spec.node}`);
   const str = (v: string) => `<string>${xmlEscape(v)}</string>`;
-  const args = [spec.node, spec.script, 'daemon', ...spec.daemonArgs].map((a) => `\t\t${str(a)}`);
+  const args = [spec.node, ...spec.nodeFlags, spec.script, 'daemon', ...spec.daemonArgs].map((a) => `\t\t${str(a)}`);
   const env = Object.entries(spec.env).flatMap(([k, v]) => [`\t\t<key>${xmlEscape(k)}</key>`, `\t\t${str(v)}`]);
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',

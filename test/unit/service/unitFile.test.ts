@@ -29,6 +29,7 @@ function spec(platform: 'linux' | 'darwin', overrides: Partial<ServiceSpec> = {}
   return {
     paths: servicePaths(platform, '/home/u', {}),
     node: '/usr/local/bin/node',
+    nodeFlags: ['--max-semi-space-size=1'],
     script: '/opt/ocm/dist/cli.js',
     daemonArgs: ['--no-usage'],
     env: { PATH: '/usr/bin:/bin', HOME: '/home/u' },
@@ -89,7 +90,7 @@ test('systemd: every hostile argument and environment value round-trips', () => 
   for (const hostile of HOSTILE) {
     const unit = renderSystemdUnit(spec('linux', { script: hostile, daemonArgs: ['--state-file', hostile], env: { PATH: hostile, HOME: '/home/u' } }));
     assert.equal(unit.split('\n').filter((l) => l.startsWith('ExecStart=')).length, 1, 'one line whatever the path holds');
-    assert.deepEqual(systemdWords(line(unit, 'ExecStart'), true), ['/usr/local/bin/node', hostile, 'daemon', '--state-file', hostile]);
+    assert.deepEqual(systemdWords(line(unit, 'ExecStart'), true), ['/usr/local/bin/node', '--max-semi-space-size=1', hostile, 'daemon', '--state-file', hostile]);
     assert.deepEqual(systemdWords(line(unit, 'Environment'), false), [`PATH=${hostile}`, 'HOME=/home/u']);
     assert.ok(isOurUnit(unit));
   }
@@ -158,7 +159,7 @@ test('launchd: every hostile argument and environment value round-trips', () => 
     assert.ok(isOurUnit(xml));
     assert.doesNotMatch(xml.replace(/<!--[^]*?-->/g, ''), /&(?!(amp|lt|gt|quot|apos|#13);)/, 'every & is an entity');
     const strings = plistStrings(xml);
-    assert.deepEqual(strings.slice(0, 9), ['Label', 'dev.opencode-monitor.daemon', 'ProgramArguments', '/opt/a&b <c>/node', hostile, 'daemon', '--state-file', hostile, 'RunAtLoad']);
+    assert.deepEqual(strings.slice(0, 10), ['Label', 'dev.opencode-monitor.daemon', 'ProgramArguments', '/opt/a&b <c>/node', '--max-semi-space-size=1', hostile, 'daemon', '--state-file', hostile, 'RunAtLoad']);
     assert.deepEqual(strings.slice(strings.indexOf('EnvironmentVariables') + 1, strings.indexOf('EnvironmentVariables') + 3), ['PATH', hostile]);
   }
 });
@@ -171,7 +172,7 @@ test('launchd: a real plist parser reads back the same arguments (python3 plistl
     const parsed = JSON.parse(
       execFileSync('python3', ['-c', 'import json,plistlib,sys; print(json.dumps(plistlib.loads(sys.stdin.buffer.read())))'], { input: xml, encoding: 'utf8', timeout: 10_000 }),
     ) as { Label: string; ProgramArguments: string[]; EnvironmentVariables: Record<string, string>; KeepAlive: unknown; RunAtLoad: boolean };
-    assert.deepEqual(parsed.ProgramArguments, ['/usr/local/bin/node', hostile, 'daemon', '--no-usage']);
+    assert.deepEqual(parsed.ProgramArguments, ['/usr/local/bin/node', '--max-semi-space-size=1', hostile, 'daemon', '--no-usage']);
     assert.equal(parsed.EnvironmentVariables.PATH, hostile);
     assert.equal(parsed.RunAtLoad, true);
     assert.deepEqual(parsed.KeepAlive, { SuccessfulExit: false });
