@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { parseArgs } from './args';
 import { servicePaths, servicePlatform } from '../core/service/servicePaths';
 import type { ServicePaths } from '../core/service/servicePaths';
-import { ServiceConfigError, isOurUnit, renderUnit } from '../core/service/unitFile';
+import { ServiceConfigError, isOurUnit, renderUnit, systemdExecArg, xmlEscape } from '../core/service/unitFile';
 import type { ServiceSpec } from '../core/service/unitFile';
 import { DAEMON_NODE_FLAGS } from './daemonTiers';
 
@@ -231,6 +231,10 @@ async function status(paths: ServicePaths, manager: Manager, out: (s: string) =>
   }
   if (existing.kind === 'foreign') out(`a unit not written by opencode-monitor is at ${printable(paths.unitFile)} (${existing.why})\n`);
   else out(`installed: ${printable(paths.unitFile)}\n`);
+  const missing = existing.kind === 'ours' ? missingNodeFlags(existing.text, paths.platform) : [];
+  if (missing.length > 0) {
+    out(`note: this unit starts Node without ${missing.join(' ')} (written by an older version); run \`opencode-monitor service install\` again, with the same daemon options, to update it\n`);
+  }
   const state = await manager.status();
   out(`running: ${printable(state.running)}${state.pid ? `, pid ${state.pid}` : ''}\n`);
   for (const warning of envFileWarning(paths)) out(warning + '\n');
@@ -252,6 +256,11 @@ function readExisting(file: string): Existing {
   if (!stat.isFile()) return { kind: 'foreign', why: 'it is not a regular file' };
   const text = fs.readFileSync(file, 'utf8');
   return isOurUnit(text) ? { kind: 'ours', text } : { kind: 'foreign', why: 'no opencode-monitor marker in it', text };
+}
+
+/** The Node flags install writes now that a unit (written by an older version) lacks. */
+export function missingNodeFlags(text: string, platform: ServicePaths['platform']): string[] {
+  return DAEMON_NODE_FLAGS.filter((flag) => !text.includes(platform === 'darwin' ? `<string>${xmlEscape(flag)}</string>` : ` ${systemdExecArg(flag)} `));
 }
 
 /** The unit's --log-file when it is plainly readable (the rendered unit quotes it as one word). */

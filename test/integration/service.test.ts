@@ -103,6 +103,16 @@ describe('opencode-monitor service (Linux: systemd user unit)', { skip: process.
     assert.ok(r.stdout.includes(`logs: ${join(home, 'state', 'opencode-monitor', 'daemon.log')}`), r.stdout);
   });
 
+  it('status says when the unit was written without the Node flags install writes now (an older version)', () => {
+    const current = readFileSync(unit, 'utf8');
+    assert.doesNotMatch(svc('status').stdout, /^note: /m, 'a current unit gets no note');
+    writeFileSync(unit, current.replace(' "--liftoff-only" "--max-semi-space-size=1"', ''));
+    const r = svc('status');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^note: this unit starts Node without --liftoff-only --max-semi-space-size=1 \(written by an older version\); run `opencode-monitor service install` again/m);
+    writeFileSync(unit, current);
+  });
+
   it('install again replaces our own unit; status shows the --log-file given and a readable password file', () => {
     const r = svc('install', '--', '--no-usage', '--log-file', 'logs/my "odd" $x 100%.log');
     assert.equal(r.status, 0, r.stderr);

@@ -10,7 +10,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { servicePaths } from '../../../src/core/service/servicePaths';
-import { ServiceConfigError, isOurUnit, renderLaunchAgent, renderSystemdUnit, systemdExecArg } from '../../../src/core/service/unitFile';
+import { ServiceConfigError, isOurUnit, renderLaunchAgent, renderSystemdUnit, renderUnit, systemdExecArg } from '../../../src/core/service/unitFile';
+import { DAEMON_NODE_FLAGS } from '../../../src/cli/daemonTiers';
+import { missingNodeFlags } from '../../../src/cli/service';
 import type { ServiceSpec } from '../../../src/core/service/unitFile';
 import { serviceDaemonArgs, shellQuote } from '../../../src/cli/service';
 
@@ -222,4 +224,16 @@ test('shell hints quote what a shell would split or expand', () => {
   assert.equal(shellQuote('/a/b.plist'), '/a/b.plist');
   assert.equal(shellQuote("/a b/it's $x"), `'/a b/it'\\''s $x'`);
   assert.equal(shellQuote('/a\x1b[31m'), `'/a\\x1b[31m'`);
+});
+
+test('missingNodeFlags: a unit without the Node flags install writes now is told apart, on both platforms', () => {
+  for (const platform of ['linux', 'darwin'] as const) {
+    const current = renderUnit(spec(platform, { nodeFlags: [...DAEMON_NODE_FLAGS] }));
+    assert.deepEqual(missingNodeFlags(current, platform), [], platform);
+    const older = renderUnit(spec(platform, { nodeFlags: [] }));
+    assert.deepEqual(missingNodeFlags(older, platform), [...DAEMON_NODE_FLAGS], platform);
+    // A flag's text inside a path is not the flag.
+    const inPath = renderUnit(spec(platform, { nodeFlags: [], script: '/opt/x "--liftoff-only" y/<string>--max-semi-space-size=1</string>/cli.js' }));
+    assert.deepEqual(missingNodeFlags(inPath, platform), [...DAEMON_NODE_FLAGS], `${platform}: in a path`);
+  }
 });
