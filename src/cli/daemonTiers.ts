@@ -24,7 +24,8 @@ export function useDaemonTiers(): void {
  * Node flags the service unit starts the daemon with: settings that take effect only on Node's
  * command line. On Node 24 (V8 13.6) `--liftoff-only` set at run time (wasmTier.ts) has no
  * effect (undici + 50 requests: peak 88 MB with or without it, 66 MB with it on the command line),
- * and the young generation grows to several MB. Same lab side by side (Node 24.21, 5 real servers): RSS 98.4 → 88.6 MB with
- * `--liftoff-only`, 80.6 MB with both; CPU the same (busy 0.56 / 0.58 / 0.59 s per minute).
+ * and the young generation grows to several MB. Same lab side by side (Node 24.21, 5 real
+ * servers): RSS 98.4 → 88.6 MB with `--liftoff-only`, 80.6 MB with both; CPU the same (busy 0.56 /
+ * 0.58 / 0.59 s per minute).
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--liftoff-only', '--max-semi-space-size=1'];

@@ -21,7 +21,7 @@ import {
 import type { ArgvRole, Candidate, EnvSubset } from './classify';
 import type { ListenAddress, OpencodeProcess, ProcessScanner } from './types';
 import { isKernelThread, parseProcStat, parseStatHead, readBootTimeMs, startTimeMs } from '../os/procStat';
-import type { ProcStat } from '../os/procStat';
+import type { StatHead } from '../os/procStat';
 import { decodeTtyNr, listenSockets, parseCmdline, parseEnviron, pastListeners, socketInode, tcpSocketsInUse } from './procParsers';
 
 function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
@@ -213,7 +213,7 @@ export class LinuxProcessScanner implements ProcessScanner {
     return result;
   }
 
-  private readStatHead(name: string): Pick<ProcStat, 'comm' | 'flags'> | undefined {
+  private readStatHead(name: string): StatHead | undefined {
     const text = this.readSmall(`${this.root}/${name}/stat`);
     return text === undefined ? undefined : parseStatHead(text);
   }

@@ -12,6 +12,7 @@ import { parseJsonText } from './jsonText';
 import { bufferedRequest } from '../util/bufferedRequest';
 import type { ResponseHeaders } from '../util/bufferedRequest';
 import { describeError } from '../util/describe';
+import { safeExcerpt } from '../usage/redact';
 
 export interface ServerEndpoint {
   /** Base URL, e.g. `http://127.0.0.1:4096` or `https://host/opencode`. Credentials in it are used, never shown. */
@@ -312,9 +313,9 @@ function isHtml(headers: ResponseHeaders): boolean {
   return /^text\/html\b/i.test(String(headers['content-type'] ?? ''));
 }
 
-/** The start of an error body, one line, without control or bidi characters (it ends up in messages). */
+/** The start of an error body as it may appear in a message (decoding 4 KB is plenty for 200 characters). */
 function excerptOf(body: Buffer): string {
-  return body.toString('utf8', 0, Math.min(body.length, 4 * 1024)).replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g, ' ').trim().slice(0, 200);
+  return safeExcerpt(body.toString('utf8', 0, Math.min(body.length, 4 * 1024)));
 }
 
 async function discard(response: Dispatcher.ResponseData): Promise<void> {

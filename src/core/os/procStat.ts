@@ -9,8 +9,6 @@ export interface ProcStat {
   pgrp: number;
   session: number;
   ttyNr: number;
-  /** The kernel's PF_* flags (field 9). */
-  flags: number;
   /** Clock ticks after boot (field 22). */
   startTicks: number;
 }
@@ -18,12 +16,18 @@ export interface ProcStat {
 /** PF_KTHREAD (include/linux/sched.h, unchanged since 2.6.27): a kernel thread, which never execs a program of ours. */
 const PF_KTHREAD = 0x00200000;
 
-export function isKernelThread(stat: Pick<ProcStat, 'flags'>): boolean {
-  return (stat.flags & PF_KTHREAD) !== 0;
+/** A stat line's comm and its PF_* flags (field 9). */
+export interface StatHead {
+  comm: string;
+  flags: number;
+}
+
+export function isKernelThread(head: StatHead): boolean {
+  return (head.flags & PF_KTHREAD) !== 0;
 }
 
 /** comm and flags of a stat line, without splitting its ~50 fields (discovery reads one per new pid). */
-export function parseStatHead(text: string): Pick<ProcStat, 'comm' | 'flags'> | undefined {
+export function parseStatHead(text: string): StatHead | undefined {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return undefined;
@@ -55,7 +59,6 @@ export function parseProcStat(text: string): ProcStat | undefined {
     pgrp: num(5),
     session: num(6),
     ttyNr: num(7),
-    flags: num(9),
     startTicks: num(22),
   };
   if (!Number.isInteger(pid) || !Number.isFinite(stat.ppid) || !Number.isFinite(stat.startTicks)) return undefined;

@@ -25,16 +25,11 @@ export interface BufferedRequestOptions {
   signal?: AbortSignal;
 }
 
-/** The handler's controller, as far as it is used here. */
-interface Controller {
-  abort(reason: Error): void;
-}
-
 export function bufferedRequest(dispatcher: Dispatcher, request: Dispatcher.DispatchOptions, options: BufferedRequestOptions): Promise<BufferedResponse> {
   const { signal } = options;
   return new Promise<BufferedResponse>((resolve, reject) => {
     let settled = false;
-    let controller: Controller | undefined;
+    let controller: Dispatcher.DispatchController | undefined;
     let abortReason: Error | undefined;
     let statusCode = 0;
     let headers: ResponseHeaders = {};
@@ -53,7 +48,7 @@ export function bufferedRequest(dispatcher: Dispatcher, request: Dispatcher.Disp
       controller?.abort(abortReason);
       settle(() => reject(abortReason));
     };
-    const truncate = (c: Controller) => {
+    const truncate = (c: Dispatcher.DispatchController) => {
       settle(() => resolve({ statusCode, headers, body: Buffer.concat(chunks, size), truncated: true }));
       c.abort(new Error('body over its limit'));
     };

@@ -5,16 +5,20 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { LinuxProcessScanner } from '../../../src/core/discovery/linuxScanner';
 import { decodeHexAddress, decodeTtyNr, listenSockets, parseCmdline, parseEnviron, parseProcNetTcp, pastListeners, socketInode, tcpSocketsInUse } from '../../../src/core/discovery/procParsers';
-import { isKernelThread, parseProcStat } from '../../../src/core/os/procStat';
+import { isKernelThread, parseProcStat, parseStatHead } from '../../../src/core/os/procStat';
 import { ManualTime, fixture } from './helpers';
 
 test('parseProcStat: real lines, and a comm with spaces and parentheses', () => {
   const serve = parseProcStat(fixture('linux/stat-serve.txt'));
-  assert.deepEqual(serve, { pid: 13236, comm: 'opencode', state: 'S', ppid: 1, pgrp: 13236, session: 13236, ttyNr: 0, flags: 4194304, startTicks: 106077 });
-  assert.equal(isKernelThread(serve!), false);
+  assert.deepEqual(serve, { pid: 13236, comm: 'opencode', state: 'S', ppid: 1, pgrp: 13236, session: 13236, ttyNr: 0, startTicks: 106077 });
+  const serveHead = parseStatHead(fixture('linux/stat-serve.txt'));
+  assert.deepEqual(serveHead, { comm: 'opencode', flags: 4194304 });
+  assert.equal(isKernelThread(serveHead!), false);
   // kthreadd on this project's test machine (PF_KTHREAD set in field 9).
-  const kthreadd = parseProcStat('2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 2 0 0 20 0 1 0 24 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n');
+  const kthreadd = parseStatHead('2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 2 0 0 20 0 1 0 24 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n');
   assert.equal(isKernelThread(kthreadd!), true);
+  assert.deepEqual(parseStatHead('4242 (my (odd) ) proc) R 7 4242 4242 34817 4242 4194304 1 0'), { comm: 'my (odd) ) proc', flags: 4194304 });
+  assert.equal(parseStatHead('1 (a) S 1 2 3'), undefined, 'a line cut before field 9');
   const tui = parseProcStat(fixture('linux/stat-tui-pts0.txt'));
   assert.equal(tui?.ttyNr, 34816);
   assert.equal(tui?.ppid, 12785);
