@@ -440,7 +440,7 @@ serve({
     const requests = startRecording();
     const m = new Monitor({ logger, endpoints: urls.map((url) => ({ url })) });
     const { ms, t0 } = await coldStart(m);
-    return { ms, requestCount: requests.length, breakdown: breakdown(requests, t0), summary: summary(m.snapshot()) };
+    return { ms, requests: requests.map(({ method, origin, path }) => ({ method, origin, path })), breakdown: breakdown(requests, t0), summary: summary(m.snapshot()) };
   },
   round: async ({ kind }: { kind: 'full' | 'light' }) => {
     const requests = startRecording();
