@@ -72,9 +72,9 @@ interface Results {
 
 const children = new Set<ChildProcess>();
 
-function forkChild(script: string, execArgv: string[] = []): ChildProcess {
+function forkChild(script: string, execArgv: string[] = [], { isMonitor = script === 'monitorChild.js' } = {}): ChildProcess {
   // OCM_BENCH_PROFILE=<dir>: a V8 CPU profile of the monitor's process, to see where its time goes.
-  const profile = script === 'monitorChild.js' && process.env.OCM_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.OCM_BENCH_PROFILE}`] : [];
+  const profile = isMonitor && process.env.OCM_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.OCM_BENCH_PROFILE}`] : [];
   const child = fork(path.join(__dirname, script), [], { execArgv: [...execArgv, ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
@@ -297,7 +297,7 @@ async function benchScale(results: Results): Promise<void> {
   const fleet = forkChild('fakeServer.js');
   const mon = forkChild('monitorChild.js', ['--expose-gc']);
   // The floor's client in a process of its own: it shares no compiled code with the monitor.
-  const floorChild = forkChild('monitorChild.js');
+  const floorChild = forkChild('monitorChild.js', [], { isMonitor: false });
   try {
     const urls = await call<string[]>(fleet, 'start', SCALE);
     type ScaleCold = { ms: number; requests: Array<{ method: string; origin: string; path: string }>; breakdown: unknown; summary: { connected: number; busy: number } };
