@@ -432,7 +432,7 @@ serve({
     const requests = startRecording();
     const { monitor: m, scanMs } = labMonitor(home);
     const { ms, t0 } = await coldStart(m);
-    return { ms, requests, scanMs: scanMs[0], breakdown: breakdown(requests, t0), summary: summary(m.snapshot()) };
+    return { ms, t0, requests, scanMs: scanMs[0], breakdown: breakdown(requests, t0), summary: summary(m.snapshot()) };
   },
   /** The scale fleet: configured endpoints (they are not processes), cold. */
   endpointsCold: async ({ urls }: { urls: string[] }) => {

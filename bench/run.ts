@@ -435,6 +435,8 @@ async function benchLab(results: Results): Promise<void> {
     for (let i = 0; i < COLD_REPS; i++) {
       const r = await call<{ ms: number; requests: Array<{ method: string; origin: string; path: string }>; scanMs: number; breakdown: unknown; summary: Record<string, number> }>(mon, 'labCold', { home: lab.home });
       const f = await call<{ ms: number }>(mon, 'floor', { requests: r.requests, fresh: true });
+      // OCM_BENCH_TRACE=<file>: every request of each cold snapshot with its times, one JSON line per snapshot.
+      if (process.env.OCM_BENCH_TRACE) fs.appendFileSync(process.env.OCM_BENCH_TRACE, JSON.stringify({ ...r, floorMs: f.ms }) + '\n');
       cold.push(r.ms);
       coldFloor.push(f.ms);
       coldRuns.push({ ms: round(r.ms), floorMs: round(f.ms), requests: r.requests.length, scanMs: round(r.scanMs ?? NaN), breakdown: r.breakdown, summary: r.summary });

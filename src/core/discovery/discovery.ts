@@ -27,6 +27,12 @@ export interface DiscoveredInstance {
   version?: string;
   /** The server answered 401 Basic: no password, or a wrong one, was given. */
   authRequired?: boolean;
+  /**
+   * While no port is confirmed: the port whose first probe is out now, sent without a password.
+   * What it answers is unknown yet; the monitor may start fetching from it so that a server that
+   * does turn out to be OpenCode is known one round trip sooner, and shows nothing from it before.
+   */
+  candidateUrl?: string;
 }
 
 export interface DiscoveryChange {
@@ -126,6 +132,8 @@ export class Discovery {
   private readonly probes = new Map<string, ProbeEntry>();
   /** Probes in flight, by probe key: never two for the same (process, port). */
   private readonly pending = new Map<string, Promise<void>>();
+  /** Probe keys of the pending probes that are a port's first, without a password (candidateUrl). */
+  private readonly firstProbes = new Set<string>();
   private readonly abort = new AbortController();
   private processes: OpencodeProcess[] = [];
   private current = new Map<string, Entry>();
@@ -278,8 +286,10 @@ export class Discovery {
           (entry.state === 'failed' && now >= entry.nextAt) ||
           (entry.state === 'confirmed' && entry.authRequired && (password ?? '') !== (entry.password ?? ''));
         if (!due) continue;
+        if (entry === undefined && password === undefined) this.firstProbes.add(key);
         const job = this.probeOne(key, p.pid, url.url, password, entry).finally(() => {
           this.pending.delete(key);
+          this.firstProbes.delete(key);
           if (!this.disposed) this.publish();
         });
         this.pending.set(key, job);
@@ -356,6 +366,9 @@ export class Discovery {
       instance.url = best.url;
       if (best.version !== undefined) instance.version = best.version;
       if (best.authRequired) instance.authRequired = true;
+    } else {
+      const candidate = portUrls(p).find((u) => this.firstProbes.has(probeKey(p, u.port)));
+      if (candidate) instance.candidateUrl = candidate.url;
     }
     return instance;
   }

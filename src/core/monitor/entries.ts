@@ -21,10 +21,22 @@ export interface Entry {
   managed?: ManagedServerInfo;
   container?: ContainerTarget;
   watcher?: InstanceWatcher;
+  /** A found process's port whose first probe is out (DiscoveredProcess.candidateUrl). */
+  candidateUrl?: string;
+  /** A watcher of candidateUrl started before the probe's verdict; not shown until adopted (monitor.ts). */
+  speculative?: SpeculativeWatcher;
+}
+
+export interface SpeculativeWatcher {
+  url: string;
+  watcher: InstanceWatcher;
+  startedAt: number;
+  /** Where its changes go once adopted (nowhere before). */
+  bind(onChange: (change: { sessions: boolean; instance: boolean }) => void): void;
 }
 
 /** An entry as matching wants it, before it has a watcher or a place in the list. */
-export type WantedEntry = Omit<Entry, 'watcher' | 'firstSeen'>;
+export type WantedEntry = Omit<Entry, 'watcher' | 'firstSeen' | 'speculative'>;
 
 export interface MatchInput {
   managed: readonly ManagedServerInfo[];
@@ -75,6 +87,7 @@ export function matchEntries(input: MatchInput): Map<string, WantedEntry> {
       url,
       version: d.version,
       authRequired: d.authRequired,
+      ...(!url && d.candidateUrl ? { candidateUrl: normalizeUrl(d.candidateUrl) } : {}),
     });
   }
   // Containers before endpoints: a container whose password was set (an endpoint of its URL)

@@ -68,6 +68,9 @@ export class InstanceWatcher {
   private replay: OpencodeEvent[] | undefined;
   /** Until the first `server.connected`: the first full round went out with the stream, not after it. */
   private early = false;
+  /** Set by the first failed round or stream attempt (a speculative watcher is adopted only without one). */
+  private troubled = false;
+  private v2Detection: Promise<void> | undefined;
   private disposed = false;
   private readonly limiter: Limiter;
   private readonly reconcileIntervalMs: number;
@@ -99,6 +102,11 @@ export class InstanceWatcher {
 
   get instance(): string {
     return this.client.instance;
+  }
+
+  /** No round and no stream attempt has failed yet. */
+  get untroubled(): boolean {
+    return !this.troubled;
   }
 
   start(): this {
@@ -188,8 +196,10 @@ export class InstanceWatcher {
     this.disposed = true;
     if (this.timer) clearTimeout(this.timer);
     await this.stream?.dispose();
-    await this.inflight?.catch(() => undefined);
+    // Closing first aborts what is in flight: a round hanging on a deaf server would otherwise
+    // keep its sockets (and this call) until its timeout.
     await this.client.close();
+    await this.inflight?.catch(() => undefined);
   }
 
   private onEvent(event: OpencodeEvent): void {
@@ -223,6 +233,7 @@ export class InstanceWatcher {
       if (this.connection !== 'connected') next = 'connecting';
       problem = undefined;
     } else if (status.state === 'waiting') {
+      this.troubled = true;
       next = status.error?.kind === 'auth_required' || status.attempt >= 2 ? 'down' : 'connecting';
       problem = connectionProblem(status.error, this.hasPassword);
       this.markReady();
@@ -276,6 +287,7 @@ export class InstanceWatcher {
       this.stats.lastRoundMs = Date.now() - started;
     } catch (error) {
       if (this.disposed) return;
+      this.troubled = true;
       const problem = connectionProblem(error, this.hasPassword);
       this.options.logger.debug(`reconcile ${kind} of ${this.instance} failed: ${problem?.text ?? ''}`);
       if (error instanceof OpencodeError && error.kind === 'auth_required') this.setConnection('down', problem);
@@ -317,7 +329,6 @@ export class InstanceWatcher {
     const questionsP = optional(() => this.client.questions());
     const sessionsP = get(() => this.client.sessions());
     const healthP = get(() => this.client.health());
-    const v2P = get(() => this.client.v2Info());
     const details = this.detailFetcher();
     const scheduled = Promise.all([
       statusP.then((status) => details.add(Object.keys(status).filter((id) => status[id]?.type !== 'idle'), status)),
@@ -333,17 +344,36 @@ export class InstanceWatcher {
     ]);
     // A failed list fails the round below; this only keeps its rejection from going unhandled.
     scheduled.catch(() => undefined);
-    const [health, v2, sessions, status, permissionsResult, questionsResult] = await Promise.all([healthP, v2P, sessionsP, statusP, permissionsP, questionsP]);
+    const [health, sessions, status, permissionsResult, questionsResult] = await Promise.all([healthP, sessionsP, statusP, permissionsP, questionsP]);
     const permissions = Array.isArray(permissionsResult) ? permissionsResult : undefined;
     const questions = Array.isArray(questionsResult) ? questionsResult : undefined;
-    const capabilities: Capabilities = { version: health.version, v1: true, v2: v2 !== undefined, permissions: !!permissions, questions: !!questions };
+    const capabilities: Capabilities = { version: health.version, v1: true, v2: this.capabilities?.v2 ?? false, permissions: !!permissions, questions: !!questions };
     const metaChanged = this.version !== capabilities.version || JSON.stringify(this.capabilities) !== JSON.stringify(capabilities);
     this.capabilities = capabilities;
     this.version = capabilities.version;
     if (metaChanged) this.options.onChange({ sessions: false, instance: true });
     onLists({ sessions, status, permissions, questions, details: new Map() });
     await scheduled;
-    return { sessions, status, permissions, questions, details: await details.done() };
+    const result = { sessions, status, permissions, questions, details: await details.done() };
+    this.detectV2();
+    return result;
+  }
+
+  /**
+   * Once, after the first full round: whether the server also offers the 2.x routes (informative
+   * only). Its two requests used to go out with the lists and took limiter slots the first
+   * details waited for on a cold start (issue 17).
+   */
+  private detectV2(): void {
+    if (this.v2Detection) return;
+    this.v2Detection = this.limiter
+      .run(() => this.client.v2Info())
+      .then((v2) => {
+        if (this.disposed || !this.capabilities || this.capabilities.v2 === (v2 !== undefined)) return;
+        this.capabilities = { ...this.capabilities, v2: v2 !== undefined };
+        this.options.onChange({ sessions: false, instance: true });
+      })
+      .catch(() => undefined);
   }
 
   private async fetchLight(): Promise<ReconcileData> {

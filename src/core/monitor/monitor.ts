@@ -8,13 +8,14 @@ import type { PermissionReply } from '../opencode/schemas';
 import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
 import { ChangeCoalescer } from './changeCoalescer';
-import type { Entry } from './entries';
+import type { Entry, SpeculativeWatcher } from './entries';
 import { EndedManaged, entryKey, matchEntries } from './entries';
 import { HeuristicTimer } from './heuristicTimer';
 import { instanceRow } from './instanceRow';
 import { InstanceWatcher } from './instanceWatcher';
 import type { AgentSource, ContainerSource, ContainerTarget, DiscoveredProcess, EndpointConfig, InstanceSource, LimitedSessionSource, ManagedSource, SessionLabels } from './ports';
 import { sessionOwners } from './sessionOwners';
+import { adoptable, startSpeculative } from './speculation';
 import { visibleSessions } from './visibility';
 import type { AgentKind, InstanceModel, MonitorSnapshot, SessionModel, UsageModel } from '../model/model';
 import { AGENT_NAMES } from '../model/model';
@@ -256,7 +257,7 @@ export class Monitor {
     for (const agent of this.options.agents ?? []) await agent.dispose();
     for (const source of this.containerSources) source.dispose();
     this.containerSources.clear();
-    await Promise.all([...this.entries.values()].map((e) => e.watcher?.dispose()));
+    await Promise.all([...this.entries.values()].flatMap((e) => [e.watcher?.dispose(), e.speculative?.watcher.dispose()]));
     this.entries.clear();
     for (const owned of [...(this.options.owned ?? [])].reverse()) await owned.dispose();
     this.changes.dispose();
@@ -281,6 +282,8 @@ export class Monitor {
     });
     const changed: string[] = [];
     const keptFirstSeen = new Map<string, number>();
+    /** Speculative watchers of rows being rebuilt: the new row may adopt its one. */
+    const spare = new Map<string, SpeculativeWatcher>();
     for (const [id, entry] of this.entries) {
       const next = wanted.get(id);
       if (!next || next.url !== entry.url || (next.endpoint?.password ?? undefined) !== (entry.endpoint?.password ?? undefined)) {
@@ -293,6 +296,7 @@ export class Monitor {
         }
         this.entries.delete(id);
         void entry.watcher?.dispose();
+        if (entry.speculative) spare.set(id, entry.speculative);
         // Same row, new URL (a managed server restarted on another port): it keeps its place.
         if (next) keptFirstSeen.set(id, entry.firstSeen);
         changed.push(id);
@@ -308,29 +312,77 @@ export class Monitor {
         existing.endpoint = next.endpoint;
         existing.managed = next.managed;
         existing.container = next.container;
+        existing.candidateUrl = next.candidateUrl;
         if (before !== entryKey(existing)) changed.push(id);
         if (existing.watcher && existing.watcher.connection !== 'connected') existing.watcher.nudge();
         continue;
       }
       const entry: Entry = { ...next, firstSeen: keptFirstSeen.get(id) ?? this.now() };
-      if (entry.url) entry.watcher = this.createWatcher(entry, entry.url);
+      if (entry.url) entry.watcher = this.adoptOrCreate(entry, entry.url, spare.get(id));
+      else if (spare.has(id)) entry.speculative = spare.get(id);
+      spare.delete(id);
       this.entries.set(id, entry);
       changed.push(id);
     }
+    for (const s of spare.values()) void s.watcher.dispose();
+    const watched = new Set([...this.entries.values()].filter((e) => e.watcher).map((e) => e.url));
+    for (const entry of this.entries.values()) this.speculate(entry, watched);
     if (changed.length) this.invalidate({ instances: changed });
   }
 
+  /** Starts or stops the watcher of a row's candidate port (speculation.ts). */
+  private speculate(entry: Entry, watched: Set<string | undefined>): void {
+    const url = entry.candidateUrl;
+    const wanted =
+      url !== undefined &&
+      !entry.url &&
+      !entry.watcher &&
+      entry.process !== undefined &&
+      !entry.managed &&
+      !entry.endpoint &&
+      !entry.container &&
+      !watched.has(url) &&
+      this.options.passwordFor?.(url) === undefined;
+    if (entry.speculative && (!wanted || entry.speculative.url !== url)) {
+      void entry.speculative.watcher.dispose();
+      entry.speculative = undefined;
+    }
+    if (wanted && !entry.speculative) {
+      entry.speculative = startSpeculative(url, this.options.logger, this.now, (logger, onChange) => this.newWatcher(url, undefined, logger, onChange));
+    }
+  }
+
+  /** The row's speculative watcher when it watched this URL and may be trusted, else a new one. */
+  private adoptOrCreate(entry: Entry, url: string, speculative: SpeculativeWatcher | undefined): InstanceWatcher {
+    if (speculative && adoptable(speculative, url, this.now()) && this.passwordOf(entry) === undefined) {
+      speculative.bind(this.onWatcherChange(entry));
+      // What it fetched meanwhile is news now.
+      this.invalidate({ sessions: true, instances: [entry.id] });
+      return speculative.watcher;
+    }
+    if (speculative) void speculative.watcher.dispose();
+    return this.createWatcher(entry, url);
+  }
+
   private createWatcher(entry: Entry, url: string): InstanceWatcher {
+    return this.newWatcher(url, this.passwordOf(entry), this.options.logger, this.onWatcherChange(entry));
+  }
+
+  private newWatcher(url: string, password: string | undefined, logger: Logger, onChange: (change: { sessions: boolean; instance: boolean }) => void): InstanceWatcher {
     return new InstanceWatcher({
       url,
-      password: this.passwordOf(entry),
-      logger: this.options.logger,
+      password,
+      logger,
       reconcileIntervalMs: this.options.reconcileIntervalMs,
       requestTimeoutMs: this.options.requestTimeoutMs,
       backoff: this.options.streamBackoff,
       now: this.now,
-      onChange: ({ sessions, instance }) => this.invalidate({ sessions, instances: instance ? [entry.id] : [] }),
+      onChange,
     }).start();
+  }
+
+  private onWatcherChange(entry: Entry): (change: { sessions: boolean; instance: boolean }) => void {
+    return ({ sessions, instance }) => this.invalidate({ sessions, instances: instance ? [entry.id] : [] });
   }
 
   /** A managed server's own password first: a password stored for a reused port must not override it. */

@@ -22,6 +22,8 @@ export interface DiscoveredProcess {
   url?: string;
   version?: string;
   authRequired?: boolean;
+  /** No port confirmed yet; this one's first probe is out, without a password (discovery.ts). */
+  candidateUrl?: string;
 }
 
 /** Where instances come from; discovery implements it. */

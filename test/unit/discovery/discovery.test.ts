@@ -346,3 +346,36 @@ test('a server that always takes 600 ms to answer its health check is found (rea
   assert.equal(discovery.instances[0]?.url, `http://127.0.0.1:${server.port}`);
   assert.ok(took < 1_500, `confirmed by the first probe's first attempt (${took} ms)`);
 });
+
+test('candidateUrl: the port of a first probe without a password, while it is out; never with a password or on a retry', async () => {
+  // A probe that answers when told to: what is published while it is out.
+  const gate: { release?: (() => void) | undefined } = {};
+  const release = (): void => gate.release?.();
+  const held = (result: ProbeResult) => () => new Promise<ProbeResult>((resolve) => (gate.release = () => resolve(result)));
+  let answer = held({ ok: false, reason: 'not_opencode', detail: 'HTTP 404' });
+  let password: string | undefined;
+  const scanner = new FakeScanner();
+  const discovery = new Discovery({ scanner, probe: () => answer(), logger: new MemoryLogger(), clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => undefined }, password: () => password });
+  const changes: DiscoveryChange[] = [];
+  discovery.onChange((c) => changes.push(c));
+  scanner.processes = [proc(10, { ports: [4096] })];
+  const scan = discovery.scanNow();
+  await waitFor(() => changes.length === 1 && gate.release !== undefined, 'the first publish');
+  assert.equal(changes[0]?.all[0]?.candidateUrl, 'http://127.0.0.1:4096', 'published with the scan, before the verdict');
+  assert.equal(changes[0]?.all[0]?.url, undefined);
+  release();
+  const done = await scan;
+  assert.equal(done.instances[0]?.candidateUrl, undefined, 'not OpenCode: no longer a candidate');
+
+  // A new process whose port wants the password we have: no candidate.
+  password = 'pw';
+  delete gate.release;
+  answer = held({ ok: true, version: '1.18.33', healthy: true });
+  scanner.processes = [proc(20, { ports: [4097] })];
+  const second = discovery.scanNow();
+  await waitFor(() => gate.release !== undefined, 'the second probe');
+  assert.equal(discovery.instances[0]?.candidateUrl, undefined, 'a probe with a password makes no candidate');
+  release();
+  const confirmed = await second;
+  assert.deepEqual([confirmed.instances[0]?.url, confirmed.instances[0]?.candidateUrl], ['http://127.0.0.1:4097', undefined]);
+});
