@@ -56,7 +56,8 @@ test('an OpenCode server that is slow to answer its probe: the lists went out be
   const t0 = performance.now();
   const server = await startServer(async (req, res) => {
     if (req.url === '/global/health') {
-      await delay(150); // a busy server (7–92 ms on the lab)
+      // A busy server (7–92 ms on the lab); well under the 350 ms within which the early watcher is adopted.
+      await delay(100);
       healthAnsweredAt = performance.now() - t0;
     }
     answer(SAMPLE, req, res);
@@ -89,7 +90,8 @@ test('hostile: a port that is not OpenCode but serves OpenCode-shaped lists and 
   let verdictAt: number | undefined;
   const server = await startServer(async (req, res) => {
     if (req.url === '/global/health') {
-      await delay(60);
+      // Long enough for the early watcher's requests to arrive before the verdict, even on a loaded machine.
+      await delay(150);
       verdictAt = Date.now();
       res.writeHead(200, { 'content-type': 'text/html' }).end('<html>not here</html>');
       return;
