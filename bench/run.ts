@@ -81,10 +81,11 @@ function forkChild(script: string, execArgv: string[] = [], { isMonitor = script
   return child;
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+/** Asks a child to exit (by default: closes its IPC channel, on which the bench's children end) and kills it after 5 s. */
+async function stopChild(child: ChildProcess, ask: () => void = () => child.disconnect?.()): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.disconnect?.();
+  ask();
   const timer = setTimeout(() => child.pid && process.kill(child.pid, 'SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
@@ -136,16 +137,7 @@ function procUsage(pid: number): { cpuS: number; rssKb: number; hwmKb: number; r
 
 async function stopDaemon(daemon: Daemon | undefined): Promise<void> {
   if (!daemon) return;
-  await Promise.all(
-    [daemon.child, daemon.floor].map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.pid && process.kill(child.pid, 'SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }),
-  );
+  await Promise.all([daemon.child, daemon.floor].map((child) => stopChild(child, () => child.kill('SIGTERM'))));
   fs.rmSync(daemon.dir, { recursive: true, force: true });
 }
 

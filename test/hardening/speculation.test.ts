@@ -48,7 +48,6 @@ function answer(bodies: SampleBodies, req: IncomingMessage, res: ServerResponse)
   sendJson(res, body ?? { name: 'NotFoundError' }, body === undefined ? 404 : 200);
 }
 
-const until = (ms: number) => delay(ms);
 const sessionsFrom = (s: MonitorSnapshot, url: string) => s.sessions.filter((x) => s.instances.find((i) => i.id === x.instanceId)?.url === url);
 
 test('an OpenCode server that is slow to answer its probe: the lists went out before that answer, once', { timeout: 20_000 }, async (t) => {
@@ -105,14 +104,14 @@ test('hostile: a port that is not OpenCode but serves OpenCode-shaped lists and 
   monitor.start();
   await monitor.settle(10_000);
   assert.ok(server.requests.some((r) => r.path === '/session'), 'the port was fetched from before the verdict (else this test tests nothing)');
-  await until(500);
+  await delay(500);
 
   for (const s of [...snapshots, monitor.snapshot()]) {
     assert.equal(s.sessions.length, 0, `a session from a port that is not OpenCode reached the model: ${JSON.stringify(s.sessions.map((x) => x.title))}`);
     assert.equal(s.instances[0]?.connection === 'connected', false, 'it never counted as connected');
   }
   const after = server.requests.filter((r) => r.path !== '/global/health').length;
-  await until(400);
+  await delay(400);
   assert.equal(server.requests.filter((r) => r.path !== '/global/health').length, after, 'requests went on after the verdict');
   await waitFor(() => server.openSockets === 0, () => `${server.openSockets} connection(s) (the event stream?) still open after the verdict at ${verdictAt}`);
   assert.equal(logger.records.filter((r) => r.level === 'warn' || r.level === 'error').length, 0, `its failures are not the user's news:\n${logger.text()}`);

@@ -8,6 +8,7 @@ import type { InstanceKind } from '../model/model';
 import type { ManagedServerInfo } from '../servers/types';
 import type { ContainerTarget, DiscoveredProcess, EndpointConfig } from './ports';
 import type { InstanceWatcher } from './instanceWatcher';
+import type { SpeculativeWatcher } from './speculation';
 
 export interface Entry {
   id: string;
@@ -25,14 +26,6 @@ export interface Entry {
   candidateUrl?: string;
   /** A watcher of candidateUrl started before the probe's verdict; not shown until adopted (monitor.ts). */
   speculative?: SpeculativeWatcher;
-}
-
-export interface SpeculativeWatcher {
-  url: string;
-  watcher: InstanceWatcher;
-  startedAt: number;
-  /** Where its changes go once adopted (nowhere before). */
-  bind(onChange: (change: { sessions: boolean; instance: boolean }) => void): void;
 }
 
 /** An entry as matching wants it, before it has a watcher or a place in the list. */

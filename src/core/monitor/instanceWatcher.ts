@@ -70,7 +70,7 @@ export class InstanceWatcher {
   private early = false;
   /** Set by the first failed round or stream attempt (a speculative watcher is adopted only without one). */
   private troubled = false;
-  private v2Detection: Promise<void> | undefined;
+  private v2Checked = false;
   private disposed = false;
   private readonly limiter: Limiter;
   private readonly reconcileIntervalMs: number;
@@ -365,8 +365,9 @@ export class InstanceWatcher {
    * details waited for on a cold start (issue 17).
    */
   private detectV2(): void {
-    if (this.v2Detection) return;
-    this.v2Detection = this.limiter
+    if (this.v2Checked) return;
+    this.v2Checked = true;
+    void this.limiter
       .run(() => this.client.v2Info())
       .then((v2) => {
         if (this.disposed || !this.capabilities || this.capabilities.v2 === (v2 !== undefined)) return;

@@ -8,7 +8,7 @@ import type { PermissionReply } from '../opencode/schemas';
 import type { Disposable } from '../util/events';
 import { Emitter } from '../util/events';
 import { ChangeCoalescer } from './changeCoalescer';
-import type { Entry, SpeculativeWatcher } from './entries';
+import type { Entry } from './entries';
 import { EndedManaged, entryKey, matchEntries } from './entries';
 import { HeuristicTimer } from './heuristicTimer';
 import { instanceRow } from './instanceRow';
@@ -16,6 +16,7 @@ import { InstanceWatcher } from './instanceWatcher';
 import type { AgentSource, ContainerSource, ContainerTarget, DiscoveredProcess, EndpointConfig, InstanceSource, LimitedSessionSource, ManagedSource, SessionLabels } from './ports';
 import { sessionOwners } from './sessionOwners';
 import { adoptable, startSpeculative } from './speculation';
+import type { SpeculativeWatcher } from './speculation';
 import { visibleSessions } from './visibility';
 import type { AgentKind, InstanceModel, MonitorSnapshot, SessionModel, UsageModel } from '../model/model';
 import { AGENT_NAMES } from '../model/model';
@@ -332,17 +333,9 @@ export class Monitor {
 
   /** Starts or stops the watcher of a row's candidate port (speculation.ts). */
   private speculate(entry: Entry, watched: Set<string | undefined>): void {
+    // matchEntries gives a candidate only to a found process's own row while it has no URL.
     const url = entry.candidateUrl;
-    const wanted =
-      url !== undefined &&
-      !entry.url &&
-      !entry.watcher &&
-      entry.process !== undefined &&
-      !entry.managed &&
-      !entry.endpoint &&
-      !entry.container &&
-      !watched.has(url) &&
-      this.options.passwordFor?.(url) === undefined;
+    const wanted = url !== undefined && !watched.has(url) && this.options.passwordFor?.(url) === undefined;
     if (entry.speculative && (!wanted || entry.speculative.url !== url)) {
       void entry.speculative.watcher.dispose();
       entry.speculative = undefined;

@@ -8,7 +8,6 @@
  * verdict.
  */
 import type { Logger } from '../log';
-import type { SpeculativeWatcher } from './entries';
 import type { InstanceWatcher } from './instanceWatcher';
 
 /**
@@ -20,6 +19,14 @@ import type { InstanceWatcher } from './instanceWatcher';
 export const ADOPT_WITHIN_MS = 350;
 
 type OnChange = (change: { sessions: boolean; instance: boolean }) => void;
+
+export interface SpeculativeWatcher {
+  url: string;
+  watcher: InstanceWatcher;
+  startedAt: number;
+  /** Where its changes go once adopted (nowhere before). */
+  bind(onChange: OnChange): void;
+}
 
 /** Starts a watcher of `url` whose changes and logs are held back until `bind` is called. */
 export function startSpeculative(
